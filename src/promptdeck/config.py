@@ -1,0 +1,263 @@
+"""The workspace configuration: ``promptdeck.toml``, validated with file and line errors.
+
+Every section is a pydantic model that forbids unknown keys, so a typo is an error
+naming the file, the line and the key rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from promptdeck.errors import ConfigError, location
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "BudgetConfig",
+    "CacheConfig",
+    "ConcurrencyConfig",
+    "LocalModelConfig",
+    "ModelAlias",
+    "UIConfig",
+    "WorkspaceConfig",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_MODEL = "local/smollm2-135m"
+"""The built-in local model: SmolLM2-135M-Instruct, run in-process, no key needed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelAlias(_Section):
+    """A short name for a model, with its endpoint and default parameters."""
+
+    model: str = Field(description="The litellm model string, e.g. 'openai/gpt-4o-mini'.")
+    api_base: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server (vLLM, LM Studio…)."
+    )
+    api_key_env: str | None = Field(
+        default=None,
+        description="Name of the environment variable holding the key (never the key itself).",
+    )
+    params: dict[str, float | int | str | bool | list[str]] = Field(
+        default_factory=dict, description="Default call parameters (temperature, max_tokens…)."
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Context window in tokens, when litellm does not know it."
+    )
+    input_cost_per_token: float | None = Field(
+        default=None, ge=0, description="Price override in dollars per input token."
+    )
+    output_cost_per_token: float | None = Field(
+        default=None, ge=0, description="Price override in dollars per output token."
+    )
+
+
+class LocalModelConfig(_Section):
+    """A GGUF model run in-process by llama.cpp, usable as ``local/<alias>``."""
+
+    path: str = Field(description="Path to the .gguf file (relative to the workspace).")
+    context_window: int = Field(default=2048, gt=0, description="Context size to load with.")
+    threads: int | None = Field(default=None, gt=0, description="CPU threads (default: all).")
+
+
+class ConcurrencyConfig(_Section):
+    """How many model calls run at once."""
+
+    default: int = Field(default=8, ge=1, le=256, description="Concurrent calls per model.")
+    per_model: dict[str, int] = Field(
+        default_factory=dict, description="Overrides per model or alias."
+    )
+
+
+class CacheConfig(_Section):
+    """Exact and semantic response caches."""
+
+    exact: bool = Field(default=True, description="Serve identical requests from the cache.")
+    semantic: bool = Field(default=False, description="Serve near-identical requests too.")
+    semantic_threshold: float = Field(
+        default=0.92, ge=0, le=1, description="Cosine similarity a semantic hit must reach."
+    )
+    shadow: bool = Field(
+        default=False,
+        description="Record what the semantic cache would have served, without serving it.",
+    )
+    ttl_days: float | None = Field(
+        default=None, gt=0, description="Entries older than this are not served."
+    )
+
+
+class BudgetConfig(_Section):
+    """A named spending limit."""
+
+    limit_usd: float = Field(ge=0, description="The limit in dollars per period.")
+    period: Literal["day", "month", "total"] = Field(default="month", description="The period.")
+    alerts: list[float] = Field(
+        default_factory=lambda: [0.5, 0.75, 0.9, 1.0],
+        description="Fractions of the limit at which to warn.",
+    )
+    action: str = Field(
+        default="warn",
+        pattern=r"^(warn|block|switch_to:\s*\S+)$",
+        description="'warn', 'block' or 'switch_to: <model>' once the limit is reached.",
+    )
+    models: list[str] = Field(
+        default_factory=list, description="Models the budget covers (empty: all)."
+    )
+
+
+class UIConfig(_Section):
+    """The workbench's look."""
+
+    theme: str = Field(default="promptdeck-dark", description="Theme name.")
+
+
+class WorkspaceConfig(_Section):
+    """The whole ``promptdeck.toml``."""
+
+    default_model: str = Field(default=DEFAULT_MODEL, description="Model used when none is named.")
+    judge_model: str = Field(
+        default=DEFAULT_MODEL, description="Model that grades model-graded assertions."
+    )
+    timeout: float = Field(default=120, gt=0, description="Seconds before a model call times out.")
+    max_retries: int = Field(default=3, ge=0, le=20, description="Retries on 429, 5xx, timeouts.")
+    models: dict[str, ModelAlias] = Field(default_factory=dict, description="Model aliases.")
+    local_models: dict[str, LocalModelConfig] = Field(
+        default_factory=dict, description="Extra GGUF models, usable as 'local/<alias>'."
+    )
+    concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    budgets: dict[str, BudgetConfig] = Field(default_factory=dict, description="Named budgets.")
+    ui: UIConfig = Field(default_factory=UIConfig)
+    keymap: dict[str, str] = Field(
+        default_factory=dict, description="Key binding overrides: binding id -> keys."
+    )
+
+    def resolve_model(self, name: str) -> str:
+        """Return the model string behind an alias (or ``name`` itself)."""
+        alias = self.models.get(name)
+        return alias.model if alias else name
+
+
+def load_config(path: Path) -> WorkspaceConfig:
+    """Read and validate a ``promptdeck.toml``.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: With file and line, when the file cannot be read or is invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the workspace configuration ({exc.strerror})",
+            "check the file exists and is readable",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text", "save the file as UTF-8") from exc
+    return parse_config(text, path)
+
+
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_config(text: str, path: Path) -> WorkspaceConfig:
+    """Validate configuration text; errors name ``path`` and the line at fault.
+
+    Args:
+        text: The TOML text.
+        path: The file it came from (for messages).
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: On a TOML syntax error or a schema violation.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_AT.search(message)
+        line = int(match.group(1)) if match else None
+        reason = _TOML_AT.sub("", message).strip()
+        raise ConfigError(
+            f"{location(path, line)}: invalid TOML: {reason}",
+            "fix the syntax at that line (strings need quotes, tables need [brackets])",
+        ) from exc
+    try:
+        return WorkspaceConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(str(part) for part in first["loc"])
+        line = toml_line(text, loc)
+        key = f"{'.'.join(loc)}: " if loc else ""
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        msg = str(first["msg"])
+        if first["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        raise ConfigError(
+            f"{location(path, line)}: {key}{msg}{more}",
+            "see docs/formats.md#promptdecktoml for every setting and its type",
+        ) from exc
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+
+
+def _split_key(raw: str) -> tuple[str, ...]:
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)', raw)
+    return tuple(next(p for p in groups if p) for groups in parts)
+
+
+def toml_line(text: str, loc: Sequence[str]) -> int | None:
+    """Find the line of a TOML document that defines ``loc`` (or its nearest parent).
+
+    Args:
+        text: The TOML text.
+        loc: A key path such as ``("models", "fast", "temperature")``.
+
+    Returns:
+        The 1-based line number, or None when nothing matches.
+    """
+    target = tuple(loc)
+    best: tuple[int, int] | None = None  # (matched length, line)
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            path = table
+        else:
+            key = _KEY.match(line)
+            if not key:
+                continue
+            path = table + _split_key(key.group(1))
+        size = _common_prefix(path, target)
+        if size == len(path) and (best is None or size > best[0]):
+            best = (size, number)
+    return best[1] if best and best[0] > 0 else None
+
+
+def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    size = 0
+    for left, right in zip(a, b, strict=False):
+        if left != right:
+            break
+        size += 1
+    return size

@@ -1,0 +1,260 @@
+"""SQLModel tables of the workspace database.
+
+The schema itself is created by :mod:`promptdeck.store.migrations`; these classes
+map it for queries. A test checks that both agree column for column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from promptdeck.store.types import UTCDateTime
+from promptdeck.timeutil import utcnow
+
+__all__ = [
+    "BudgetEvent",
+    "CacheEntry",
+    "CompletionRow",
+    "Feedback",
+    "Label",
+    "LabelEvent",
+    "Prompt",
+    "PromptVersion",
+    "Run",
+    "RunCell",
+    "ScoreRow",
+    "Span",
+    "Spend",
+    "Trace",
+]
+
+
+def _now_field() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Prompt(SQLModel, table=True):
+    """A prompt, identified by name; its content lives in its versions."""
+
+    __tablename__ = "prompt"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    description: str = ""
+    source_path: str
+    file_present: bool = True
+    last_error: str | None = None
+    created_at: datetime = _now_field()
+    updated_at: datetime = _now_field()
+
+
+class PromptVersion(SQLModel, table=True):
+    """One immutable content of a prompt file."""
+
+    __tablename__ = "prompt_version"
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    version: int
+    content_hash: str
+    content: str
+    source_path: str
+    note: str | None = None
+    created_at: datetime = _now_field()
+
+
+class Label(SQLModel, table=True):
+    """A named pointer (``production``, ``latest``…) at one version of a prompt."""
+
+    __tablename__ = "label"
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    name: str
+    version_id: int = Field(foreign_key="prompt_version.id")
+    updated_at: datetime = _now_field()
+
+
+class LabelEvent(SQLModel, table=True):
+    """One move of a label: from which version to which, when and why."""
+
+    __tablename__ = "label_event"
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    label: str
+    from_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
+    to_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
+    note: str | None = None
+    created_at: datetime = _now_field()
+
+
+class Run(SQLModel, table=True):
+    """An eval, compare or single run."""
+
+    __tablename__ = "run"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    kind: str
+    suite: str | None = None
+    status: str
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    total_cells: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    cost_usd: float = 0.0
+    is_baseline: bool = False
+    started_at: datetime = _now_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CompletionRow(SQLModel, table=True):
+    """One model answer (or failure), with usage, cost and timing."""
+
+    __tablename__ = "completion"
+    id: int | None = Field(default=None, primary_key=True)
+    request_hash: str
+    model: str
+    answered_by: str | None = None
+    request: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    text: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float = 0.0
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    finish_reason: str | None = None
+    error: str | None = None
+    cached: bool = False
+    created_at: datetime = _now_field()
+
+
+class RunCell(SQLModel, table=True):
+    """One prompt version × model × case × repeat of a run."""
+
+    __tablename__ = "run_cell"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    prompt_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
+    model: str
+    case_key: str
+    case_index: int
+    repeat: int = 0
+    status: str
+    completion_id: int | None = Field(default=None, foreign_key="completion.id")
+    score: float | None = None
+    passed: bool | None = None
+    error: str | None = None
+    source: str | None = None
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ScoreRow(SQLModel, table=True):
+    """One assertion's score for one cell."""
+
+    __tablename__ = "score"
+    id: int | None = Field(default=None, primary_key=True)
+    cell_id: int = Field(foreign_key="run_cell.id")
+    name: str
+    assertion_type: str
+    value: float
+    passed: bool
+    weight: float = 1.0
+    reason: str | None = None
+
+
+class Trace(SQLModel, table=True):
+    """One call's trace: the root of its spans."""
+
+    __tablename__ = "trace"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    name: str
+    kind: str
+    prompt_name: str | None = None
+    prompt_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
+    model: str | None = None
+    status: str
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    completion_id: int | None = Field(default=None, foreign_key="completion.id")
+    latency_ms: float | None = None
+    total_tokens: int | None = None
+    cost_usd: float = 0.0
+    error: str | None = None
+    started_at: datetime = _now_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Span(SQLModel, table=True):
+    """One step of a trace (render, guardrail, cache lookup, model call, scoring)."""
+
+    __tablename__ = "span"
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: int = Field(foreign_key="trace.id")
+    parent_id: int | None = Field(default=None, foreign_key="span.id")
+    name: str
+    kind: str
+    status: str
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    started_at: datetime = _now_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_ms: float | None = None
+
+
+class CacheEntry(SQLModel, table=True):
+    """An exact or semantic cache key pointing at a stored completion."""
+
+    __tablename__ = "cache_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str
+    model: str
+    scope: str = ""
+    completion_id: int = Field(foreign_key="completion.id")
+    hits: int = 0
+    created_at: datetime = _now_field()
+    last_hit_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Feedback(SQLModel, table=True):
+    """A person's rating of a completion or a run cell."""
+
+    __tablename__ = "feedback"
+    id: int | None = Field(default=None, primary_key=True)
+    completion_id: int | None = Field(default=None, foreign_key="completion.id")
+    cell_id: int | None = Field(default=None, foreign_key="run_cell.id")
+    thumbs: int | None = None
+    rating: int | None = None
+    comment: str | None = None
+    corrected: str | None = None
+    created_at: datetime = _now_field()
+
+
+class Spend(SQLModel, table=True):
+    """Money spent by one call, for budgets and the Stats screen."""
+
+    __tablename__ = "spend"
+    id: int | None = Field(default=None, primary_key=True)
+    day: str
+    model: str
+    prompt_name: str | None = None
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    trace_id: int | None = Field(default=None, foreign_key="trace.id")
+    cost_usd: float
+    tokens: int = 0
+    created_at: datetime = _now_field()
+
+
+class BudgetEvent(SQLModel, table=True):
+    """A budget threshold crossed, and the action taken."""
+
+    __tablename__ = "budget_event"
+    id: int | None = Field(default=None, primary_key=True)
+    budget: str
+    period_key: str
+    threshold: float
+    spent_usd: float
+    action: str
+    created_at: datetime = _now_field()

@@ -1,0 +1,1 @@
+"""The Textual workbench: presentation and wiring over the engine, nothing more."""

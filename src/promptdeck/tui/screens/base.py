@@ -1,0 +1,35 @@
+"""The frame every workbench screen shares: header, body, status bar, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from promptdeck.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from promptdeck.tui.app import PromptdeckApp
+
+__all__ = ["WorkbenchScreen"]
+
+
+class WorkbenchScreen(Screen[None]):
+    """A screen with the shared header, status bar and footer around its body."""
+
+    @property
+    def workbench(self) -> PromptdeckApp:
+        """The app, typed."""
+        return cast("PromptdeckApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_body()
+        yield StatusBar(self.workbench.workspace_name, self.workbench.model_name)
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """Yield the screen's own widgets."""
+        yield from ()

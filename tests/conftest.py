@@ -1,0 +1,48 @@
+"""Shared fixtures: a fresh demo workspace per test, and a quiet, offline environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from promptdeck.core.init import init_workspace
+from promptdeck.core.offline import apply_offline_environment
+from promptdeck.core.workspace import Workspace
+from promptdeck.paths import WorkspacePaths
+
+apply_offline_environment()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's workspace variable or runs in a workspace."""
+    monkeypatch.delenv("PROMPTDECK_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def demo_paths(tmp_path: Path) -> WorkspacePaths:
+    """A workspace created from the bundled template, in ``<tmp>/demo``."""
+    return init_workspace(tmp_path / "demo")
+
+
+@pytest.fixture
+def workspace(demo_paths: WorkspacePaths) -> Iterator[Workspace]:
+    """The demo workspace, opened (migrated) but not yet synced."""
+    ws = Workspace.open(demo_paths)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+DEMO_PROMPTS = [
+    "classify-ticket",
+    "customer-support",
+    "extract-invoice",
+    "math-word-problem",
+    "summarize",
+    "truthful-qa",
+]

@@ -1,0 +1,51 @@
+"""The engine stays free of front ends and heavy imports; --help stays light.
+
+import-linter checks the static import graph (`make test` runs `lint-imports`);
+these tests check what is really loaded at run time, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ["litellm", "deepeval", "llama_cpp", "torch", "onnxruntime"]
+FRONT_ENDS = ["textual", "click", "rich", "promptdeck.tui", "promptdeck.cli"]
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return {name.split(".")[0] if not name.startswith("promptdeck.") else name for name in json.loads(out)}
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "promptdeck.core",
+        "promptdeck.core.workspace",
+        "promptdeck.core.sync",
+        "promptdeck.core.init",
+        "promptdeck.core.warmup",
+        "promptdeck.core.providers.local_model",
+        "promptdeck.store.tables",
+        "promptdeck.store.migrations",
+        "promptdeck.config",
+    ],
+)
+def test_engine_imports_no_front_end_and_nothing_heavy(module: str) -> None:
+    loaded = _loaded_after(f"import {module}")
+    assert module in loaded or module.split(".")[0] in loaded
+    for name in HEAVY + FRONT_ENDS:
+        assert name not in loaded, f"importing {module} loaded {name}"
+
+
+def test_the_command_line_imports_only_click_for_help() -> None:
+    loaded = _loaded_after("import promptdeck.cli.main")
+    for name in [*HEAVY, "textual", "sqlalchemy", "sqlmodel", "pydantic", "yaml"]:
+        assert name not in loaded, f"importing the CLI loaded {name}"

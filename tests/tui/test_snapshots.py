@@ -1,0 +1,38 @@
+"""Snapshot tests: each screen of the shell, at a fixed size, with a fake model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+
+from promptdeck.core.workspace import Workspace
+from tests.tui.helpers import make_app, settle
+
+
+async def _ready(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+
+
+def test_prompts_screen(snap_compare: Any, workspace: Workspace) -> None:
+    """The Prompts screen: the six demo prompts, the first one's YAML beside the list,
+    workspace "demo" and a ready model in the status bar, section keys in the footer."""
+    assert snap_compare(make_app(workspace), terminal_size=(120, 36), run_before=_ready)
+
+
+def test_a_section_screen(snap_compare: Any, workspace: Workspace) -> None:
+    """The Evals section: its heading, what it will hold, and that it is not built yet."""
+
+    async def go(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+
+    assert snap_compare(make_app(workspace), terminal_size=(100, 30), run_before=go)
+
+
+def test_prompts_screen_at_80x24(snap_compare: Any, workspace: Workspace) -> None:
+    """The Prompts screen still shows the list and the footer at 80×24."""
+    assert snap_compare(make_app(workspace), terminal_size=(80, 24), run_before=_ready)
+
+

@@ -1,0 +1,159 @@
+"""Migrations: from a blank database, from each previous schema with data, and atomically."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from promptdeck.errors import RuntimeFailureError
+from promptdeck.store import migrations, tables
+from promptdeck.store.db import create_db_engine
+from promptdeck.store.migrations import MIGRATIONS, migrate
+
+ALL = [name for name, _ in MIGRATIONS]
+
+
+def _tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_blank_database_gets_every_migration_once(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    assert migrate(db) == ALL
+    assert migrate(db) == []
+    with sqlite3.connect(db) as conn:
+        recorded = [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert recorded == ALL
+    expected = {t.name for t in SQLModel.metadata.sorted_tables} | {"_migrations"}
+    assert expected <= _tables(db)
+
+
+def test_migrated_schema_matches_the_table_classes(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    migrate(db)
+    with sqlite3.connect(db) as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            info = conn.execute(f"PRAGMA table_info({table.name})").fetchall()
+            in_db = {row[1]: (bool(row[3]) or bool(row[5])) for row in info}
+            in_model = {c.name: (not c.nullable) for c in table.columns}
+            assert set(in_db) == set(in_model), table.name
+            for column, not_null in in_model.items():
+                if column != "id":
+                    assert in_db[column] == not_null, f"{table.name}.{column} nullability"
+
+
+def _fill(conn: sqlite3.Connection, table: str) -> None:
+    """Insert one row with a plausible value for every column."""
+    info = conn.execute(f"PRAGMA table_info({table})").fetchall()
+    names, values = [], []
+    for _cid, name, type_, _notnull, _default, pk in info:
+        if pk:
+            continue
+        names.append(name)
+        if name.endswith("_at"):
+            values.append("2026-01-01T00:00:00.000000+00:00")
+        elif name.endswith("_id"):
+            values.append(1)
+        elif type_ in ("INTEGER", "REAL"):
+            values.append(1)
+        elif name in ("config", "request", "attributes"):
+            values.append("{}")
+        else:
+            values.append(f"{table}-{name}")
+    marks = ", ".join("?" for _ in names)
+    conn.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", values)
+
+
+@pytest.mark.parametrize("previous", ALL[:-1])
+def test_upgrade_from_each_previous_schema_keeps_rows(tmp_path: Path, previous: str) -> None:
+    db = tmp_path / "w.db"
+    applied = migrate(db, upto=previous)
+    assert applied[-1] == previous
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        existing = sorted(_tables(db) - {"_migrations"})
+        for table in existing:
+            _fill(conn, table)
+        conn.commit()
+    rest = migrate(db)
+    assert rest == ALL[ALL.index(previous) + 1 :]
+    with sqlite3.connect(db) as conn:
+        for table in existing:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table
+
+
+def test_a_failing_migration_leaves_the_previous_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def m999_broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half_done (id INTEGER)")
+        raise sqlite3.OperationalError("disk full (simulated)")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, ("m999_broken", m999_broken)])
+    db = tmp_path / "w.db"
+    with pytest.raises(RuntimeFailureError, match="cannot migrate"):
+        migrate(db)
+    assert "half_done" not in _tables(db)
+    with sqlite3.connect(db) as conn:
+        recorded = [r[0] for r in conn.execute("SELECT name FROM _migrations")]
+    assert recorded == ALL
+
+
+def test_a_database_from_a_newer_promptdeck_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    migrate(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO _migrations VALUES ('m900_future', '2030-01-01')")
+    with pytest.raises(RuntimeFailureError, match="newer promptdeck"):
+        migrate(db)
+
+
+def test_a_damaged_file_is_a_runtime_error_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RuntimeFailureError, match="cannot migrate"):
+        migrate(db)
+
+
+def test_connections_enforce_foreign_keys_and_wal(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    migrate(db)
+    engine = create_db_engine(db)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_every_listed_column_has_an_index(tmp_path: Path) -> None:
+    """Columns the screens sort or filter by lead an index."""
+    db = tmp_path / "w.db"
+    migrate(db)
+    listed = {
+        "prompt": ["name", "updated_at"],
+        "prompt_version": ["prompt_id", "created_at"],
+        "run": ["started_at", "suite", "status"],
+        "run_cell": ["run_id", "model"],
+        "trace": ["started_at", "model", "prompt_name", "status", "run_id"],
+        "span": ["trace_id"],
+        "completion": ["request_hash", "model", "created_at"],
+        "feedback": ["completion_id", "cell_id", "created_at"],
+        "spend": ["day", "prompt_name"],
+        "cache_entry": ["model", "created_at"],
+    }
+    with sqlite3.connect(db) as conn:
+        for table, columns in listed.items():
+            leading = set()
+            for index in conn.execute(f"PRAGMA index_list({table})").fetchall():
+                first = conn.execute(f"PRAGMA index_info({index[1]})").fetchone()
+                leading.add(first[2])
+            for column in columns:
+                assert column in leading, f"{table}.{column} has no index"
+    assert tables.Prompt.__tablename__ == "prompt"
