@@ -28,6 +28,7 @@ def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "formats.md").read_text(encoding="utf-8")
+
     def documented(name: str) -> bool:
         key = name.rsplit(".", 1)[-1]
         return f"`{key}`" in text or f"`[{key}]`" in text or f"`[{key}." in text

@@ -21,7 +21,10 @@ def _loaded_after(statement: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout
-    return {name.split(".")[0] if not name.startswith("promptdeck.") else name for name in json.loads(out)}
+    return {
+        name.split(".")[0] if not name.startswith("promptdeck.") else name
+        for name in json.loads(out)
+    }
 
 
 @pytest.mark.parametrize(

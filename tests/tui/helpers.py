@@ -36,9 +36,11 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 10) -> None:
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 10
+) -> None:
     """Wait for a condition that depends on something outside the app (a file watcher)."""
-    steps = int(timeout / 0.05)
+    steps = int(seconds / 0.05)
     for _ in range(steps):
         if condition():
             return

@@ -106,7 +106,9 @@ async def test_editing_a_file_shows_version_two_without_a_key(workspace: Workspa
         def shows_v2() -> bool:
             table = _table(app)
             names = _row_names(app)
-            return "summarize" in names and str(table.get_row_at(names.index("summarize"))[1]) == "v2"
+            return (
+                "summarize" in names and str(table.get_row_at(names.index("summarize"))[1]) == "v2"
+            )
 
         await wait_until(pilot, shows_v2)
 

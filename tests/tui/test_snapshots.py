@@ -34,5 +34,3 @@ def test_a_section_screen(snap_compare: Any, workspace: Workspace) -> None:
 def test_prompts_screen_at_80x24(snap_compare: Any, workspace: Workspace) -> None:
     """The Prompts screen still shows the list and the footer at 80×24."""
     assert snap_compare(make_app(workspace), terminal_size=(80, 24), run_before=_ready)
-
-

@@ -30,12 +30,30 @@ def test_an_empty_file_means_defaults() -> None:
     ("text", "expected"),
     [
         ('default_model = "x"\ntimeout = \n', "promptdeck.toml:2: invalid TOML"),
-        ('[cache]\nexact = true\nsemantic_treshold = 0.9\n', "promptdeck.toml:3: cache.semantic_treshold: unknown setting"),
-        ('[cache]\nsemantic_threshold = 1.5\n', "promptdeck.toml:2: cache.semantic_threshold: Input should be less than or equal to 1"),
-        ('timeout = 1\n\n[models.fast]\napi_base = "http://x"\n', "promptdeck.toml:3: models.fast.model: Field required"),
-        ('[models.fast]\nmodel = "m"\nparams = { temperature = [1] }\n', "promptdeck.toml:3: models.fast.params.temperature"),
-        ('[budgets.daily]\nlimit_usd = 1\naction = "explode"\n', "promptdeck.toml:3: budgets.daily.action"),
-        ('[[models]]\nmodel = "x"\n', "promptdeck.toml:1: models: Input should be a valid dictionary"),
+        (
+            "[cache]\nexact = true\nsemantic_treshold = 0.9\n",
+            "promptdeck.toml:3: cache.semantic_treshold: unknown setting",
+        ),
+        (
+            "[cache]\nsemantic_threshold = 1.5\n",
+            "promptdeck.toml:2: cache.semantic_threshold: Input should be less than or equal to 1",
+        ),
+        (
+            'timeout = 1\n\n[models.fast]\napi_base = "http://x"\n',
+            "promptdeck.toml:3: models.fast.model: Field required",
+        ),
+        (
+            '[models.fast]\nmodel = "m"\nparams = { temperature = [1] }\n',
+            "promptdeck.toml:3: models.fast.params.temperature",
+        ),
+        (
+            '[budgets.daily]\nlimit_usd = 1\naction = "explode"\n',
+            "promptdeck.toml:3: budgets.daily.action",
+        ),
+        (
+            '[[models]]\nmodel = "x"\n',
+            "promptdeck.toml:1: models: Input should be a valid dictionary",
+        ),
     ],
 )
 def test_mistakes_name_file_and_line(text: str, expected: str) -> None:

@@ -58,9 +58,7 @@ def _fill(conn: sqlite3.Connection, table: str) -> None:
         names.append(name)
         if name.endswith("_at"):
             values.append("2026-01-01T00:00:00.000000+00:00")
-        elif name.endswith("_id"):
-            values.append(1)
-        elif type_ in ("INTEGER", "REAL"):
+        elif name.endswith("_id") or type_ in ("INTEGER", "REAL"):
             values.append(1)
         elif name in ("config", "request", "attributes"):
             values.append("{}")

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pygments.lexers.data import YamlLexer
-from pygments.token import Comment, Keyword, Literal, Name, Number, Punctuation, String, Token
+from pygments.token import (
+    Comment,
+    Keyword,
+    Literal,
+    Name,
+    Number,
+    Punctuation,
+    String,
+    Token,
+)
 from pygments.token import _TokenType as TokenType
 from rich.color import Color, ColorParseError
 from rich.text import Text
@@ -24,6 +33,11 @@ _STYLES: list[tuple[TokenType, str]] = [
 ]
 
 
+def _within(kind: TokenType, parent: TokenType) -> bool:
+    """True when ``kind`` is ``parent`` or one of its subtypes (tokens are tuples)."""
+    return tuple(kind[: len(parent)]) == tuple(parent)
+
+
 def _colour(value: str | None) -> str:
     """Return ``value`` if Rich can use it as a colour (some theme variables are not)."""
     if not value:
@@ -36,12 +50,12 @@ def _colour(value: str | None) -> str:
 
 
 def _style_for(kind: TokenType, palette: Mapping[str, str]) -> str:
-    if kind in Comment:
+    if _within(kind, Comment):
         return "dim italic"
-    if kind in Punctuation:
+    if _within(kind, Punctuation):
         return "dim"
     for ancestor, variable in _STYLES:
-        if kind in ancestor:
+        if _within(kind, ancestor):
             return _colour(palette.get(variable))
     return ""
 
@@ -58,7 +72,7 @@ def highlight_yaml(code: str, palette: Mapping[str, str]) -> Text:
     """
     text = Text()
     for kind, value in YamlLexer().get_tokens(code):
-        if kind in Token.Text or kind in Token.Whitespace:
+        if _within(kind, Token.Text) or _within(kind, Token.Whitespace):
             text.append(value)
         else:
             text.append(value, style=_style_for(kind, palette))
