@@ -1,0 +1,66 @@
+"""What every command shares: the global options, opening the workspace, opening the TUI."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from promptdeck.cli.output import echo_warning
+from promptdeck.errors import UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.sync import SyncReport
+    from promptdeck.core.workspace import Workspace
+
+__all__ = ["Options", "open_tui", "open_workspace", "report_sync"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Global options, shared by every subcommand (``ctx.obj``)."""
+
+    workspace: Path | None
+    headless: bool
+
+    def wants_tui(self, as_json: bool = False) -> bool:
+        """True when this invocation should open the workbench instead of printing."""
+        return not (self.headless or as_json) and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def open_workspace(options: Options, *, sync: bool = True) -> Workspace:
+    """Find and open the workspace; sync its prompt files unless told not to.
+
+    Sync problems (a prompt file that does not parse) are printed as warnings.
+    """
+    from promptdeck.core.workspace import Workspace
+    from promptdeck.paths import find_workspace
+
+    workspace = Workspace.open(find_workspace(options.workspace))
+    if sync:
+        try:
+            report_sync(workspace.sync())
+        except BaseException:
+            workspace.close()
+            raise
+    return workspace
+
+
+def report_sync(report: SyncReport) -> None:
+    """Print a sync's problems as warnings on stderr."""
+    for error in report.errors:
+        echo_warning(f"{error.title} (last good version kept)")
+
+
+def open_tui(options: Options, screen: str) -> None:
+    """Open the workbench at ``screen``; refuse without a terminal."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the workbench needs a terminal, and this one has no TTY",
+            "run a command with --headless, e.g. `promptdeck --headless prompts list`",
+        )
+    workspace = open_workspace(options, sync=False)
+    from promptdeck.tui.app import PromptdeckApp
+
+    PromptdeckApp(workspace, screen=screen).run()
