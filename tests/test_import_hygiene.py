@@ -39,6 +39,9 @@ def _loaded_after(statement: str) -> set[str]:
         "promptdeck.store.tables",
         "promptdeck.store.migrations",
         "promptdeck.config",
+        "promptdeck.core.templating",
+        "promptdeck.core.registry_ops",
+        "promptdeck.core.export",
     ],
 )
 def test_engine_imports_no_front_end_and_nothing_heavy(module: str) -> None:
@@ -46,6 +49,12 @@ def test_engine_imports_no_front_end_and_nothing_heavy(module: str) -> None:
     assert module in loaded or module.split(".")[0] in loaded
     for name in HEAVY + FRONT_ENDS:
         assert name not in loaded, f"importing {module} loaded {name}"
+
+
+def test_the_registry_reader_is_light() -> None:
+    loaded = _loaded_after("import promptdeck.registry")
+    for name in [*HEAVY, *FRONT_ENDS, "pydantic", "sqlalchemy", "sqlmodel", "jinja2", "yaml"]:
+        assert name not in loaded, f"importing promptdeck.registry loaded {name}"
 
 
 def test_the_command_line_imports_only_click_for_help() -> None:

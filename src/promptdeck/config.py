@@ -18,6 +18,7 @@ from promptdeck.errors import ConfigError, location
 
 __all__ = [
     "DEFAULT_MODEL",
+    "ApprovalConfig",
     "BudgetConfig",
     "CacheConfig",
     "ConcurrencyConfig",
@@ -59,6 +60,22 @@ class ModelAlias(_Section):
     )
     output_cost_per_token: float | None = Field(
         default=None, ge=0, description="Price override in dollars per output token."
+    )
+    timeout: float | None = Field(
+        default=None, gt=0, description="Seconds before a call times out (default: `timeout`)."
+    )
+    max_retries: int | None = Field(
+        default=None, ge=0, le=20, description="Retries for this model (default: `max_retries`)."
+    )
+    on_rate_limit: str | None = Field(
+        default=None, description="Model or alias to ask when this one is still rate-limited."
+    )
+    on_timeout: str | None = Field(
+        default=None,
+        description="'cached' (serve the last cached answer) or a model to ask after timeouts.",
+    )
+    on_error: str | None = Field(
+        default=None, description="Model or alias to ask after any other failure."
     )
 
 
@@ -115,6 +132,16 @@ class BudgetConfig(_Section):
     )
 
 
+class ApprovalConfig(_Section):
+    """What approving a prompt version requires."""
+
+    require_passing_suites: bool = Field(
+        default=False,
+        description="Refuse approval unless every suite using the prompt has a finished run "
+        "on that exact version with no failures.",
+    )
+
+
 class UIConfig(_Section):
     """The workbench's look."""
 
@@ -137,6 +164,7 @@ class WorkspaceConfig(_Section):
     concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict, description="Named budgets.")
+    approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Key binding overrides: binding id -> keys."

@@ -14,6 +14,7 @@ from typing import NoReturn
 import click
 
 from promptdeck import __version__
+from promptdeck.cli.commands.export import export
 from promptdeck.cli.commands.init import init
 from promptdeck.cli.commands.prompts import prompts
 from promptdeck.cli.context import Options, open_tui
@@ -65,6 +66,7 @@ def cli(ctx: click.Context, workspace: Path | None, headless: bool) -> None:
 # Command registry: one line per command group.
 cli.add_command(init)
 cli.add_command(prompts)
+cli.add_command(export)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -258,6 +258,57 @@ def m002_runs_traces_cache_feedback_spend(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_prompt_approvals(db: sqlite3.Connection) -> None:
+    """Approvals of prompt versions, with the evidence runs they rest on."""
+    _script(
+        db,
+        """
+        CREATE TABLE approval (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompt (id),
+            version_id INTEGER NOT NULL UNIQUE REFERENCES prompt_version (id),
+            note TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_approval_prompt_created ON approval (prompt_id, created_at)
+        """,
+    )
+
+
+@migration
+def m004_semantic_cache(db: sqlite3.Connection) -> None:
+    """Sentence vectors of semantic cache entries, and the shadow mode's observations."""
+    _script(
+        db,
+        """
+        CREATE TABLE semantic_vector (
+            id INTEGER PRIMARY KEY,
+            cache_entry_id INTEGER NOT NULL UNIQUE REFERENCES cache_entry (id) ON DELETE CASCADE,
+            scope TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_semantic_vector_scope ON semantic_vector (scope);
+        CREATE TABLE semantic_shadow (
+            id INTEGER PRIMARY KEY,
+            trace_uid TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_name TEXT,
+            scope TEXT NOT NULL,
+            candidate_completion_id INTEGER REFERENCES completion (id) ON DELETE SET NULL,
+            fresh_completion_id INTEGER REFERENCES completion (id) ON DELETE SET NULL,
+            similarity REAL NOT NULL,
+            answer_similarity REAL,
+            would_serve INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_semantic_shadow_model_created ON semantic_shadow (model, created_at)
+        """,
+    )
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations already applied, in order."""
     db.execute(

@@ -15,11 +15,15 @@ __all__ = [
     "add_version",
     "create_prompt",
     "find_version_by_hash",
+    "get_label",
     "get_prompt",
     "get_prompt_by_path",
+    "get_version",
     "latest_contents",
+    "list_labels",
     "list_prompt_summaries",
     "list_prompts",
+    "list_versions",
     "move_label",
 ]
 
@@ -206,3 +210,33 @@ def latest_contents(session: Session) -> dict[str, str]:
         )
     ).all()
     return {name: content for name, content in rows}
+
+
+def get_version(session: Session, prompt_id: int, number: int) -> PromptVersion | None:
+    """Return version ``number`` of a prompt, if it exists."""
+    query = select(PromptVersion).where(
+        PromptVersion.prompt_id == prompt_id, PromptVersion.version == number
+    )
+    return session.exec(query).first()
+
+
+def list_versions(session: Session, prompt_id: int) -> list[PromptVersion]:
+    """Return every version of a prompt, oldest first."""
+    query = (
+        select(PromptVersion)
+        .where(PromptVersion.prompt_id == prompt_id)
+        .order_by(col(PromptVersion.version))
+    )
+    return list(session.exec(query))
+
+
+def get_label(session: Session, prompt_id: int, name: str) -> Label | None:
+    """Return a prompt's label called ``name``, if any."""
+    query = select(Label).where(Label.prompt_id == prompt_id, Label.name == name)
+    return session.exec(query).first()
+
+
+def list_labels(session: Session, prompt_id: int) -> list[Label]:
+    """Return a prompt's labels, by name."""
+    query = select(Label).where(Label.prompt_id == prompt_id).order_by(col(Label.name))
+    return list(session.exec(query))

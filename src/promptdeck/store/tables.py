@@ -16,6 +16,7 @@ from promptdeck.store.types import UTCDateTime
 from promptdeck.timeutil import utcnow
 
 __all__ = [
+    "Approval",
     "BudgetEvent",
     "CacheEntry",
     "CompletionRow",
@@ -86,6 +87,18 @@ class LabelEvent(SQLModel, table=True):
     from_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
     to_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
     note: str | None = None
+    created_at: datetime = _now_field()
+
+
+class Approval(SQLModel, table=True):
+    """A version marked approved, with the runs that justified it."""
+
+    __tablename__ = "approval"
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    version_id: int = Field(foreign_key="prompt_version.id", unique=True)
+    note: str | None = None
+    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = _now_field()
 
 

@@ -55,3 +55,224 @@ def prompts_list(options: Options, as_json: bool) -> None:
         latest = f"v{s.latest_version}" if s.latest_version else None
         rows.append((s.name, latest, s.versions, labels or None, status, s.description))
     click.echo(render_table(("NAME", "LATEST", "VERSIONS", "LABELS", "FILE", "DESCRIPTION"), rows))
+
+
+def _tty() -> bool:
+    import sys
+
+    return sys.stdout.isatty()
+
+
+def _highlight(text: str, lexer_name: str) -> str:
+    """Colour text for a terminal with pygments (plain when not on a TTY)."""
+    if not _tty():
+        return text
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    from pygments.lexers import get_lexer_by_name
+
+    return highlight(text, get_lexer_by_name(lexer_name), TerminalFormatter())
+
+
+def _vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    from promptdeck.errors import UsageError
+
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--var {pair!r} is not KEY=VALUE", "write --var name=value")
+        values[key.strip()] = value
+    return values
+
+
+@prompts.command("history")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_history(options: Options, name: str, as_json: bool) -> None:
+    """Show every version of prompt NAME, its labels, approvals and label moves."""
+    from promptdeck.core.registry_ops import prompt_history
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            history = prompt_history(session, name)
+    finally:
+        workspace.close()
+    if as_json:
+        echo_json(
+            {
+                "name": history.name,
+                "file": history.source_path,
+                "file_present": history.file_present,
+                "error": history.last_error,
+                "versions": [
+                    {
+                        "version": v.version,
+                        "hash": v.content_hash,
+                        "created_at": v.created_at.isoformat(),
+                        "labels": v.labels,
+                        "approved": v.approved,
+                        "note": v.note,
+                    }
+                    for v in history.versions
+                ],
+                "label_moves": [
+                    {
+                        "label": m.label,
+                        "from": m.from_version,
+                        "to": m.to_version,
+                        "at": m.at.isoformat(),
+                        "note": m.note,
+                    }
+                    for m in history.moves
+                ],
+            }
+        )
+        return
+    status = "" if history.file_present else " (file gone; versions kept)"
+    click.echo(f"{history.name}: {history.source_path}{status}")
+    if history.last_error:
+        click.echo(f"current file does not load: {history.last_error}")
+    rows = [
+        (
+            f"v{v.version}",
+            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            v.content_hash[:12],
+            ", ".join(v.labels) or None,
+            "yes" if v.approved else None,
+        )
+        for v in history.versions
+    ]
+    click.echo(render_table(("VERSION", "CREATED (UTC)", "HASH", "LABELS", "APPROVED"), rows))
+    if history.moves:
+        click.echo("\nLabel moves:")
+        rows = [
+            (
+                m.at.strftime("%Y-%m-%d %H:%M:%S"),
+                m.label,
+                f"v{m.from_version}" if m.from_version else "(new)",
+                f"v{m.to_version}",
+                m.note,
+            )
+            for m in history.moves
+        ]
+        click.echo(render_table(("WHEN (UTC)", "LABEL", "FROM", "TO", "NOTE"), rows))
+
+
+@prompts.command("show")
+@click.argument("ref")
+@click.option("--var", "pairs", multiple=True, help="Render with this variable (KEY=VALUE).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Show a version (REF is NAME, NAME@VERSION or NAME@LABEL); with --var, render it."""
+    from promptdeck.core.prompt_refs import resolve_prompt
+    from promptdeck.core.templating import render_prompt
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            target = resolve_prompt(session, ref)
+    finally:
+        workspace.close()
+    rendered = render_prompt(target.file, _vars(pairs), version=target.version) if pairs else None
+    if as_json:
+        document: dict[str, object] = {
+            "name": target.name,
+            "version": target.version,
+            "hash": target.content_hash,
+            "content": target.content,
+        }
+        if rendered is not None:
+            document["messages"] = rendered.messages
+            document["params"] = rendered.params
+        echo_json(document)
+        return
+    if rendered is not None:
+        click.echo(rendered.text())
+        return
+    click.echo(f"# {target.name}@{target.version}  sha256:{target.content_hash[:12]}")
+    click.echo(_highlight(target.content, "yaml"), nl=False)
+
+
+@prompts.command("diff")
+@click.argument("name")
+@click.argument("a")
+@click.argument("b")
+@click.pass_obj
+def prompts_diff(options: Options, name: str, a: str, b: str) -> None:
+    """Unified diff of two versions or labels of NAME (e.g. `diff support 2 production`)."""
+    from promptdeck.core.registry_ops import diff_versions
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            diff = diff_versions(session, name, a, b)
+    finally:
+        workspace.close()
+    if not diff:
+        click.echo(f"{name}@{a} and {name}@{b} have the same content.")
+        return
+    click.echo(_highlight(diff, "diff"), nl=False)
+
+
+@prompts.command("label")
+@click.argument("ref")
+@click.argument("label")
+@click.option("--note", help="Why (kept in the history).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_label(options: Options, ref: str, label: str, note: str | None, as_json: bool) -> None:
+    """Point LABEL at the version REF names (NAME@VERSION); moving it back is a rollback."""
+    from promptdeck.core.registry_ops import move_label
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            move = move_label(session, ref, label, note)
+    finally:
+        workspace.close()
+    name = ref.split("@", 1)[0]
+    if as_json:
+        echo_json({"name": name, "label": label, "from": move.from_version, "to": move.to_version})
+        return
+    before = f"v{move.from_version}" if move.from_version else "(new)"
+    if move.from_version == move.to_version:
+        click.echo(f"{name}: {label} already points at v{move.to_version}")
+    else:
+        click.echo(f"{name}: {label} {before} → v{move.to_version}")
+
+
+@prompts.command("approve")
+@click.argument("ref")
+@click.option("--note", help="Why (kept with the approval).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_approve(options: Options, ref: str, note: str | None, as_json: bool) -> None:
+    """Mark the version REF names approved (with evidence when the workspace requires it)."""
+    from promptdeck.core.registry_ops import approve_version
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            info = approve_version(session, workspace.paths, workspace.config, ref, note)
+    finally:
+        workspace.close()
+    if as_json:
+        echo_json(
+            {
+                "name": info.name,
+                "version": info.version,
+                "approved_at": info.at.isoformat(),
+                "evidence": info.evidence,
+                "new": info.created,
+            }
+        )
+        return
+    if not info.created:
+        click.echo(f"{info.name}@{info.version} was already approved.")
+        return
+    evidence = f" (evidence: {', '.join(info.evidence)})" if info.evidence else ""
+    click.echo(f"Approved {info.name}@{info.version}{evidence}.")

@@ -1,0 +1,87 @@
+"""CLI of the registry: history, show, diff, label, approve, export; outputs and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from promptdeck.errors import ExitCode
+from tests.cli.test_cli import run
+
+
+@pytest.fixture
+def ws(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Path:
+    run(capsys, "init", str(tmp_path / "w"))
+    path = tmp_path / "w" / "prompts" / "summarize.prompt.yaml"
+    path.write_text(path.read_text().replace("temperature: 0.2", "temperature: 0.4"))
+    return tmp_path / "w"
+
+
+def pd(capsys: pytest.CaptureFixture[str], ws: Path, *args: str) -> tuple[int, str, str]:
+    return run(capsys, "--workspace", str(ws), "--headless", *args)
+
+
+def test_history_show_and_diff(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    code, out, _ = pd(capsys, ws, "prompts", "history", "summarize")
+    assert code == 0
+    assert out.splitlines()[0] == "summarize: prompts/summarize.prompt.yaml"
+    assert [line.split()[0] for line in out.splitlines()[2:4]] == ["v2", "v1"]
+    code, out, _ = pd(capsys, ws, "prompts", "show", "summarize@1")
+    assert code == 0 and "temperature: 0.2" in out and out.startswith("# summarize@1")
+    code, out, _ = pd(capsys, ws, "prompts", "diff", "summarize", "1", "2")
+    assert code == 0 and "-  temperature: 0.2\n+  temperature: 0.4" in out
+    code, out, _ = pd(capsys, ws, "prompts", "diff", "summarize", "2", "latest")
+    assert code == 0 and "same content" in out
+
+
+def test_show_renders_with_vars(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    code, out, _ = pd(
+        capsys, ws, "prompts", "show", "summarize", "--var", "text=Cats nap.", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["messages"][-1]["content"].endswith('"""\nCats nap.\n"""')
+    code, _, err = pd(capsys, ws, "prompts", "show", "summarize", "--var", "txt=Cats")
+    assert code == ExitCode.USAGE and "did you mean 'text'?" in err
+    code, _, err = pd(capsys, ws, "prompts", "show", "summarize", "--var", "novalue")
+    assert code == ExitCode.USAGE and "is not KEY=VALUE" in err
+
+
+def test_label_approve_export_flow(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    code, out, _ = pd(capsys, ws, "prompts", "label", "summarize@2", "production", "--note", "x")
+    assert (code, out.strip()) == (0, "summarize: production (new) → v2")
+    code, out, _ = pd(capsys, ws, "prompts", "label", "summarize@1", "production")
+    assert out.strip() == "summarize: production v2 → v1"
+    reg = tmp_path / "reg"
+    code, _, err = pd(capsys, ws, "export", "--to", str(reg))
+    assert code == ExitCode.CHECK_FAILED and "not approved: summarize@1" in err
+    code, out, _ = pd(capsys, ws, "prompts", "approve", "summarize@1", "--json")
+    assert code == 0 and json.loads(out)["new"] is True
+    code, out, _ = pd(capsys, ws, "export", "--to", str(reg), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["exported"] == [{"name": "summarize", "version": 1}]
+    code, out, _ = pd(capsys, ws, "export", "--to", str(reg), "--json")
+    assert json.loads(out)["written"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("prompts", "show", "nope"), ExitCode.USAGE, "no prompt named 'nope'"),
+        (("prompts", "show", "summarize@9"), ExitCode.USAGE, "has no version 9"),
+        (("prompts", "show", "Bad Ref"), ExitCode.USAGE, "is not a prompt reference"),
+        (("prompts", "label", "summarize@1", "latest"), ExitCode.USAGE, "cannot be moved"),
+        (("prompts", "history", "nope"), ExitCode.USAGE, "no prompt named"),
+        (("export", "--label", "gold"), ExitCode.USAGE, "no prompt has the label 'gold'"),
+    ],
+)
+def test_mistakes(
+    capsys: pytest.CaptureFixture[str], ws: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    got, _, err = pd(capsys, ws, *args)
+    assert got == code and message in err and "Traceback" not in err
