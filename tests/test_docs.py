@@ -39,10 +39,28 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_binding_id_is_documented() -> None:
     from promptdeck.tui.app import PromptdeckApp
+    from promptdeck.tui.screens.label_dialog import LabelDialog
     from promptdeck.tui.screens.prompts import PromptsScreen
+    from promptdeck.tui.screens.stats import StatsScreen
+    from promptdeck.tui.screens.traces import TracesScreen
 
     text = (DOCS / "formats.md").read_text(encoding="utf-8")
-    ids = [b.id for b in [*PromptdeckApp.BINDINGS, *PromptsScreen.BINDINGS]]  # type: ignore[union-attr]
+    owners = [PromptdeckApp, PromptsScreen, TracesScreen, StatsScreen, LabelDialog]
+    ids = [b.id for owner in owners for b in owner.BINDINGS]  # type: ignore[union-attr]
     assert all(ids)
     missing = [i for i in ids if f"`{i}`" not in text]
     assert not missing, f"binding ids missing from docs/formats.md: {missing}"
+
+
+def test_cli_reference_matches_the_help_texts() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_cli_docs", DOCS.parent / "scripts" / "gen_cli_docs.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = module.render()
+    current = (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert current == expected, "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"

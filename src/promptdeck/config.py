@@ -22,6 +22,7 @@ __all__ = [
     "BudgetConfig",
     "CacheConfig",
     "ConcurrencyConfig",
+    "EvalsConfig",
     "LocalModelConfig",
     "ModelAlias",
     "UIConfig",
@@ -142,6 +143,18 @@ class ApprovalConfig(_Section):
     )
 
 
+class EvalsConfig(_Section):
+    """How eval suites run."""
+
+    allow_python: bool = Field(
+        default=False,
+        description="Allow `python` assertions, which run functions from workspace files.",
+    )
+    max_cost: float | None = Field(
+        default=None, ge=0, description="Refuse to start (or stop) a run above this cost in $."
+    )
+
+
 class UIConfig(_Section):
     """The workbench's look."""
 
@@ -165,6 +178,7 @@ class WorkspaceConfig(_Section):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict, description="Named budgets.")
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
+    evals: EvalsConfig = Field(default_factory=EvalsConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Key binding overrides: binding id -> keys."

@@ -22,6 +22,7 @@ __all__ = [
     "WorkspacePaths",
     "bundled_dir",
     "find_workspace",
+    "user_config_dir",
 ]
 
 CONFIG_FILE = "promptdeck.toml"
@@ -163,3 +164,12 @@ def bundled_dir(name: str) -> Path:
         f"promptdeck's bundled folder {name!r} is missing from this installation",
         "reinstall promptdeck (`make setup` in a source checkout)",
     )
+
+
+def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the user's promptdeck folder: ``$PROMPTDECK_HOME``, else the XDG config folder."""
+    env = os.environ if environ is None else environ
+    if env.get("PROMPTDECK_HOME"):
+        return Path(env["PROMPTDECK_HOME"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(base) / "promptdeck"

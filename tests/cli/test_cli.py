@@ -168,3 +168,22 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "customer-support" in result.stdout
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, "init", str(tmp_path / "w"))
+    from promptdeck.core.workspace import Workspace
+
+    def broken(self: Workspace) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(Workspace, "sync", broken)
+    code, _, err = run(capsys, "-w", str(tmp_path / "w"), "--headless", "prompts", "list")
+    assert code == ExitCode.RUNTIME
+    assert err.splitlines()[0] == "error: internal error: ZeroDivisionError: boom"
+    assert "Traceback" not in err
+    monkeypatch.setenv("PROMPTDECK_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["-w", str(tmp_path / "w"), "--headless", "prompts", "list"])

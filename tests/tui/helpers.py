@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from promptdeck.config import WorkspaceConfig
@@ -30,10 +31,24 @@ def make_app(workspace: Workspace, **kwargs: object) -> PromptdeckApp:
     return PromptdeckApp(workspace, **options)  # type: ignore[arg-type]
 
 
+def _busy(app: App[None]) -> bool:
+    running = [w for w in app.workers if not w.is_finished and w.group != "prompts-watch"]
+    return bool(running) or any(getattr(s, "lint_pending", False) for s in app.screen_stack)
+
+
 async def settle(pilot: Pilot[None]) -> None:
-    """Wait for every finite worker (load, warm-up) and the screen refresh after it."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Wait until no finite worker runs and no debounced work is pending.
+
+    Exclusive workers replaced by newer ones end cancelled; that is expected.
+    """
+    for _ in range(400):
+        await pilot.pause()
+        if not _busy(pilot.app):
+            await pilot.pause()
+            if not _busy(pilot.app):
+                return
+        await pilot.pause(0.02)
+    raise AssertionError("the app did not settle")
 
 
 async def wait_until(

@@ -7,6 +7,7 @@ it opens. Each command group lives in :mod:`promptdeck.cli.commands`.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -14,9 +15,14 @@ from typing import NoReturn
 import click
 
 from promptdeck import __version__
+from promptdeck.cli.commands.cache import cache
+from promptdeck.cli.commands.eval import eval_group
 from promptdeck.cli.commands.export import export
+from promptdeck.cli.commands.guard import guard
 from promptdeck.cli.commands.init import init
 from promptdeck.cli.commands.prompts import prompts
+from promptdeck.cli.commands.run import run
+from promptdeck.cli.commands.traces import traces
 from promptdeck.cli.context import Options, open_tui
 from promptdeck.cli.output import echo_error
 from promptdeck.errors import ExitCode, PromptdeckError, UsageError
@@ -66,7 +72,12 @@ def cli(ctx: click.Context, workspace: Path | None, headless: bool) -> None:
 # Command registry: one line per command group.
 cli.add_command(init)
 cli.add_command(prompts)
+cli.add_command(run)
+cli.add_command(traces)
+cli.add_command(cache)
 cli.add_command(export)
+cli.add_command(eval_group)
+cli.add_command(guard)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -90,4 +101,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except (KeyboardInterrupt, click.exceptions.Abort):
         click.echo("interrupted", err=True)
         code = ExitCode.INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("PROMPTDECK_DEBUG"):
+            raise
+        echo_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in promptdeck; rerun with PROMPTDECK_DEBUG=1 to see the traceback",
+        )
+        code = ExitCode.RUNTIME
     sys.exit(code)

@@ -23,12 +23,14 @@ from promptdeck.timeutil import utcnow
 __all__ = [
     "ApprovalInfo",
     "LabelMove",
+    "PromptDetail",
     "PromptHistory",
     "VersionInfo",
     "approve_version",
     "approved_version_ids",
     "diff_versions",
     "move_label",
+    "prompt_detail",
     "prompt_history",
     "suites_using",
 ]
@@ -305,3 +307,20 @@ def approve_version(
 def approved_version_ids(session: Session) -> set[int]:
     """Return the ids of every approved version."""
     return set(session.exec(select(Approval.version_id)).all())
+
+
+@dataclass(frozen=True)
+class PromptDetail:
+    """What the Prompts screen shows of one prompt: history and every version's content."""
+
+    history: PromptHistory
+    contents: dict[int, str]
+
+
+def prompt_detail(session: Session, name: str) -> PromptDetail:
+    """Return a prompt's history and the canonical content of each version."""
+    history = prompt_history(session, name)
+    prompt = repo.get_prompt(session, name)
+    assert prompt is not None and prompt.id is not None
+    contents = {v.version: v.content for v in repo.list_versions(session, prompt.id)}
+    return PromptDetail(history, contents)

@@ -309,6 +309,26 @@ def m004_semantic_cache(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m005_run_cell_results(db: sqlite3.Connection) -> None:
+    """What a graded cell needs for reports and reruns: its answer, trace, timing, cost."""
+    _script(
+        db,
+        """
+        ALTER TABLE run_cell ADD COLUMN output TEXT;
+        ALTER TABLE run_cell ADD COLUMN trace_uid TEXT;
+        ALTER TABLE run_cell ADD COLUMN latency_ms REAL;
+        ALTER TABLE run_cell ADD COLUMN ttft_ms REAL;
+        ALTER TABLE run_cell ADD COLUMN tokens INTEGER;
+        ALTER TABLE run_cell ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+        ALTER TABLE run_cell ADD COLUMN grading_key TEXT;
+        ALTER TABLE run ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX ix_run_cell_grading
+            ON run_cell (prompt_version_id, model, case_key, grading_key)
+        """,
+    )
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations already applied, in order."""
     db.execute(

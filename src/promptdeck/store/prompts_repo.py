@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
 
-from promptdeck.store.tables import Label, LabelEvent, Prompt, PromptVersion
+from promptdeck.store.tables import Approval, Label, LabelEvent, Prompt, PromptVersion, Run, RunCell
 from promptdeck.timeutil import utcnow
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "get_prompt",
     "get_prompt_by_path",
     "get_version",
+    "last_pass_rates",
     "latest_contents",
     "list_labels",
     "list_prompt_summaries",
@@ -40,6 +41,8 @@ class PromptSummary:
     versions: int
     latest_version: int | None
     labels: dict[str, int] = field(default_factory=dict)
+    approved: list[int] = field(default_factory=list)
+    pass_rate: float | None = None
 
 
 def get_prompt(session: Session, name: str) -> Prompt | None:
@@ -178,6 +181,14 @@ def list_prompt_summaries(session: Session) -> list[PromptSummary]:
     labels: dict[int, dict[str, int]] = {}
     for prompt_id, name, version in label_rows:
         labels.setdefault(prompt_id, {})[name] = version
+    approved: dict[int, list[int]] = {}
+    for prompt_id, version in session.exec(
+        select(PromptVersion.prompt_id, PromptVersion.version)
+        .join(Approval, col(Approval.version_id) == col(PromptVersion.id))
+        .order_by(col(PromptVersion.version))
+    ).all():
+        approved.setdefault(prompt_id, []).append(version)
+    rates = last_pass_rates(session)
     return [
         PromptSummary(
             name=prompt.name,
@@ -188,9 +199,32 @@ def list_prompt_summaries(session: Session) -> list[PromptSummary]:
             versions=int(n or 0),
             latest_version=int(latest) if latest is not None else None,
             labels=dict(sorted(labels.get(prompt.id or -1, {}).items())),
+            approved=approved.get(prompt.id or -1, []),
+            pass_rate=rates.get(prompt.id or -1),
         )
         for prompt, n, latest in rows
     ]
+
+
+def last_pass_rates(session: Session) -> dict[int, float]:
+    """Return, per prompt id, the pass rate of its graded cells in the newest run using it."""
+    rows = session.exec(
+        select(
+            PromptVersion.prompt_id,
+            Run.started_at,
+            func.count(col(RunCell.passed)),
+            func.sum(cast(col(RunCell.passed), Integer)),
+        )
+        .join(RunCell, col(RunCell.prompt_version_id) == col(PromptVersion.id))
+        .join(Run, col(Run.id) == col(RunCell.run_id))
+        .where(col(RunCell.passed).is_not(None))
+        .group_by(col(PromptVersion.prompt_id), col(Run.id))
+    ).all()
+    newest: dict[int, tuple[object, float]] = {}
+    for prompt_id, started, graded, passed in rows:
+        if graded and (prompt_id not in newest or str(started) > str(newest[prompt_id][0])):
+            newest[prompt_id] = (started, float(passed or 0) / float(graded))
+    return {prompt_id: rate for prompt_id, (_, rate) in newest.items()}
 
 
 def latest_contents(session: Session) -> dict[str, str]:

@@ -120,6 +120,7 @@ class Run(SQLModel, table=True):
     is_baseline: bool = False
     started_at: datetime = _now_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class CompletionRow(SQLModel, table=True):
@@ -162,6 +163,13 @@ class RunCell(SQLModel, table=True):
     source: str | None = None
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    output: str | None = None
+    trace_uid: str | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    tokens: int | None = None
+    cost_usd: float = 0.0
+    grading_key: str | None = None
 
 
 class ScoreRow(SQLModel, table=True):

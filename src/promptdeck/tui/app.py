@@ -21,10 +21,10 @@ from promptdeck.tui.screens.sections import (
     CompareScreen,
     EvalsScreen,
     GuardrailsScreen,
-    StatsScreen,
-    TracesScreen,
 )
-from promptdeck.tui.themes import BUILTIN_THEMES, DEFAULT_THEME
+from promptdeck.tui.screens.stats import StatsScreen
+from promptdeck.tui.screens.traces import TracesScreen
+from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
 
 __all__ = ["SECTIONS", "PromptdeckApp", "WarmUp"]
@@ -57,8 +57,11 @@ class PromptdeckApp(App[None]):
         "stats": StatsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}")
-        for mode, key, title in SECTIONS
+        *[
+            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}")
+            for mode, key, title in SECTIONS
+        ],
+        Binding("f1", "toggle_help", "Help", id="app.help"),
     ]
 
     engine_state: reactive[str] = reactive(EngineState.LOADING)
@@ -98,21 +101,32 @@ class PromptdeckApp(App[None]):
         return self.workspace.config.default_model
 
     def on_mount(self) -> None:
-        for theme in BUILTIN_THEMES:
+        found = load_themes(self.workspace.paths.root)
+        for theme in found.themes:
             self.register_theme(theme)
+        for problem in found.problems:
+            self.notify(problem, title="Theme file not loaded", severity="warning")
         wanted = self.workspace.config.ui.theme
+        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         if wanted in self.available_themes:
             self.theme = wanted
         else:
-            self.theme = DEFAULT_THEME
+            self.theme = fallback
             self.notify(
-                f"promptdeck.toml: ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}",
+                f"promptdeck.toml: ui.theme: unknown theme {wanted!r}; using {fallback}",
                 severity="warning",
             )
         if self.workspace.config.keymap:
             self.set_keymap(self.workspace.config.keymap)
         self.switch_mode(self._initial)
         self.call_after_refresh(self.start_warm_up)
+
+    def action_toggle_help(self) -> None:
+        """Show or hide the keys and help of the focused panel."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def start_warm_up(self) -> None:
         """Load litellm and the default model in a thread, after the first paint."""
@@ -127,7 +141,7 @@ class PromptdeckApp(App[None]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Apply the warm-up result; turn any failed worker into a notification."""
+        """Apply the warm-up result; report the app's own failed workers."""
         worker = event.worker
         if worker.name == WARMUP_WORKER and event.state == WorkerState.SUCCESS:
             result = worker.result
@@ -135,17 +149,25 @@ class PromptdeckApp(App[None]):
                 self.engine_state = EngineState.READY if result.ready else EngineState.FAILED
                 self.engine_detail = result.message
         elif event.state == WorkerState.ERROR:
-            error = worker.error
             if worker.name == WARMUP_WORKER:
                 self.engine_state = EngineState.FAILED
-            if isinstance(error, PromptdeckError):
-                self.notify(error.hint or " ", title=error.title, severity="error")
-            else:
-                self.notify(
-                    f"{type(error).__name__}: {error}",
-                    title=f"{worker.name} failed",
-                    severity="error",
-                )
+            self.report_worker_error(worker)
+
+    def report_worker_error(self, worker: Worker[object]) -> None:
+        """Turn a failed worker into a notification (never a traceback).
+
+        Worker state events do not bubble, so every screen forwards its failed
+        workers here (see ``WorkbenchScreen``).
+        """
+        error = worker.error
+        if isinstance(error, PromptdeckError):
+            self.notify(error.hint or " ", title=error.title, severity="error")
+        else:
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=f"{worker.name} failed",
+                severity="error",
+            )
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer navigation and the current screen's actions in the command palette."""
@@ -156,11 +178,40 @@ class PromptdeckApp(App[None]):
                     f"Go to {title}", f"Open the {title} screen (key {key})", self._goto(mode)
                 )
         if isinstance(screen, PromptsScreen):
-            yield SystemCommand(
-                "Resync prompts",
-                "Read the prompt files into the database now",
-                screen.action_resync,
-            )
+            actions = [
+                ("Resync prompts", "Read the prompt files into the database now", "resync"),
+                ("Edit prompt", "Edit the selected prompt file (ctrl+s saves)", "edit"),
+                ("Save prompt file", "Save the editor to the file; a save makes a version", "save"),
+                ("Show history", "Versions, labels, approvals and label moves", "history"),
+                ("Show diff", "Compare any two versions", "diff"),
+                ("Show lint findings", "Problems found in the prompt", "lint"),
+                ("Label version…", "Point a label (production, staging…) at a version", "label"),
+                ("Approve version", "Approve the selected version", "approve"),
+                (
+                    "Export production",
+                    "Export approved production prompts to the registry",
+                    "export",
+                ),
+            ]
+            tabs = {
+                "edit": "tab-edit",
+                "history": "tab-history",
+                "diff": "tab-diff",
+                "lint": "tab-lint",
+            }
+            for title, help_text, action in actions:
+                if action in tabs:
+                    callback = self._show_tab(screen, tabs[action])
+                else:
+                    callback = getattr(screen, f"action_{action}")
+                yield SystemCommand(title, help_text, callback)
+
+    @staticmethod
+    def _show_tab(screen: PromptsScreen, tab: str) -> Callable[[], None]:
+        def show() -> None:
+            screen.action_show_tab(tab)
+
+        return show
 
     def _goto(self, mode: str) -> Callable[[], None]:
         def go() -> None:

@@ -276,3 +276,55 @@ def prompts_approve(options: Options, ref: str, note: str | None, as_json: bool)
         return
     evidence = f" (evidence: {', '.join(info.evidence)})" if info.evidence else ""
     click.echo(f"Approved {info.name}@{info.version}{evidence}.")
+
+
+@prompts.command("lint")
+@click.argument("names", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> None:
+    """Check prompts (all, or NAMES): variables, suite cases, tokens, secrets and PII.
+
+    Exits 1 when any finding is an error.
+    """
+    from promptdeck.core.lint import Severity, lint_workspace, scan_secrets_and_pii
+    from promptdeck.core.tokens import TokenCounting
+    from promptdeck.errors import CheckFailedError
+
+    workspace = open_workspace(options, sync=False)
+    try:
+        results = lint_workspace(
+            workspace.paths,
+            workspace.config,
+            names or None,
+            count_tokens=TokenCounting(workspace.config, workspace.paths.root),
+            scan_text=scan_secrets_and_pii,
+        )
+    finally:
+        workspace.close()
+    errors = sum(f.severity is Severity.ERROR for fs in results.values() for f in fs)
+    if as_json:
+        echo_json(
+            {
+                name: [
+                    {
+                        "severity": f.severity.value,
+                        "location": f.location,
+                        "message": f.message,
+                        "rule": f.rule,
+                    }
+                    for f in findings
+                ]
+                for name, findings in results.items()
+            }
+        )
+    else:
+        for findings in results.values():
+            for f in findings:
+                click.echo(f"{f.location}: {f.severity.value}: {f.message} [{f.rule}]")
+        warnings = sum(f.severity is Severity.WARNING for fs in results.values() for f in fs)
+        click.echo(f"{len(results)} checked: {errors} errors, {warnings} warnings.")
+    if errors:
+        raise CheckFailedError(
+            f"lint found {errors} error{'s' if errors != 1 else ''}", "fix the lines listed above"
+        )

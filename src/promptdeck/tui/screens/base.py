@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
 
 from promptdeck.tui.widgets.status_bar import StatusBar
 
@@ -33,3 +34,8 @@ class WorkbenchScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         """Yield the screen's own widgets."""
         yield from ()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report this screen's failed workers as notifications (the events do not bubble)."""
+        if event.state == WorkerState.ERROR:
+            self.workbench.report_worker_error(event.worker)

@@ -17,8 +17,6 @@ __all__ = [
     "EvalsScreen",
     "GuardrailsScreen",
     "SectionScreen",
-    "StatsScreen",
-    "TracesScreen",
 ]
 
 
@@ -57,17 +55,6 @@ class EvalsScreen(SectionScreen):
     )
 
 
-class TracesScreen(SectionScreen):
-    """Traces of every model call."""
-
-    HEADING = "Traces"
-    ABOUT = (
-        "Every model call as a trace of spans (render, guardrails, cache lookup, model\n"
-        "call, scoring) with latency, tokens and cost, filterable by prompt, model,\n"
-        "status and time."
-    )
-
-
 class GuardrailsScreen(SectionScreen):
     """Guardrail scanners and suites."""
 
@@ -76,14 +63,4 @@ class GuardrailsScreen(SectionScreen):
         "PII, secrets, prompt injection, jailbreak and toxicity scanners: type text and\n"
         "see each verdict with highlighted spans; guard suites with precision and recall;\n"
         "recent blocked or redacted calls."
-    )
-
-
-class StatsScreen(SectionScreen):
-    """Cost, cache and latency statistics."""
-
-    HEADING = "Stats"
-    ABOUT = (
-        "Cost, cache hit rate and latency (p50/p95/p99) per model and per prompt, and\n"
-        "spend against the budgets in promptdeck.toml."
     )

@@ -1,0 +1,377 @@
+"""``promptdeck eval``: run suites headless (CI), compare runs, bless baselines."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from promptdeck.cli.context import Options, open_workspace
+from promptdeck.cli.output import echo_json, echo_warning, render_table
+from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.evals.runner import CellFinished, RunFinished, RunStarted
+
+__all__ = ["eval_group"]
+
+SUBCOMMANDS = ("list", "show", "compare", "bless")
+
+
+class _DefaultToRun(click.Group):
+    """`eval SUITE ...` runs suites; `eval list|show|compare|bless` are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+class ProgressReporter:
+    """Prints a run's progress: a bar with ETA on a terminal, else a line per chunk."""
+
+    def __init__(self, stream: IO[str], jsonl: IO[str] | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.jsonl = jsonl
+        self._next = 0
+        self._step = 1
+
+    def started(self, event: RunStarted) -> None:
+        self._step = max(1, event.pending // 10)
+        self._next = self._step
+        click.echo(
+            f"{event.suite}: {event.total} cells, {event.pending} to run "
+            f"({event.cached} in the cache), estimated cost ${event.estimated_cost:.4f}  "
+            f"run {event.run_uid}",
+            file=self.stream,
+        )
+        if event.judge_warning:
+            click.echo(f"note: {event.judge_warning}", file=self.stream)
+
+    def cell(self, event: CellFinished) -> None:
+        from promptdeck.core.evals.reports import cell_jsonl
+
+        if self.jsonl is not None:
+            self.jsonl.write(cell_jsonl(event.cell))
+            self.jsonl.flush()
+        graded = event.passed + event.failed
+        rate = f"{event.passed / graded:.0%}" if graded else "-"
+        if self.tty:
+            width = 24
+            filled = int(width * event.done / max(event.total, 1))
+            per = event.elapsed / max(event.done, 1)
+            eta = per * (event.total - event.done)
+            line = (
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total}"
+                f"  pass {rate}  errors {event.errors}  ${event.cost_usd:.4f}  ETA {eta:4.0f} s"
+            )
+            self.stream.write(line)
+            self.stream.flush()
+        elif event.done >= self._next or event.done == event.total:
+            self._next = event.done + self._step
+            click.echo(
+                f"  {event.done}/{event.total} cells · {event.passed} passed · {event.failed} "
+                f"failed · {event.errors} errors · ${event.cost_usd:.4f} · {event.elapsed:.1f} s",
+                file=self.stream,
+            )
+
+    def finished(self, event: RunFinished) -> None:
+        if self.tty:
+            self.stream.write("\n")
+        s = event.summary
+        interval = s.pass_rate
+        click.echo(
+            f"{event.run_uid}: {event.status} · {s.passed} passed, {s.failed} failed, "
+            f"{s.errors} errors · pass rate {interval.rate:.0%} "
+            f"(95% CI {interval.low:.0%}–{interval.high:.0%}) · ${s.cost_usd:.4f}",
+            file=self.stream,
+        )
+
+
+@click.group("eval", cls=_DefaultToRun)
+def eval_group() -> None:
+    """Run eval suites (`eval [SUITE...]`), list and compare runs, bless a baseline.
+
+    Exit codes: 0 everything passed, 1 a case failed or regressed, 2 a configuration
+    error, 3 the run could not be carried out (every call failed, cost cap reached).
+    """
+
+
+@eval_group.command("run")
+@click.argument("suites", nargs=-1)
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a JSON report.",
+)
+@click.option(
+    "--jsonl",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Stream one JSON line per cell.",
+)
+@click.option(
+    "--markdown", type=click.Path(path_type=Path, dir_okay=False), help="Write a Markdown summary."
+)
+@click.option(
+    "--max-cost", type=float, help="Refuse to start above this estimated cost ($); stop at it."
+)
+@click.option("--resume", "resume", metavar="RUN_ID", help="Finish an interrupted run.")
+@click.option(
+    "--fail-on-regression",
+    is_flag=True,
+    help="Exit 1 when a case that passed in the baseline fails.",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Call every model afresh (answers are still cached)."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 256), help="Calls at once (default: the suite's)."
+)
+@click.pass_obj
+def eval_run(
+    options: Options,
+    suites: tuple[str, ...],
+    junit: Path | None,
+    json_file: Path | None,
+    jsonl: Path | None,
+    markdown: Path | None,
+    max_cost: float | None,
+    resume: str | None,
+    fail_on_regression: bool,
+    no_cache: bool,
+    concurrency: int | None,
+) -> None:
+    """Run SUITES (all of them when none is named) over their prompts × models × cases."""
+    from promptdeck.core.evals.compare import baseline_of, compare_runs
+    from promptdeck.core.evals.reports import render_json, render_junit, render_markdown
+    from promptdeck.core.evals.results import summarize
+    from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
+    from promptdeck.core.gateway.engine import Gateway
+
+    if resume and suites:
+        raise UsageError("--resume takes no suite names", "give only --resume RUN_ID")
+    workspace = open_workspace(options)
+    outcomes: list[RunOutcome] = []
+    stream = sys.stderr
+    for path in (junit, json_file, jsonl, markdown):
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot write {path} ({exc.strerror})", "choose another path"
+                ) from exc
+    try:
+        sink = jsonl.open("w", encoding="utf-8") if jsonl else None
+    except OSError as exc:
+        raise UsageError(f"cannot write {jsonl} ({exc.strerror})", "choose another path") from exc
+    try:
+        plans = [] if resume else plan_suites(workspace, suites)
+
+        async def go() -> None:
+            gateway = Gateway.for_workspace(workspace)
+            runner = EvalRunner(
+                workspace,
+                gateway,
+                ProgressReporter(stream, sink),
+                max_cost=max_cost,
+                cache="write" if no_cache else "read",
+                concurrency=concurrency,
+            )
+            try:
+                if resume:
+                    outcomes.append(await runner.resume(resume))
+                for plan in plans:
+                    outcomes.append(await runner.run(plan))
+            finally:
+                await gateway.aclose()
+
+        asyncio.run(go())
+        cells = [cell for outcome in outcomes for cell in outcome.cells]
+        judge = next((p.judge for p in plans if p.judge), None) if plans else None
+        summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
+        for path, text in (
+            (junit, render_junit(summary, cells) if junit else ""),
+            (json_file, render_json(summary, cells) if json_file else ""),
+            (markdown, render_markdown(summary, cells) if markdown else ""),
+        ):
+            if path is not None:
+                try:
+                    path.write_text(text, encoding="utf-8")
+                except OSError as exc:
+                    raise UsageError(
+                        f"cannot write {path} ({exc.strerror})", "choose another path"
+                    ) from exc
+        regressions = 0
+        if fail_on_regression:
+            for outcome in outcomes:
+                suite = next((c.suite for c in outcome.cells), None)
+                base = baseline_of(workspace, suite) if suite else None
+                if base is None:
+                    echo_warning(f"suite {suite}: no baseline yet (promptdeck eval bless RUN_ID)")
+                    continue
+                found = compare_runs(workspace, base, outcome.run_uid).regressions
+                regressions += len(found)
+                for name, model, case, repeat in found:
+                    click.echo(f"regression: {name} · {model} · {case} · repeat {repeat}", err=True)
+    finally:
+        if sink is not None:
+            sink.close()
+        workspace.close()
+    stopped = [o for o in outcomes if o.status != "finished"]
+    graded = summary.passed + summary.failed
+    if stopped:
+        reason = stopped[0].stopped_reason or stopped[0].status
+        raise RuntimeFailureError(
+            f"run {stopped[0].run_uid} {stopped[0].status}: {reason}",
+            f"finish it later with `promptdeck --headless eval --resume {stopped[0].run_uid}`",
+        )
+    if cells and graded == 0:
+        first = next((c.error for c in cells if c.error), "no answer")
+        raise RuntimeFailureError(
+            f"every model call failed ({summary.errors} cells): {first}",
+            "check the model name, its key and that its server is up",
+        )
+    if summary.failed or summary.errors or regressions:
+        raise CheckFailedError(
+            f"{summary.failed} cells failed, {summary.errors} errored"
+            + (f", {regressions} regressed" if regressions else ""),
+            "see the report, or `promptdeck eval show RUN_ID`",
+        )
+
+
+@eval_group.command("list")
+@click.option("--suite", help="Only runs of this suite.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def eval_list(options: Options, suite: str | None, as_json: bool) -> None:
+    """List recent eval runs, newest first."""
+    from promptdeck.store.runs_repo import list_runs
+
+    workspace = open_workspace(options, sync=False)
+    try:
+        with workspace.session() as session:
+            runs = list_runs(session, suite)
+    finally:
+        workspace.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": r.uid,
+            "suite": r.suite,
+            "status": r.status,
+            "cells": r.total_cells,
+            "passed": r.passed,
+            "failed": r.failed,
+            "errors": r.errors,
+            "cost_usd": r.cost_usd,
+            "baseline": r.is_baseline,
+            "started_at": r.started_at.isoformat(),
+        }
+        for r in runs
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No runs yet: `promptdeck --headless eval SUITE`.")
+        return
+    click.echo(
+        render_table(
+            ("RUN", "SUITE", "STATUS", "CELLS", "PASSED", "FAILED", "ERRORS", "BASELINE"),
+            [
+                (
+                    r["id"],
+                    r["suite"],
+                    r["status"],
+                    r["cells"],
+                    r["passed"],
+                    r["failed"],
+                    r["errors"],
+                    "yes" if r["baseline"] else None,
+                )
+                for r in rows
+            ],
+        )
+    )
+
+
+@eval_group.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the full JSON report on stdout.")
+@click.pass_obj
+def eval_show(options: Options, run_id: str, as_json: bool) -> None:
+    """Show a run: its summary and every failed or errored cell."""
+    from promptdeck.core.evals.reports import render_json, render_markdown
+    from promptdeck.core.evals.results import summarize
+    from promptdeck.core.evals.runner import run_results
+
+    workspace = open_workspace(options, sync=False)
+    try:
+        cells = list(run_results(workspace, run_id))
+    finally:
+        workspace.close()
+    summary = summarize(cells, run_id=run_id)
+    click.echo(
+        render_json(summary, cells) if as_json else render_markdown(summary, cells), nl=False
+    )
+
+
+@eval_group.command("compare")
+@click.argument("before")
+@click.argument("after")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def eval_compare(options: Options, before: str, after: str, as_json: bool) -> None:
+    """Compare run AFTER against run BEFORE: regressions, improvements, significance."""
+    from promptdeck.core.evals.compare import compare_runs
+
+    workspace = open_workspace(options, sync=False)
+    try:
+        result = compare_runs(workspace, before, after)
+    finally:
+        workspace.close()
+    test = result.test
+    if as_json:
+        echo_json(
+            {
+                "before": result.before,
+                "after": result.after,
+                "regressions": [list(k) for k in result.regressions],
+                "improvements": [list(k) for k in result.improvements],
+                "unchanged": result.unchanged,
+                "p_value": test.p_value if test else None,
+                "significant": test.significant if test else False,
+            }
+        )
+        return
+    click.echo(
+        f"{result.before} → {result.after}: {len(result.regressions)} regressions, "
+        f"{len(result.improvements)} improvements, {result.unchanged} unchanged"
+    )
+    for label, items in (("regression", result.regressions), ("improvement", result.improvements)):
+        for name, model, case, repeat in items:
+            click.echo(f"  {label}: {name} · {model} · {case} · repeat {repeat}")
+    if test is not None:
+        verdict = "significant" if test.significant else "not significant"
+        click.echo(f"paired exact McNemar test: p = {test.p_value:.4f} ({verdict} at 5%)")
+
+
+@eval_group.command("bless")
+@click.argument("run_id")
+@click.pass_obj
+def eval_bless(options: Options, run_id: str) -> None:
+    """Make RUN_ID the baseline of its suite (for --fail-on-regression)."""
+    from promptdeck.core.evals.compare import bless
+
+    workspace = open_workspace(options, sync=False)
+    try:
+        run = bless(workspace, run_id)
+    finally:
+        workspace.close()
+    click.echo(f"{run.uid} is now the baseline of suite {run.suite}.")

@@ -1,0 +1,165 @@
+"""``promptdeck run PROMPT``: render a prompt, call a model, print the answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from promptdeck.cli.context import Options, open_workspace
+from promptdeck.cli.output import echo_json, echo_warning
+from promptdeck.errors import RuntimeFailureError, UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
+
+__all__ = ["parse_vars", "run", "summary_line"]
+
+_HINTS = {
+    "auth": "set the key's environment variable (see `api_key_env` in docs/formats.md)",
+    "connection": "check the server is running and `api_base` is right",
+    "rate_limit": "wait, lower [concurrency], or set `on_rate_limit` to a backup model",
+    "timeout": 'raise `timeout`, or set `on_timeout` to a backup model or "cached"',
+    "budget": "raise the budget's limit_usd, or change its action, in promptdeck.toml",
+    "config": "check the model name and [local_models] in promptdeck.toml",
+}
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    """Parse ``k=v`` pairs.
+
+    Raises:
+        UsageError: When a pair has no ``=`` or no name.
+    """
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair!r} is not NAME=VALUE", "write e.g. --var text=hello")
+        values[name.strip()] = value
+    return values
+
+
+def summary_line(result: CallResult) -> str:
+    """One line: model, tokens, cost, latency, cache state and trace id."""
+    done = result.completion
+    model = done.answered_by or done.model
+    if done.answered_by and done.answered_by != done.model:
+        model = f"{done.model} → {done.answered_by}"
+    usage = done.usage
+    approx = "~" if usage.estimated else ""
+    return (
+        f"model {model} · {approx}{usage.prompt_tokens}+{usage.completion_tokens} tokens · "
+        f"${done.cost_usd:.6f} · {done.latency_ms:.0f} ms · cache {result.cache} · "
+        f"trace {result.trace_id}"
+    )
+
+
+def _as_json(result: CallResult) -> dict[str, Any]:
+    done = result.completion
+    return {
+        "text": done.text,
+        "model": done.model,
+        "answered_by": done.answered_by,
+        "provider": done.provider,
+        "usage": {
+            "prompt_tokens": done.usage.prompt_tokens,
+            "completion_tokens": done.usage.completion_tokens,
+            "total_tokens": done.usage.total_tokens,
+            "estimated": done.usage.estimated,
+        },
+        "cost_usd": done.cost_usd,
+        "latency_ms": round(done.latency_ms, 3),
+        "ttft_ms": done.ttft_ms,
+        "finish_reason": done.finish_reason,
+        "cache": result.cache,
+        "retries": done.retries,
+        "trace_id": result.trace_id,
+        "warnings": list(result.warnings),
+        "error": done.error,
+    }
+
+
+async def _call(gateway: Gateway, spec: CallSpec, stream: bool) -> CallResult:
+    from promptdeck.core.gateway.engine import CallResult
+
+    try:
+        if not stream:
+            return await gateway.call(spec)
+        result: CallResult | None = None
+        async for event in gateway.stream(spec):
+            if isinstance(event, CallResult):
+                result = event
+            else:
+                click.echo(event, nl=False)
+        assert result is not None
+        if result.completion.ok:
+            click.echo()
+        return result
+    finally:
+        await gateway.aclose()
+
+
+@click.command("run")
+@click.argument("prompt")
+@click.option("--var", "-v", "pairs", multiple=True, metavar="NAME=VALUE", help="A variable.")
+@click.option("--model", "-m", help="Model or alias (default: the prompt's, else default_model).")
+@click.option("--stream", is_flag=True, help="Print the answer as it is generated.")
+@click.option(
+    "--cache",
+    type=click.Choice(["read", "write", "off"]),
+    default="read",
+    show_default=True,
+    help="read: serve from and fill the cache; write: only fill it; off: neither.",
+)
+@click.option("--repeat", type=click.IntRange(min=0), default=0, help="Repeat index (sample).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def run(
+    options: Options,
+    prompt: str,
+    pairs: tuple[str, ...],
+    model: str | None,
+    stream: bool,
+    cache: str,
+    repeat: int,
+    as_json: bool,
+) -> None:
+    """Render PROMPT[@VERSION|@LABEL] with --var values, call the model, print the answer.
+
+    Then one line with the model, tokens, cost, latency, cache state and trace id.
+    """
+    from promptdeck.core.gateway import engine
+    from promptdeck.core.gateway.prompt_call import prompt_call
+
+    variables = parse_vars(pairs)
+    workspace = open_workspace(options)
+    try:
+        spec = prompt_call(
+            workspace,
+            prompt,
+            variables,
+            model=model,
+            cache=cache,  # type: ignore[arg-type]
+            repeat=repeat,
+        )
+        gateway = engine.Gateway.for_workspace(workspace)
+        result = asyncio.run(_call(gateway, spec, stream and not as_json))
+    finally:
+        workspace.close()
+    for warning in result.warnings:
+        echo_warning(warning)
+    if as_json:
+        echo_json(_as_json(result))
+    done = result.completion
+    if not done.ok:
+        kind = str(done.error_kind or "")
+        raise RuntimeFailureError(
+            done.error or "the call failed",
+            _HINTS.get(kind, f"see `promptdeck traces show {result.trace_id}`"),
+        )
+    if not as_json:
+        if not stream:
+            click.echo(done.text)
+        click.echo(summary_line(result))

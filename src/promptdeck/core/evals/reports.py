@@ -1,0 +1,233 @@
+"""Report renderers: JUnit XML, JSON, JSONL and Markdown, from cells and a run summary.
+
+Each renderer returns text and writes nothing; the caller picks the file. Output is
+deterministic for given inputs (no clock is read): times come from the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Any
+
+from promptdeck.core.evals.results import CellResult, GroupSummary, RunSummary
+
+__all__ = [
+    "cell_jsonl",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+]
+
+_MAX_MESSAGE = 500
+
+
+def _seconds(ms: float | None) -> str:
+    return f"{(ms or 0.0) / 1000:.3f}"
+
+
+def _failure_lines(cell: CellResult) -> list[str]:
+    lines = []
+    for s in cell.failed_scores:
+        label = s.name if s.name == s.type else f"{s.name} [{s.type}]"
+        lines.append(f"{label}: {s.reason}" + (f" (error: {s.error})" if s.error else ""))
+    return lines
+
+
+def _clip(text: str, limit: int = _MAX_MESSAGE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
+    """Render JUnit XML: a ``<testsuite>`` per suite and model, a ``<testcase>`` per cell.
+
+    A test case is named after the case (``#index description``), with the prompt
+    version and, when a case is repeated, the repeat. A failed case carries a
+    ``<failure>`` whose message joins the reason of each failed assertion (and
+    whose text lists them, one a line, with the output); a failed call carries an
+    ``<error>``.
+
+    Args:
+        summary: The run summary (for the timestamp and repeat counts).
+        cells: The run's cells.
+
+    Returns:
+        The XML document, with its declaration.
+    """
+    repeats = {(g.suite, g.prompt, g.model): g.repeats for g in summary.groups}
+    suites: dict[tuple[str, str], list[CellResult]] = {}
+    for cell in cells:
+        suites.setdefault((cell.suite, cell.model), []).append(cell)
+    root = ET.Element("testsuites", name="promptdeck")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    total_ms = 0.0
+    for (suite, model), members in suites.items():
+        failures = sum(c.status == "fail" for c in members)
+        errors = sum(c.status == "error" for c in members)
+        took = sum(c.latency_ms or 0.0 for c in members)
+        element = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{suite} [{model}]",
+            tests=str(len(members)),
+            failures=str(failures),
+            errors=str(errors),
+            skipped="0",
+            time=_seconds(took),
+        )
+        if summary.started_at is not None:
+            element.set("timestamp", summary.started_at.isoformat())
+        for cell in members:
+            name = cell.label
+            if repeats.get((cell.suite, cell.prompt, cell.model), 1) > 1:
+                name += f" (repeat {cell.repeat + 1})"
+            case = ET.SubElement(
+                element,
+                "testcase",
+                classname=f"{suite}.{cell.prompt}",
+                name=name,
+                file=cell.case_source.rsplit(":", 1)[0],
+                time=_seconds(cell.latency_ms),
+            )
+            if cell.source != "fresh":
+                props = ET.SubElement(case, "properties")
+                ET.SubElement(props, "property", name="source", value=cell.source)
+            if cell.status == "error":
+                error = ET.SubElement(
+                    case, "error", message=_clip(cell.error or ""), type="CallError"
+                )
+                error.text = cell.error
+            elif cell.status == "fail":
+                lines = _failure_lines(cell)
+                message = "; ".join(lines) or f"score {cell.score:.2f} below the suite threshold"
+                failure = ET.SubElement(
+                    case, "failure", message=_clip(message), type="AssertionFailure"
+                )
+                failure.text = "\n".join(
+                    [*lines, f"case score: {cell.score:.2f}", f"output: {cell.output or ''}"]
+                )
+        totals["tests"] += len(members)
+        totals["failures"] += failures
+        totals["errors"] += errors
+        total_ms += took
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", _seconds(total_ms))
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def render_json(summary: RunSummary, cells: Iterable[CellResult]) -> str:
+    """Render one JSON document ``{"summary": ..., "cells": [...]}`` (indented, UTF-8)."""
+    document: dict[str, Any] = {
+        "summary": summary.to_dict(),
+        "cells": [c.to_dict() for c in cells],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def cell_jsonl(cell: CellResult) -> str:
+    """Render one cell as a JSONL line (with its newline), to append as cells finish."""
+    return json.dumps(cell.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _pct(rate: float) -> str:
+    return f"{100 * rate:.1f} %"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _cell_text(text: str) -> str:
+    return _clip(text, 200).replace("|", "\\|")
+
+
+def _group_row(group: GroupSummary) -> str:
+    rate = group.pass_rate
+    status = "✅" if group.cells and group.passed == group.cells else "❌"
+    return (
+        f"| {status} | {group.suite} | {group.prompt} | {group.model} "
+        f"| {rate.successes}/{rate.trials} | {_pct(rate.rate)} "
+        f"| {_pct(rate.low)} – {_pct(rate.high)} | {group.errors} "
+        f"| {_ms(group.latency.p50)} / {_ms(group.latency.p95)} | ${group.cost_usd:.4f} |"
+    )
+
+
+def render_markdown(
+    summary: RunSummary, cells: Iterable[CellResult], max_failures: int = 50
+) -> str:
+    """Render a Markdown summary fit for a CI job summary.
+
+    It gives the overall pass rate, a table per prompt × model with the pass rate
+    and its 95 % Wilson interval, metric means, flaky cases when there are
+    repeats, the judge warning when the judge is a tiny local model, and the
+    failures (up to ``max_failures``) with the reason of each failed assertion.
+
+    Args:
+        summary: The run summary.
+        cells: The run's cells (only failures and errors are kept).
+        max_failures: How many failed cells to list.
+
+    Returns:
+        The Markdown text.
+    """
+    rate = summary.pass_rate
+    title = "✅ all cells passed" if summary.ok else "❌ some cells failed"
+    lines = [
+        f"## promptdeck eval: {title}",
+        "",
+        f"**{rate.successes}/{rate.trials} passed ({_pct(rate.rate)}, 95 % CI "
+        f"{_pct(rate.low)} – {_pct(rate.high)})** · {summary.failed} failed · "
+        f"{_plural(summary.errors, 'error')} · {summary.tokens} tokens · ${summary.cost_usd:.4f}",
+    ]
+    if summary.run_id:
+        lines.append(
+            f"Run `{summary.run_id}`"
+            + (f", started {summary.started_at.isoformat()}" if summary.started_at else "")
+        )
+    if summary.judge_warning:
+        lines += ["", f"> ⚠️ {summary.judge_warning}"]
+    lines += [
+        "",
+        "| | suite | prompt | model | passed | rate | 95 % CI | errors | p50 / p95 ms | cost |",
+        "|---|---|---|---|---:|---:|---|---:|---:|---:|",
+        *(_group_row(g) for g in summary.groups),
+    ]
+    metrics = [(g, name, value) for g in summary.groups for name, value in g.metric_means.items()]
+    if metrics:
+        lines += ["", "### Mean score per metric", "", "| prompt | model | metric | mean |"]
+        lines.append("|---|---|---|---:|")
+        lines += [
+            f"| {g.prompt} | {g.model} | {name} | {value:.3f} |" for g, name, value in metrics
+        ]
+    repeated = [g for g in summary.groups if g.repeats > 1]
+    if repeated:
+        lines += ["", "### Repeats", "", "| prompt | model | k | pass@k | pass^k | flaky cases |"]
+        lines.append("|---|---|---:|---:|---:|---:|")
+        for g in repeated:
+            at = "–" if g.pass_at_k is None else f"{g.pass_at_k:.3f}"
+            hat = "–" if g.pass_hat_k is None else f"{g.pass_hat_k:.3f}"
+            lines.append(
+                f"| {g.prompt} | {g.model} | {g.repeats} | {at} | {hat} | {len(g.flaky)} |"
+            )
+    failing = [c for c in cells if c.status != "pass"]
+    if failing:
+        lines += ["", f"### Failures ({len(failing)})", ""]
+        for cell in failing[:max_failures]:
+            where = f"{cell.suite} · {cell.prompt} · {cell.model} · {_cell_text(cell.label)}"
+            if cell.status == "error":
+                lines.append(f"- **{where}**: error: {_cell_text(cell.error or '')}")
+                continue
+            lines.append(f"- **{where}** (score {cell.score:.2f}, `{cell.case_source}`)")
+            lines += [f"  - {_cell_text(line)}" for line in _failure_lines(cell)]
+        if len(failing) > max_failures:
+            lines.append(f"- … and {len(failing) - max_failures} more")
+    return "\n".join(lines) + "\n"

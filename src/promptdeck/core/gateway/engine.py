@@ -1,0 +1,634 @@
+"""The gateway call: budgets → exact cache → semantic cache → provider → record.
+
+Every call becomes a trace of spans (render, budget, cache look-ups, one span per
+model tried with ``gen_ai.*`` attributes), a completion row, spend, and cache
+entries. Records are buffered and written in batches off the event loop; call
+:meth:`Gateway.aclose` (or :meth:`Gateway.flush`) before the process ends.
+
+Failures are values: a call never raises for a model error; its
+:class:`CallResult` carries a Completion whose ``error`` says what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from promptdeck.config import WorkspaceConfig
+from promptdeck.core.gateway.budgets import BudgetGuard
+from promptdeck.core.gateway.costs import CostBook, estimate_tokens
+from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
+from promptdeck.core.gateway.semantic import Embedder, SemanticCache, SemanticMatch, request_text
+from promptdeck.core.providers.base import Completion, ErrorKind, Usage, redact
+from promptdeck.core.providers.router import (
+    Attempt,
+    ModelRouter,
+    ProviderFactory,
+    Target,
+    default_provider_factory,
+)
+from promptdeck.store import cache_repo
+from promptdeck.store.cache_repo import CacheHit
+from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
+from promptdeck.store.db import session_scope
+from promptdeck.timeutil import utcnow
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from promptdeck.core.workspace import Workspace
+
+__all__ = ["CacheMode", "CallResult", "CallSpec", "Gateway", "make_provider_factory"]
+
+CacheMode = Literal["read", "write", "off"]
+"""``read``: serve from and write to the cache; ``write``: only write; ``off``: neither."""
+
+FLUSH_DELAY = 0.05
+FLUSH_BATCH = 256
+
+
+def make_provider_factory(config: WorkspaceConfig, root: Path) -> ProviderFactory:
+    """Build the provider factory the gateway uses (tests monkeypatch this)."""
+    return default_provider_factory(config, root)
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """One call to make.
+
+    Attributes:
+        model: An alias or model string.
+        messages: Chat messages.
+        params: Call parameters (over the alias's defaults).
+        response_format: A JSON schema the answer must follow.
+        repeat: The repeat index (each index is an independent sample).
+        cache: The cache mode of this call.
+        prompt_name: The prompt rendered, if any.
+        prompt_version: Its version number.
+        prompt_version_id: Its version's database id.
+        name: The trace's name.
+        kind: The trace's kind (``run``, ``eval``, ``judge``…).
+        run_id: The run this call belongs to.
+        render_ms: Time spent rendering, recorded as the ``render`` span.
+        variables: The variables rendered with (recorded on the render span).
+    """
+
+    model: str
+    messages: Sequence[Mapping[str, str]]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    response_format: Mapping[str, Any] | None = None
+    repeat: int = 0
+    cache: CacheMode = "read"
+    prompt_name: str | None = None
+    prompt_version: int | None = None
+    prompt_version_id: int | None = None
+    name: str = "chat"
+    kind: str = "call"
+    run_id: int | None = None
+    render_ms: float | None = None
+    variables: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of one gateway call.
+
+    Attributes:
+        completion: The answer (or the error value).
+        trace_id: The trace's id (``promptdeck traces show <id>``).
+        cache: ``exact`` or ``semantic`` when served from a cache, ``miss``, or ``off``.
+        warnings: Budget alerts and switches, for the user.
+        shadow_similarity: In shadow mode, how similar the nearest cached request was.
+    """
+
+    completion: Completion
+    trace_id: str
+    cache: str
+    warnings: tuple[str, ...] = ()
+    shadow_similarity: float | None = None
+
+
+@dataclass
+class _Call:
+    spec: CallSpec
+    uid: str
+    started: datetime
+    perf: float
+    spans: list[SpanRecord]
+    model_name: str
+    target: Target
+    params: dict[str, Any]
+    rhash: str
+    key: str
+    warnings: list[str]
+    vector: NDArray[np.float32] | None = None
+    scope: str | None = None
+    shadow: SemanticMatch | None = None
+
+
+def _span_times(started_perf: float, anchor: datetime, anchor_perf: float) -> datetime:
+    return anchor + timedelta(seconds=started_perf - anchor_perf)
+
+
+class Gateway:
+    """Makes model calls for every part of promptdeck.
+
+    Attributes:
+        config: The workspace configuration.
+        router: Resolves models and runs calls reliably.
+        costs: Prices per model.
+        budgets: Running totals of the named budgets.
+    """
+
+    def __init__(
+        self,
+        config: WorkspaceConfig,
+        root: Path,
+        engine: Engine,
+        *,
+        provider_factory: ProviderFactory | None = None,
+        embedder: Embedder | None = None,
+        sleep: Any = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.root = root
+        self.engine = engine
+        factory = provider_factory or make_provider_factory(config, root)
+        self._factory = factory
+        self.router = ModelRouter(config, factory, sleep=sleep)
+        self.costs = CostBook(config)
+        self.budgets = BudgetGuard(config, self._session)
+        self._embedder = embedder
+        self.semantic: SemanticCache | None = None
+        if config.cache.semantic or config.cache.shadow:
+            self.semantic = SemanticCache(
+                self._get_embedder, self._session, config.cache.semantic_threshold, self._not_before
+            )
+        self._pending: list[CallRecord] = []
+        self._pending_exact: dict[str, CacheHit] = {}
+        self._flush_task: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, **kwargs: Any) -> Gateway:
+        """A gateway over an open workspace."""
+        return cls(workspace.config, workspace.paths.root, workspace.engine, **kwargs)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def _get_embedder(self) -> Embedder:
+        if self._embedder is None:
+            from promptdeck.core.embeddings import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def _not_before(self) -> datetime | None:
+        ttl = self.config.cache.ttl_days
+        return utcnow() - timedelta(days=ttl) if ttl else None
+
+    # -- the call -------------------------------------------------------------------
+
+    def cache_key(self, spec: CallSpec) -> str:
+        """Return the exact-cache key this call would use (to count cached cells ahead)."""
+        target = self.router.resolve(spec.model)
+        params = {**target.params, **spec.params}
+        rhash = request_hash(target.model, spec.messages, params, spec.response_format)
+        return exact_key(rhash, spec.repeat)
+
+    def _begin(self, spec: CallSpec) -> tuple[_Call, Completion | None]:
+        started, perf = utcnow(), time.perf_counter()
+        spans: list[SpanRecord] = []
+        if spec.render_ms is not None:
+            spans.append(
+                SpanRecord(
+                    "render",
+                    "render",
+                    "ok",
+                    started - timedelta(milliseconds=spec.render_ms),
+                    started,
+                    {
+                        "promptdeck.prompt.name": spec.prompt_name,
+                        "promptdeck.prompt.version": spec.prompt_version,
+                        "promptdeck.prompt.variables": sorted((spec.variables or {}).keys()),
+                    },
+                )
+            )
+        warnings: list[str] = []
+        model_name = spec.model
+        blocked: Completion | None = None
+        if self.config.budgets:
+            b_start = utcnow()
+            decision = self.budgets.check(spec.model, self.config.resolve_model(spec.model))
+            warnings += decision.warnings
+            model_name = decision.model
+            spans.append(
+                SpanRecord(
+                    "budget",
+                    "budget",
+                    "error" if decision.blocked else "ok",
+                    b_start,
+                    utcnow(),
+                    {"promptdeck.budget.model": model_name, "promptdeck.budget.warnings": warnings},
+                )
+            )
+            if decision.blocked:
+                blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.BUDGET)
+        target = self.router.resolve(model_name)
+        params = {**target.params, **spec.params}
+        rhash = request_hash(target.model, spec.messages, params, spec.response_format)
+        call = _Call(
+            spec=spec,
+            uid=uuid.uuid4().hex,
+            started=started,
+            perf=perf,
+            spans=spans,
+            model_name=model_name,
+            target=target,
+            params=params,
+            rhash=rhash,
+            key=exact_key(rhash, spec.repeat),
+            warnings=warnings,
+        )
+        return call, blocked
+
+    def _lookup_exact(self, call: _Call) -> CacheHit | None:
+        if call.spec.cache != "read" or not self.config.cache.exact:
+            return None
+        start = utcnow()
+        hit = self._pending_exact.get(call.key)
+        if hit is None:
+            with self._session() as session:
+                hit = cache_repo.find_exact(session, call.key, self._not_before())
+        call.spans.append(
+            SpanRecord(
+                "cache.lookup",
+                "cache",
+                "ok",
+                start,
+                utcnow(),
+                {"promptdeck.cache.kind": "exact", "promptdeck.cache.hit": hit is not None},
+            )
+        )
+        return hit
+
+    async def _lookup_semantic(self, call: _Call) -> CacheHit | None:
+        if self.semantic is None or call.spec.cache == "off":
+            return None
+        start = utcnow()
+        call.scope = semantic_scope(
+            call.target.model, call.params, call.spec.prompt_version_id, call.spec.repeat
+        )
+        call.vector = await asyncio.to_thread(self.semantic.embed, request_text(call.spec.messages))
+        match = self.semantic.nearest(call.scope, call.vector)
+        similarity = match.similarity if match else None
+        above = match is not None and match.similarity >= self.semantic.threshold
+        serve = (
+            above
+            and self.config.cache.semantic
+            and not self.config.cache.shadow
+            and call.spec.cache == "read"
+        )
+        if match is not None and not serve and self.config.cache.shadow:
+            call.shadow = match
+        call.spans.append(
+            SpanRecord(
+                "cache.semantic",
+                "cache",
+                "ok",
+                start,
+                utcnow(),
+                {
+                    "promptdeck.cache.kind": "semantic",
+                    "promptdeck.cache.hit": serve,
+                    "promptdeck.cache.similarity": similarity,
+                    "promptdeck.cache.threshold": self.semantic.threshold,
+                    "promptdeck.cache.shadow": self.config.cache.shadow,
+                },
+            )
+        )
+        return match.hit if serve and match is not None else None
+
+    def _served(self, call: _Call, hit: CacheHit, kind: str) -> Completion:
+        return Completion(
+            text=hit.text,
+            usage=Usage(hit.prompt_tokens, hit.completion_tokens),
+            cost_usd=0.0,
+            latency_ms=(time.perf_counter() - call.perf) * 1000,
+            finish_reason=hit.finish_reason,
+            cached=kind,
+            model=call.spec.model,
+            answered_by=hit.answered_by,
+            provider="cache",
+        )
+
+    async def _cached_fallback(self, call: _Call, target: Target) -> Completion | None:
+        rhash = request_hash(
+            target.model, call.spec.messages, call.params, call.spec.response_format
+        )
+        with self._session() as session:
+            hit = cache_repo.latest_for_hash(session, rhash)
+        return self._served(call, hit, "exact") if hit is not None else None
+
+    async def call(self, spec: CallSpec) -> CallResult:
+        """Make one call: never raises for a model failure (see ``Completion.error``)."""
+        call, blocked = self._begin(spec)
+        if blocked is not None:
+            return await self._finish(call, blocked, [], None)
+        hit = self._lookup_exact(call)
+        if hit is not None:
+            return await self._finish(call, self._served(call, hit, "exact"), [], hit)
+        hit = await self._lookup_semantic(call)
+        if hit is not None:
+            return await self._finish(call, self._served(call, hit, "semantic"), [], hit)
+        attempts: list[Attempt] = []
+
+        async def fallback(target: Target) -> Completion | None:
+            return await self._cached_fallback(call, target)
+
+        done = await self.router.complete(
+            call.model_name,
+            spec.messages,
+            spec.params,
+            spec.response_format,
+            cached_fallback=fallback,
+            attempts=attempts,
+        )
+        return await self._finish(call, done, attempts, None)
+
+    async def stream(self, spec: CallSpec) -> AsyncIterator[str | CallResult]:
+        """Make one call, yielding text deltas as they come, then the :class:`CallResult`."""
+        call, blocked = self._begin(spec)
+        if blocked is not None:
+            yield await self._finish(call, blocked, [], None)
+            return
+        hit = self._lookup_exact(call)
+        kind = "exact"
+        if hit is None:
+            hit = await self._lookup_semantic(call)
+            kind = "semantic"
+        if hit is not None:
+            yield hit.text
+            yield await self._finish(call, self._served(call, hit, kind), [], hit)
+            return
+        started = time.time()
+        done: Completion | None = None
+        async for event in self.router.stream(
+            call.model_name, spec.messages, spec.params, spec.response_format
+        ):
+            if isinstance(event, Completion):
+                done = event
+            else:
+                yield event
+        assert done is not None
+        attempt = Attempt(call.target, done.provider, done, "primary", started)
+        yield await self._finish(call, done, [attempt], None)
+
+    # -- recording --------------------------------------------------------------------
+
+    def _provider_span(self, call: _Call, attempt: Attempt, cost: float | None) -> SpanRecord:
+        done = attempt.completion
+        start = datetime.fromtimestamp(attempt.started, tz=call.started.tzinfo)
+        params = call.params
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": attempt.provider,
+            "gen_ai.system": attempt.target.model.split("/", 1)[0],
+            "gen_ai.request.model": attempt.target.model,
+            "gen_ai.response.model": done.answered_by or None,
+            "gen_ai.request.temperature": params.get("temperature"),
+            "gen_ai.request.max_tokens": params.get("max_tokens"),
+            "gen_ai.request.seed": params.get("seed"),
+            "gen_ai.usage.input_tokens": done.usage.prompt_tokens,
+            "gen_ai.usage.output_tokens": done.usage.completion_tokens,
+            "gen_ai.response.finish_reasons": [done.finish_reason] if done.finish_reason else [],
+            "gen_ai.input.messages": [dict(m) for m in call.spec.messages],
+            "gen_ai.output.text": done.text,
+            "promptdeck.alias": attempt.target.name,
+            "promptdeck.latency_ms": round(done.latency_ms, 3),
+            "promptdeck.ttft_ms": done.ttft_ms,
+            "promptdeck.cost_usd": cost,
+            "promptdeck.retries": done.retries,
+            "promptdeck.fallback_reason": attempt.reason,
+        }
+        if done.error:
+            attributes["error.type"] = str(done.error_kind)
+            attributes["promptdeck.error"] = done.error
+        return SpanRecord(
+            f"chat {attempt.target.model}",
+            "llm",
+            "ok" if done.ok else "error",
+            start,
+            start + timedelta(milliseconds=done.latency_ms),
+            {k: v for k, v in attributes.items() if v is not None},
+        )
+
+    async def _finish(
+        self, call: _Call, done: Completion, attempts: list[Attempt], hit: CacheHit | None
+    ) -> CallResult:
+        spec = call.spec
+        if done.ok and done.cached is None and done.text and done.usage.total_tokens == 0:
+            prompt_text = request_text(spec.messages)
+            done = done.but(
+                usage=Usage(estimate_tokens(prompt_text), estimate_tokens(done.text), True)
+            )
+        cost: float | None = done.cost_usd
+        if done.ok and done.cached is None and attempts:
+            answered = attempts[-1].target
+            prices = await self.costs.aprices(answered.name, answered.model)
+            priced = CostBook.cost(prices, done.usage)
+            if priced is not None:
+                cost = priced
+            done = done.but(cost_usd=cost or 0.0)
+        for attempt in attempts:
+            call.spans.append(
+                self._provider_span(call, attempt, cost if attempt.completion.ok else None)
+            )
+        ended = utcnow()
+        now = ended
+        cached_kind = done.cached
+        request: dict[str, Any] = {
+            "messages": [dict(m) for m in spec.messages],
+            "params": call.params,
+            "repeat": spec.repeat,
+            "cache": cached_kind,
+        }
+        if spec.response_format is not None:
+            request["response_format"] = dict(spec.response_format)
+        if hit is not None:
+            request.update(
+                saved_usd=hit.cost_usd,
+                saved_ms=max(0.0, hit.latency_ms - done.latency_ms),
+                source_completion_id=hit.completion_id,
+            )
+        error = redact(done.error) if done.error else None
+        record = CallRecord(
+            trace={
+                "uid": call.uid,
+                "name": spec.name,
+                "kind": spec.kind,
+                "prompt_name": spec.prompt_name,
+                "prompt_version_id": spec.prompt_version_id,
+                "model": spec.model,
+                "status": "ok" if done.ok else "error",
+                "run_id": spec.run_id,
+                "latency_ms": (time.perf_counter() - call.perf) * 1000,
+                "total_tokens": done.usage.total_tokens,
+                "cost_usd": done.cost_usd,
+                "error": error,
+                "started_at": call.started,
+                "ended_at": ended,
+            },
+            completion={
+                "request_hash": call.rhash,
+                "model": spec.model,
+                "answered_by": done.answered_by or None,
+                "request": request,
+                "text": done.text if done.ok else None,
+                "prompt_tokens": done.usage.prompt_tokens,
+                "completion_tokens": done.usage.completion_tokens,
+                "cost_usd": done.cost_usd,
+                "latency_ms": done.latency_ms,
+                "ttft_ms": done.ttft_ms,
+                "finish_reason": done.finish_reason,
+                "error": error,
+                "cached": cached_kind is not None,
+                "created_at": now,
+            },
+            spans=call.spans,
+            hit_entry_id=hit.entry_id if hit is not None and hit.entry_id > 0 else None,
+        )
+        fresh = done.ok and cached_kind is None
+        if fresh and (done.cost_usd > 0 or done.usage.total_tokens):
+            record.spend = {
+                "day": now.strftime("%Y-%m-%d"),
+                "model": done.answered_by or spec.model,
+                "prompt_name": spec.prompt_name,
+                "run_id": spec.run_id,
+                "cost_usd": done.cost_usd,
+                "tokens": done.usage.total_tokens,
+                "created_at": now,
+            }
+            if self.config.budgets:
+                events, warnings = self.budgets.add(
+                    call.model_name, done.answered_by or call.target.model, done.cost_usd
+                )
+                record.budget_events = events
+                call.warnings += warnings
+        if fresh and spec.cache != "off" and self.config.cache.exact:
+            record.cache = {
+                "kind": "exact",
+                "key": call.key,
+                "model": call.target.model,
+                "scope": "",
+                "created_at": now,
+            }
+            self._pending_exact[call.key] = CacheHit(
+                entry_id=-1,
+                completion_id=-1,
+                text=done.text,
+                prompt_tokens=done.usage.prompt_tokens,
+                completion_tokens=done.usage.completion_tokens,
+                cost_usd=done.cost_usd,
+                latency_ms=done.latency_ms,
+                finish_reason=done.finish_reason,
+                answered_by=done.answered_by,
+            )
+        shadow_similarity: float | None = None
+        if fresh and self.semantic is not None and call.vector is not None and call.scope:
+            record.semantic = {
+                "kind": "semantic",
+                "key": call.uid,
+                "model": call.target.model,
+                "scope": call.scope,
+                "created_at": now,
+            }
+            record.vector = call.vector.astype("float32").tobytes()
+            self.semantic.remember(
+                call.scope,
+                CacheHit(
+                    -1,
+                    -1,
+                    done.text,
+                    done.usage.prompt_tokens,
+                    done.usage.completion_tokens,
+                    done.cost_usd,
+                    done.latency_ms,
+                    done.finish_reason,
+                    done.answered_by,
+                ),
+                call.vector,
+            )
+            if call.shadow is not None:
+                match = call.shadow
+                shadow_similarity = match.similarity
+                answer_similarity = await asyncio.to_thread(
+                    self.semantic.similarity, match.hit.text, done.text
+                )
+                record.shadow = {
+                    "trace_uid": call.uid,
+                    "model": spec.model,
+                    "prompt_name": spec.prompt_name,
+                    "scope": call.scope,
+                    "candidate_completion_id": (
+                        match.hit.completion_id if match.hit.completion_id > 0 else None
+                    ),
+                    "similarity": match.similarity,
+                    "answer_similarity": answer_similarity,
+                    "would_serve": match.similarity >= self.semantic.threshold,
+                    "created_at": now,
+                }
+        self._enqueue(record)
+        return CallResult(
+            completion=done,
+            trace_id=call.uid,
+            cache=cached_kind or ("off" if spec.cache == "off" else "miss"),
+            warnings=tuple(call.warnings),
+            shadow_similarity=shadow_similarity,
+        )
+
+    # -- batched writes -----------------------------------------------------------------
+
+    def _enqueue(self, record: CallRecord) -> None:
+        self._pending.append(record)
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
+
+    def _write(self, batch: list[CallRecord]) -> None:
+        with self._session() as session:
+            write_calls(session, batch)
+
+    async def flush(self) -> None:
+        """Write every buffered record to the database."""
+        async with self._write_lock:
+            while self._pending:
+                batch, self._pending = self._pending[:FLUSH_BATCH], self._pending[FLUSH_BATCH:]
+                await asyncio.to_thread(self._write, batch)
+
+    async def aclose(self) -> None:
+        """Write what is buffered and close connection pools."""
+        task = self._flush_task
+        if task is not None and not task.done():
+            await task
+        await self.flush()
+        closer = getattr(self._factory, "aclose", None)
+        if closer is not None:
+            await closer()

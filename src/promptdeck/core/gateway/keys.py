@@ -1,0 +1,57 @@
+"""Cache keys: a stable hash of what decides an answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["exact_key", "request_hash", "semantic_scope"]
+
+_IGNORED = {"stream", "stream_options", "timeout", "num_retries", "user"}
+
+
+def _canonical(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def request_hash(
+    model: str,
+    messages: Sequence[Mapping[str, str]],
+    params: Mapping[str, Any],
+    response_format: Mapping[str, Any] | None = None,
+) -> str:
+    """SHA-256 of (model, messages, params with the seed, response format).
+
+    Parameters that do not change the answer (stream, timeout…) are left out.
+    """
+    payload = {
+        "model": model,
+        "messages": [dict(m) for m in messages],
+        "params": {k: v for k, v in params.items() if k not in _IGNORED},
+        "response_format": dict(response_format) if response_format is not None else None,
+    }
+    return hashlib.sha256(_canonical(payload)).hexdigest()
+
+
+def exact_key(request: str, repeat: int = 0) -> str:
+    """The exact cache key: the request hash plus the repeat index.
+
+    ``repeat: 5`` gives five independent samples, and a rerun of the same five
+    is served from the cache.
+    """
+    return f"{request}:{repeat}"
+
+
+def semantic_scope(
+    model: str, params: Mapping[str, Any], prompt_version_id: int | None, repeat: int = 0
+) -> str:
+    """Semantic entries only serve requests of the same model, params and prompt version."""
+    payload = {
+        "model": model,
+        "params": {k: v for k, v in params.items() if k not in _IGNORED},
+        "prompt_version_id": prompt_version_id,
+        "repeat": repeat,
+    }
+    return hashlib.sha256(_canonical(payload)).hexdigest()[:32]

@@ -1,0 +1,156 @@
+"""The ``injection``, ``jailbreak`` and ``toxicity`` scanners: rules plus a linear classifier.
+
+Each text is normalised (:mod:`.normalize`), embedded with the local MiniLM model
+(first :data:`CLASSIFIER_TOKENS` tokens) and scored by a logistic-regression head
+shipped in ``models/classifiers.npz`` (trained by ``scripts/train_guardrails.py`` on
+permissively licensed data; see ``models/SOURCES.md``). The heads are calibrated so
+that 0.5 is their operating point. Rules (:mod:`.rules`) catch the obvious phrasings,
+also inside base64 or hex payloads; the verdict's score is the higher of the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from promptdeck.core.guardrails.base import ScanContext, Span, Verdict, scanner
+from promptdeck.core.guardrails.normalize import NormalizedText, normalize
+from promptdeck.core.guardrails.rules import (
+    INJECTION_RULES,
+    JAILBREAK_RULES,
+    TOXICITY_RULES,
+    Rule,
+    decode_payloads,
+    match_rules,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+__all__ = [
+    "CLASSIFIER_TOKENS",
+    "DEFAULT_THRESHOLD",
+    "classify",
+    "embed_for_classifiers",
+    "rule_findings",
+    "scan_injection",
+    "scan_jailbreak",
+    "scan_toxicity",
+]
+
+CLASSIFIER_TOKENS = 128
+"""The classifiers read this many tokens of a text (the start holds the set-up)."""
+DEFAULT_THRESHOLD = 0.5
+"""Scores at or above this flag a text (the heads are calibrated to it)."""
+ENCODED_PAYLOAD_SCORE = 0.6
+"""Score of readable text hidden in base64 or hex inside a prompt (``injection``)."""
+
+
+def embed_for_classifiers(texts: Sequence[str]) -> NDArray[np.float32]:
+    """Embed texts the way the classifiers were trained: normalised, first 128 tokens.
+
+    Args:
+        texts: The texts.
+
+    Returns:
+        ``(len(texts), 384)`` unit vectors.
+    """
+    from promptdeck.core.embeddings import get_embedder
+
+    return get_embedder().embed([normalize(t).text for t in texts], CLASSIFIER_TOKENS)
+
+
+def rule_findings(
+    norm: NormalizedText, rules: Sequence[Rule], name: str
+) -> tuple[float, list[tuple[int, int, str]]]:
+    """Return the rules' score and spans (on the normalised text), also inside payloads.
+
+    Args:
+        norm: The normalised text.
+        rules: The scanner's rules.
+        name: The scanner (``injection`` also flags any readable encoded payload).
+    """
+    score = 0.0
+    found: list[tuple[int, int, str]] = []
+    for hit in match_rules(norm.text, rules):
+        score = max(score, hit.rule.score)
+        found.append((hit.start, hit.end, hit.rule.type))
+    for start, end, decoded in decode_payloads(norm.text):
+        inner = match_rules(normalize(decoded).text, rules)
+        if inner:
+            score = max(score, *(h.rule.score for h in inner))
+            found.append((start, end, f"ENCODED_{inner[0].rule.type}"))
+        elif name == "injection":
+            score = max(score, ENCODED_PAYLOAD_SCORE)
+            found.append((start, end, "ENCODED_PAYLOAD"))
+    return score, found
+
+
+def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) -> Verdict:
+    """Score a text with the rules and the classifier head called ``name``.
+
+    Args:
+        name: The scanner (and head) name.
+        rules: The scanner's rules.
+        text: The text.
+        context: Its context (``embedding`` is used when set).
+
+    Returns:
+        The verdict; its spans are the rule matches, in the original text.
+    """
+    from promptdeck.core.guardrails.linear import load_heads
+
+    norm = normalize(text)
+    rule_score, found = rule_findings(norm, rules, name)
+    vector = context.embedding
+    if vector is None:
+        vector = embed_for_classifiers([text])[0]
+    head = load_heads()[name]
+    probability = float(head.predict(vector[None, :])[0])
+    score = max(rule_score, probability)
+    threshold = context.threshold(name, DEFAULT_THRESHOLD)
+    spans = []
+    for start, end, kind in sorted(found):
+        o_start, o_end = norm.to_original(start, end)
+        spans.append(Span(o_start, o_end, kind, text[o_start:o_end]))
+    flagged = score >= threshold
+    if spans and rule_score >= probability:
+        reason = f"matched {', '.join(dict.fromkeys(s.type for s in spans))}"
+    else:
+        reason = f"classifier score {probability:.2f} {'>=' if flagged else '<'} {threshold:.2f}"
+    return Verdict(name, flagged, score, tuple(spans), reason)
+
+
+@scanner(
+    "injection",
+    description="Prompt injection: overriding or leaking the app's instructions.",
+    uses_embedding=True,
+    default=True,
+)
+def scan_injection(text: str, context: ScanContext) -> Verdict:
+    """Flag attempts to override or extract the application's instructions."""
+    return classify("injection", INJECTION_RULES, text, context)
+
+
+@scanner(
+    "jailbreak",
+    description="Jailbreaks: role-play and set-ups that switch off the model's safety.",
+    uses_embedding=True,
+    default=True,
+)
+def scan_jailbreak(text: str, context: ScanContext) -> Verdict:
+    """Flag attempts to switch off the model's safety or alignment."""
+    return classify("jailbreak", JAILBREAK_RULES, text, context)
+
+
+@scanner(
+    "toxicity",
+    sides=("input", "output"),
+    description="Abusive, hateful or harassing text.",
+    uses_embedding=True,
+    default=True,
+)
+def scan_toxicity(text: str, context: ScanContext) -> Verdict:
+    """Flag abusive, hateful or harassing text."""
+    return classify("toxicity", TOXICITY_RULES, text, context)

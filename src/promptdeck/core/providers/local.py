@@ -1,0 +1,171 @@
+"""The ``local/<alias>`` provider: llama.cpp in a worker thread, under the model's lock.
+
+Calls run through :func:`asyncio.to_thread`, so the event loop (and the TUI) stay
+responsive while the model computes; the model's lock serialises calls, since a
+``llama_cpp.Llama`` object is not thread-safe. A JSON schema in the request becomes
+llama.cpp's ``response_format``, which constrains the output with a grammar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from promptdeck.config import WorkspaceConfig
+from promptdeck.core.providers.base import (
+    ChatRequest,
+    Completion,
+    ErrorKind,
+    ProviderError,
+    StreamEvent,
+    Usage,
+)
+from promptdeck.core.providers.local_model import LocalModel, get_local_model
+from promptdeck.errors import PromptdeckError
+
+__all__ = ["LocalProvider", "llama_kwargs"]
+
+_PARAMS = {"temperature", "top_p", "top_k", "max_tokens", "stop", "seed", "repeat_penalty"}
+
+
+def llama_kwargs(request: ChatRequest) -> dict[str, Any]:
+    """Translate a request's parameters into ``create_chat_completion`` arguments."""
+    kwargs: dict[str, Any] = {k: v for k, v in request.params.items() if k in _PARAMS}
+    kwargs.setdefault("max_tokens", 256)
+    kwargs.setdefault("temperature", 0.0)
+    if request.response_format is not None:
+        kwargs["response_format"] = {"type": "json_object", "schema": dict(request.response_format)}
+    return kwargs
+
+
+class LocalProvider:
+    """Runs GGUF models in-process.
+
+    Attributes:
+        name: ``local``.
+        config: The workspace configuration (for ``[local_models]``).
+        root: The workspace folder.
+    """
+
+    name = "local"
+
+    def __init__(self, config: WorkspaceConfig, root: Path) -> None:
+        self.config = config
+        self.root = root
+
+    def _model(self, request: ChatRequest) -> LocalModel:
+        try:
+            return get_local_model(request.model, self.config, self.root)
+        except PromptdeckError as error:
+            raise ProviderError(ErrorKind.CONFIG, error.title) from error
+
+    def _run(self, request: ChatRequest) -> Completion:
+        model = self._model(request)
+        start = time.perf_counter()
+        try:
+            llama = model.load()
+        except PromptdeckError as error:
+            raise ProviderError(ErrorKind.CONFIG, error.title) from error
+        with model.lock:
+            out = llama.create_chat_completion(
+                messages=[dict(m) for m in request.messages], **llama_kwargs(request)
+            )
+        choice = out["choices"][0]
+        usage = out.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                completion_tokens=int(usage.get("completion_tokens") or 0),
+            ),
+            latency_ms=(time.perf_counter() - start) * 1000,
+            finish_reason=choice.get("finish_reason"),
+            model=request.model,
+            answered_by=request.model,
+            provider=self.name,
+        )
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """Run the model in a thread and return its answer.
+
+        Raises:
+            ProviderError: When the model is unknown, missing or fails to load.
+        """
+        return await asyncio.to_thread(self._run, request)
+
+    def _stream_into(
+        self, request: ChatRequest, emit: Callable[[StreamEvent | BaseException], None]
+    ) -> None:
+        try:
+            model = self._model(request)
+            start = time.perf_counter()
+            llama = model.load()
+            parts: list[str] = []
+            ttft: float | None = None
+            finish: str | None = None
+            with model.lock:
+                chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(
+                    messages=[dict(m) for m in request.messages],
+                    stream=True,
+                    **llama_kwargs(request),
+                )
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    delta = (choice.get("delta") or {}).get("content")
+                    finish = choice.get("finish_reason") or finish
+                    if delta:
+                        if ttft is None:
+                            ttft = (time.perf_counter() - start) * 1000
+                        parts.append(delta)
+                        emit(delta)
+                text = "".join(parts)
+                prompt_tokens = len(
+                    llama.tokenize(
+                        "".join(str(m.get("content", "")) for m in request.messages).encode()
+                    )
+                )
+                completion_tokens = len(llama.tokenize(text.encode(), add_bos=False)) if text else 0
+            emit(
+                Completion(
+                    text=text,
+                    usage=Usage(prompt_tokens, completion_tokens, estimated=True),
+                    latency_ms=(time.perf_counter() - start) * 1000,
+                    ttft_ms=ttft,
+                    finish_reason=finish,
+                    model=request.model,
+                    answered_by=request.model,
+                    provider=self.name,
+                )
+            )
+        except PromptdeckError as error:
+            emit(ProviderError(ErrorKind.CONFIG, error.title))
+        except BaseException as exc:  # handed to the event loop, re-raised there
+            emit(exc)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Stream the model's tokens from its thread.
+
+        Raises:
+            ProviderError: When the model is unknown, missing or fails to load.
+        """
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[StreamEvent | BaseException] = asyncio.Queue()
+
+        def emit(item: StreamEvent | BaseException) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        thread = threading.Thread(
+            target=self._stream_into, args=(request, emit), name="local-model", daemon=True
+        )
+        thread.start()
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if isinstance(item, Completion):
+                return

@@ -1,0 +1,399 @@
+"""Pick the provider for a model string, and make calls reliable.
+
+The router resolves an alias from ``promptdeck.toml`` into a concrete target,
+chooses the provider (``local/…`` in-process, OpenAI-compatible endpoints over the
+fast HTTP path, everything else through litellm), and wraps each call in:
+
+- a per-model concurrency limit (``[concurrency]``),
+- a timeout (``timeout``, or the alias's own),
+- retries with exponential backoff and jitter on 429, 5xx, timeouts and refused
+  connections, honouring ``Retry-After``,
+- fallbacks per alias (``on_rate_limit``, ``on_timeout = "cached" | <model>``,
+  ``on_error``), recording which model answered,
+- a memory of endpoints that are down, so a dead server gives one clear error
+  per run instead of a slow retry per case.
+
+Failures come back as values: a :class:`Completion` whose ``error`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promptdeck.config import ModelAlias, WorkspaceConfig
+from promptdeck.core.providers.base import (
+    ChatRequest,
+    Completion,
+    ErrorKind,
+    Provider,
+    ProviderError,
+    StreamEvent,
+)
+from promptdeck.core.providers.local_model import LOCAL_PREFIX
+from promptdeck.core.providers.openai_http import endpoint_for, is_openai_compatible
+
+__all__ = [
+    "Attempt",
+    "DefaultProviders",
+    "ModelRouter",
+    "ProviderFactory",
+    "Target",
+    "default_provider_factory",
+]
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+RETRY_AFTER_CAP = 60.0
+MAX_FALLBACK_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Target:
+    """A model name resolved against the configuration.
+
+    Attributes:
+        name: What the caller asked for (an alias or a model string).
+        model: The litellm model string.
+        api_base: The OpenAI-compatible endpoint, if any.
+        api_key_env: The variable holding the key, if any.
+        params: The alias's default parameters.
+        alias: The alias, when ``name`` is one.
+    """
+
+    name: str
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    alias: ModelAlias | None = None
+
+    @property
+    def kind(self) -> str:
+        """Which provider serves it: ``local``, ``http`` or ``litellm``."""
+        if self.model.startswith(LOCAL_PREFIX):
+            return "local"
+        if is_openai_compatible(self.model, self.api_base):
+            return "http"
+        return "litellm"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One model tried for a call (for the trace's provider spans).
+
+    Attributes:
+        target: The model tried.
+        provider: The provider's name.
+        completion: Its outcome (an error value on failure).
+        reason: Why it was tried: ``primary``, ``on_rate_limit``, ``on_timeout``, ``on_error``.
+        started: ``time.time()`` when it started.
+    """
+
+    target: Target
+    provider: str
+    completion: Completion
+    reason: str
+    started: float
+
+
+ProviderFactory = Callable[[Target], Provider]
+"""Builds (or returns a shared) provider for a target; tests inject a fake one."""
+
+
+class DefaultProviders:
+    """The real providers: one instance of each kind, shared by all calls."""
+
+    def __init__(self, config: WorkspaceConfig, root: Path) -> None:
+        self.config = config
+        self.root = root
+        self.providers: dict[str, Provider] = {}
+
+    def __call__(self, target: Target) -> Provider:
+        """Return the provider serving ``target``."""
+        kind = target.kind
+        if kind not in self.providers:
+            if kind == "local":
+                from promptdeck.core.providers.local import LocalProvider
+
+                self.providers[kind] = LocalProvider(self.config, self.root)
+            elif kind == "http":
+                from promptdeck.core.providers.openai_http import OpenAIHTTPProvider
+
+                self.providers[kind] = OpenAIHTTPProvider()
+            else:
+                from promptdeck.core.providers.litellm_adapter import LitellmProvider
+
+                self.providers[kind] = LitellmProvider()
+        return self.providers[kind]
+
+    async def aclose(self) -> None:
+        """Close the providers' connection pools."""
+        for provider in self.providers.values():
+            closer = getattr(provider, "aclose", None)
+            if closer is not None:
+                await closer()
+
+
+def default_provider_factory(config: WorkspaceConfig, root: Path) -> DefaultProviders:
+    """The real providers for a workspace."""
+    return DefaultProviders(config, root)
+
+
+CachedFallback = Callable[[Target], Awaitable[Completion | None]]
+"""Serves ``on_timeout = "cached"``: the latest cached answer to the same request."""
+
+
+class ModelRouter:
+    """Resolves models, picks providers and runs calls with limits, retries and fallbacks.
+
+    Attributes:
+        config: The workspace configuration.
+        factory: Builds the provider for a target.
+    """
+
+    def __init__(
+        self,
+        config: WorkspaceConfig,
+        factory: ProviderFactory,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.factory = factory
+        self._sleep = sleep
+        self._jitter = jitter
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._down: dict[str, str] = {}
+
+    # -- resolution ---------------------------------------------------------------
+
+    def resolve(self, name: str) -> Target:
+        """Resolve an alias (or a plain model string) into a :class:`Target`."""
+        alias = self.config.models.get(name)
+        if alias is None:
+            return Target(name=name, model=name)
+        return Target(
+            name=name,
+            model=alias.model,
+            api_base=alias.api_base,
+            api_key_env=alias.api_key_env,
+            params=dict(alias.params),
+            alias=alias,
+        )
+
+    def request(
+        self,
+        target: Target,
+        messages: Sequence[Mapping[str, str]],
+        params: Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+    ) -> ChatRequest:
+        """Build the request for ``target``: its defaults overridden by ``params``."""
+        merged = {**target.params, **(params or {})}
+        return ChatRequest(
+            model=target.model,
+            messages=messages,
+            params=merged,
+            response_format=response_format,
+            api_base=target.api_base,
+            api_key_env=target.api_key_env,
+        )
+
+    def _limit(self, target: Target) -> asyncio.Semaphore:
+        sem = self._limits.get(target.model)
+        if sem is None:
+            per = self.config.concurrency.per_model
+            size = per.get(target.name) or per.get(target.model) or self.config.concurrency.default
+            sem = self._limits[target.model] = asyncio.Semaphore(size)
+        return sem
+
+    def _endpoint(self, target: Target, request: ChatRequest) -> str:
+        return endpoint_for(request) if target.kind == "http" else target.model
+
+    def _timeout(self, target: Target) -> float:
+        alias = target.alias
+        return float(alias.timeout) if alias and alias.timeout else float(self.config.timeout)
+
+    def _retries(self, target: Target) -> int:
+        alias = target.alias
+        if alias is not None and alias.max_retries is not None:
+            return alias.max_retries
+        return self.config.max_retries
+
+    def backoff(self, retry: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        if retry_after is not None:
+            return min(retry_after, RETRY_AFTER_CAP)
+        base = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retry)
+        return base * (0.5 + self._jitter() / 2)
+
+    # -- one target, with retries -------------------------------------------------
+
+    async def _attempt(self, target: Target, request: ChatRequest) -> Completion:
+        provider = self.factory(target)
+        endpoint = self._endpoint(target, request)
+        retries = self._retries(target)
+        start = time.perf_counter()
+        error: ProviderError | None = None
+        used = 0
+        for attempt in range(retries + 1):
+            down = self._down.get(endpoint)
+            if down is not None:
+                return Completion.failure(
+                    target.name, down, ErrorKind.CONNECTION, retries=used
+                ).but(provider=provider.name)
+            try:
+                async with self._limit(target):
+                    async with asyncio.timeout(self._timeout(target)):
+                        done = await provider.complete(request)
+                return done.but(model=target.name, retries=used, provider=provider.name)
+            except ProviderError as exc:
+                error = exc
+            except TimeoutError:
+                error = ProviderError(
+                    ErrorKind.TIMEOUT,
+                    f"{target.name}: no answer within {self._timeout(target):g} s",
+                )
+            if not error.kind.retryable or attempt == retries:
+                break
+            used += 1
+            await self._sleep(self.backoff(attempt, error.retry_after))
+        assert error is not None
+        message = error.message
+        if used:
+            message += f" (after {used} {'retry' if used == 1 else 'retries'})"
+        if error.kind is ErrorKind.CONNECTION:
+            self._down.setdefault(endpoint, message)
+        return Completion.failure(
+            target.name,
+            message,
+            error.kind,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            retries=used,
+        ).but(provider=provider.name)
+
+    # -- fallbacks ----------------------------------------------------------------
+
+    @staticmethod
+    def policy(target: Target, kind: ErrorKind) -> tuple[str, str | None]:
+        """Return (policy name, what it says) for a failure of ``kind`` on ``target``."""
+        alias = target.alias
+        if alias is None or kind in (ErrorKind.BUDGET, ErrorKind.CONFIG):
+            return "", None
+        if kind is ErrorKind.RATE_LIMIT and alias.on_rate_limit:
+            return "on_rate_limit", alias.on_rate_limit
+        if kind is ErrorKind.TIMEOUT and alias.on_timeout:
+            return "on_timeout", alias.on_timeout
+        return "on_error", alias.on_error
+
+    async def complete(
+        self,
+        name: str,
+        messages: Sequence[Mapping[str, str]],
+        params: Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        *,
+        cached_fallback: CachedFallback | None = None,
+        attempts: list[Attempt] | None = None,
+    ) -> Completion:
+        """Call ``name`` reliably; never raises for a failed call.
+
+        Args:
+            name: An alias or model string.
+            messages: Chat messages.
+            params: Call parameters (over the alias's defaults).
+            response_format: A JSON schema for structured output.
+            cached_fallback: Serves ``on_timeout = "cached"``.
+            attempts: When given, every model tried is appended (for tracing).
+
+        Returns:
+            The answer, or a Completion whose ``error`` says why there is none.
+        """
+        tried: list[Attempt] = [] if attempts is None else attempts
+        target = self.resolve(name)
+        reason = "primary"
+        visited: set[str] = set()
+        total_retries = 0
+        first_failure: Completion | None = None
+        for _ in range(MAX_FALLBACK_DEPTH + 1):
+            visited.add(target.name)
+            started = time.time()
+            done = await self._attempt(
+                target, self.request(target, messages, params, response_format)
+            )
+            total_retries += done.retries
+            tried.append(Attempt(target, done.provider, done, reason, started))
+            if done.ok:
+                return done.but(model=name, retries=total_retries)
+            first_failure = first_failure or done
+            assert done.error_kind is not None
+            reason, then = self.policy(target, done.error_kind)
+            if then is None or then in visited:
+                break
+            if then == "cached":
+                hit = await cached_fallback(target) if cached_fallback else None
+                if hit is not None:
+                    return hit.but(model=name, retries=total_retries)
+                break
+            target = self.resolve(then)
+        assert first_failure is not None
+        last = tried[-1].completion
+        error = first_failure.error or ""
+        if last is not first_failure:
+            error += f"; fallback {last.model} failed too: {last.error}"
+        return last.but(model=name, error=error, retries=total_retries)
+
+    async def stream(
+        self,
+        name: str,
+        messages: Sequence[Mapping[str, str]],
+        params: Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream ``name``'s answer; retries happen only before the first delta.
+
+        The timeout applies to each wait for the next delta. A failure after the
+        first delta ends the stream with a Completion whose ``error`` is set; if the
+        stream cannot start, the call falls back to :meth:`complete` (with its
+        retries and fallbacks) and yields that answer whole.
+        """
+        target = self.resolve(name)
+        request = self.request(target, messages, params, response_format)
+        provider = self.factory(target)
+        if self._down.get(self._endpoint(target, request)) is None:
+            started = False
+            idle = self._timeout(target)
+            try:
+                async with self._limit(target):
+                    events = provider.stream(request).__aiter__()
+                    while True:
+                        try:
+                            event = await asyncio.wait_for(events.__anext__(), idle)
+                        except StopAsyncIteration:
+                            break
+                        except TimeoutError:
+                            raise ProviderError(
+                                ErrorKind.TIMEOUT, f"{name}: no output for {idle:g} s"
+                            ) from None
+                        started = True
+                        if isinstance(event, Completion):
+                            yield event.but(model=name, provider=provider.name)
+                            return
+                        yield event
+            except ProviderError as exc:
+                if started:
+                    yield Completion.failure(name, exc.message, exc.kind).but(
+                        provider=provider.name
+                    )
+                    return
+        done = await self.complete(name, messages, params, response_format)
+        if done.ok:
+            yield done.text
+        yield done

@@ -1,0 +1,69 @@
+"""Read traces and their spans. Each function takes an explicit session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from promptdeck.store.tables import CompletionRow, Span, Trace
+
+__all__ = ["TraceDetail", "TraceFilter", "find_trace", "list_traces"]
+
+
+@dataclass(frozen=True)
+class TraceFilter:
+    """What the trace list shows.
+
+    Attributes:
+        prompt: Only traces of this prompt.
+        model: Only traces that asked for this model.
+        status: Only ``ok`` or ``error`` traces.
+        since: Only traces started at or after this time.
+    """
+
+    prompt: str | None = None
+    model: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+
+
+def list_traces(
+    session: Session, where: TraceFilter | None = None, *, limit: int = 50, offset: int = 0
+) -> list[Trace]:
+    """Return traces, newest first, one page at a time."""
+    query = select(Trace)
+    if where is not None:
+        if where.prompt:
+            query = query.where(Trace.prompt_name == where.prompt)
+        if where.model:
+            query = query.where(Trace.model == where.model)
+        if where.status:
+            query = query.where(Trace.status == where.status)
+        if where.since:
+            query = query.where(col(Trace.started_at) >= where.since)
+    query = query.order_by(col(Trace.started_at).desc(), col(Trace.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)))
+
+
+@dataclass(frozen=True)
+class TraceDetail:
+    """A trace with its spans (parents before children) and its completion."""
+
+    trace: Trace
+    spans: list[Span]
+    completion: CompletionRow | None
+
+
+def find_trace(session: Session, uid: str) -> TraceDetail | None:
+    """Return the trace whose uid is ``uid`` (or starts with it, when unique)."""
+    trace = session.exec(select(Trace).where(Trace.uid == uid)).first()
+    if trace is None and len(uid) >= 4:
+        found = list(session.exec(select(Trace).where(col(Trace.uid).startswith(uid)).limit(2)))
+        trace = found[0] if len(found) == 1 else None
+    if trace is None or trace.id is None:
+        return None
+    spans = list(session.exec(select(Span).where(Span.trace_id == trace.id).order_by(col(Span.id))))
+    completion = session.get(CompletionRow, trace.completion_id) if trace.completion_id else None
+    return TraceDetail(trace, spans, completion)

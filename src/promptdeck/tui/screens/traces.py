@@ -1,0 +1,262 @@
+"""The Traces screen: every model call, newest first, with its span tree and attributes.
+
+The list is read from SQLite a page at a time in a thread worker, filtered by
+prompt, model and status; selecting a trace loads its spans (another worker) into
+a tree, and selecting a span shows its attributes and the call's text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Select, Static, Tree
+from textual.widgets.tree import TreeNode
+from textual.worker import Worker, WorkerState
+
+from promptdeck.store.tables import Span, Trace
+from promptdeck.store.traces_repo import TraceDetail, TraceFilter, find_trace, list_traces
+from promptdeck.tui.screens.base import WorkbenchScreen
+
+__all__ = ["PAGE_SIZE", "TracesScreen"]
+
+PAGE_SIZE = 100
+LIST_WORKER = "traces-list"
+DETAIL_WORKER = "trace-detail"
+
+
+@dataclass(frozen=True)
+class TracePage:
+    """One page of the list, loaded off the UI thread."""
+
+    traces: list[Trace]
+    page: int
+    where: TraceFilter
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def _attr_text(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 400 else text[:399] + "…"
+
+
+class TracesScreen(WorkbenchScreen):
+    """Traces: the list with filters, the span tree and each span's attributes."""
+
+    CSS_PATH = "traces.tcss"
+    AUTO_FOCUS = "#trace-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="traces.refresh"),
+        Binding("right_square_bracket", "page(1)", "Older", id="traces.older"),
+        Binding("left_square_bracket", "page(-1)", "Newer", id="traces.newer"),
+        Binding("slash", "focus_filter", "Filter", id="traces.filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = 0
+        self._traces: list[Trace] = []
+        self._detail: TraceDetail | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="traces-body"):
+            with Vertical(id="traces-list-pane"):
+                with Horizontal(id="traces-filters"):
+                    yield Input(placeholder="prompt", id="filter-prompt")
+                    yield Input(placeholder="model", id="filter-model")
+                    yield Select[str](
+                        [("ok", "ok"), ("error", "error")],
+                        prompt="status",
+                        id="filter-status",
+                        allow_blank=True,
+                    )
+                yield DataTable(id="trace-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="traces-summary")
+            with Vertical(id="trace-detail"):
+                yield Static("Select a trace.", id="trace-title")
+                yield Tree[Span | None]("spans", id="span-tree")
+                with VerticalScroll(id="span-scroll"):
+                    yield Static("", id="span-attributes")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#trace-table", DataTable)
+        table.add_columns("Started (UTC)", "Name", "Model", "Status", "Cost", "Latency")
+        self.query_one("#span-tree", Tree).show_root = False
+        table.focus()
+        self.action_refresh()
+
+    # ---------------------------------------------------------------- loading
+    def _filter(self) -> TraceFilter:
+        prompt = self.query_one("#filter-prompt", Input).value.strip() or None
+        model = self.query_one("#filter-model", Input).value.strip() or None
+        status = self.query_one("#filter-status", Select).value
+        return TraceFilter(
+            prompt=prompt, model=model, status=status if isinstance(status, str) else None
+        )
+
+    def action_refresh(self) -> None:
+        """Reload the current page."""
+        where, page = self._filter(), self.page
+        self.query_one("#trace-table", DataTable).loading = True
+        self.run_worker(
+            lambda: self._load(where, page),
+            name=LIST_WORKER,
+            group="traces",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _load(self, where: TraceFilter, page: int) -> TracePage:
+        with self.workbench.workspace.session() as session:
+            found = list_traces(session, where, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+        return TracePage(found, page, where)
+
+    def action_page(self, step: int) -> None:
+        """Show older (``1``) or newer (``-1``) traces."""
+        if step > 0 and len(self._traces) < PAGE_SIZE:
+            self.notify("No older traces.", timeout=2)
+            return
+        self.page = max(0, self.page + step)
+        self.action_refresh()
+
+    def action_focus_filter(self) -> None:
+        """Move the focus to the prompt filter."""
+        self.query_one("#filter-prompt", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Select.Changed)
+    def _filters_changed(self) -> None:
+        self.page = 0
+        self.action_refresh()
+        self.query_one("#trace-table", DataTable).focus()
+
+    def _load_detail(self, uid: str) -> None:
+        def load() -> TraceDetail | None:
+            with self.workbench.workspace.session() as session:
+                return find_trace(session, uid)
+
+        self.run_worker(
+            load,
+            name=DETAIL_WORKER,
+            group="trace-detail",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    # ------------------------------------------------------------- showing
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name not in (LIST_WORKER, DETAIL_WORKER):
+            return
+        if event.state is WorkerState.ERROR:
+            self.query_one("#trace-table", DataTable).loading = False
+            self.notify(f"cannot read traces: {worker.error}", severity="error")
+        elif event.state is WorkerState.SUCCESS:
+            if worker.name == LIST_WORKER and isinstance(worker.result, TracePage):
+                self._show_page(worker.result)
+            elif worker.name == DETAIL_WORKER:
+                self._show_detail(worker.result if isinstance(worker.result, TraceDetail) else None)
+
+    def _show_page(self, page: TracePage) -> None:
+        self._traces = page.traces
+        table = self.query_one("#trace-table", DataTable)
+        table.loading = False
+        table.clear()
+        for t in page.traces:
+            status = Text(t.status, style="green" if t.status == "ok" else "bold red")
+            table.add_row(
+                t.started_at.strftime("%m-%d %H:%M"),
+                t.name,
+                t.model or "-",
+                status,
+                f"${t.cost_usd:.4f}",
+                _fmt_ms(t.latency_ms),
+                key=t.uid,
+            )
+        first = page.page * PAGE_SIZE + 1
+        shown = f"traces {first}–{first + len(page.traces) - 1}" if page.traces else "no traces yet"
+        hints = "  [ newer · ] older · / filter" if page.traces else "  run `promptdeck run`"
+        self.query_one("#traces-summary", Static).update(shown + hints)
+        if page.traces:
+            self._load_detail(page.traces[0].uid)
+        else:
+            self._show_detail(None)
+
+    @on(DataTable.RowHighlighted, "#trace-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value and (
+            self._detail is None or self._detail.trace.uid != event.row_key.value
+        ):
+            self._load_detail(str(event.row_key.value))
+
+    def _show_detail(self, detail: TraceDetail | None) -> None:
+        self._detail = detail
+        title = self.query_one("#trace-title", Static)
+        tree: Tree[Span | None] = self.query_one("#span-tree", Tree)
+        tree.clear()
+        if detail is None:
+            title.update("Select a trace.")
+            self.query_one("#span-attributes", Static).update("")
+            return
+        t = detail.trace
+        line = Text.assemble(
+            (t.name, "bold"),
+            f"  {t.model or '-'}  ",
+            (t.status, "green" if t.status == "ok" else "bold red"),
+            f"\n{_fmt_ms(t.latency_ms)} · {t.total_tokens or 0} tokens · ${t.cost_usd:.6f}",
+            f"\ntrace {t.uid}",
+        )
+        if t.error:
+            line.append(f"\n{t.error}", style="red")
+        title.update(line)
+        nodes: dict[int | None, TreeNode[Span | None]] = {None: tree.root}
+        for span in detail.spans:
+            parent = nodes.get(span.parent_id, tree.root)
+            label = Text.assemble(
+                (span.name, "bold" if span.kind == "llm" else ""),
+                f"  {span.kind}  ",
+                (span.status, "green" if span.status == "ok" else "bold red"),
+                f"  {span.duration_ms or 0:.1f} ms",
+            )
+            nodes[span.id] = parent.add_leaf(label, data=span)
+        tree.root.expand_all()
+        llm = next((s for s in detail.spans if s.kind == "llm"), None)
+        self._show_span(llm or (detail.spans[0] if detail.spans else None))
+
+    @on(Tree.NodeHighlighted, "#span-tree")
+    def _span_highlighted(self, event: Tree.NodeHighlighted[Span | None]) -> None:
+        if event.node.data is not None:
+            self._show_span(event.node.data)
+
+    def _show_span(self, span: Span | None) -> None:
+        body = Text()
+        if span is not None:
+            body.append(f"{span.name}\n", style="bold")
+            for key in sorted(span.attributes):
+                if key in ("gen_ai.output.text", "gen_ai.input.messages"):
+                    continue
+                body.append(f"{key}", style="cyan")
+                body.append(f" = {_attr_text(span.attributes[key])}\n")
+            messages = span.attributes.get("gen_ai.input.messages")
+            if isinstance(messages, list):
+                body.append("\ninput\n", style="bold")
+                for m in messages:
+                    body.append(f"[{m.get('role', '?')}] ", style="magenta")
+                    body.append(f"{m.get('content', '')}\n")
+        if self._detail is not None and self._detail.completion is not None:
+            completion = self._detail.completion
+            if completion.text:
+                body.append("\noutput\n", style="bold")
+                body.append(completion.text)
+        self.query_one("#span-attributes", Static).update(body)
