@@ -45,7 +45,25 @@ def test_every_binding_id_is_documented() -> None:
     from promptdeck.tui.screens.traces import TracesScreen
 
     text = (DOCS / "formats.md").read_text(encoding="utf-8")
-    owners = [PromptdeckApp, PromptsScreen, TracesScreen, StatsScreen, LabelDialog]
+    from promptdeck.tui.screens.comment_dialog import CommentDialog
+    from promptdeck.tui.screens.compare import CompareScreen
+    from promptdeck.tui.screens.evals import EvalsScreen, ResultGrid
+    from promptdeck.tui.screens.guardrails import GuardrailsScreen
+    from promptdeck.tui.screens.rate_dialog import RateDialog
+
+    owners = [
+        PromptdeckApp,
+        PromptsScreen,
+        TracesScreen,
+        StatsScreen,
+        LabelDialog,
+        EvalsScreen,
+        ResultGrid,
+        CommentDialog,
+        GuardrailsScreen,
+        CompareScreen,
+        RateDialog,
+    ]
     ids = [b.id for owner in owners for b in owner.BINDINGS]  # type: ignore[union-attr]
     assert all(ids)
     missing = [i for i in ids if f"`{i}`" not in text]

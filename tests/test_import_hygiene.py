@@ -41,6 +41,10 @@ def _loaded_after(statement: str) -> set[str]:
         "promptdeck.core.guardrails.classifiers",
         "promptdeck.core.guardrails.linear",
         "promptdeck.core.guardrails.output",
+        "promptdeck.core.guardrails.history",
+        "promptdeck.core.guardrails.policy",
+        "promptdeck.core.guardrails.suites",
+        "promptdeck.core.scorers.guard",
         "promptdeck.core.providers.base",
         "promptdeck.core.providers.fake",
         "promptdeck.core.providers.local",
@@ -67,6 +71,11 @@ def _loaded_after(statement: str) -> set[str]:
         "promptdeck.core.evals.stats",
         "promptdeck.core.evals.results",
         "promptdeck.core.evals.reports",
+        "promptdeck.core.ensembles",
+        "promptdeck.core.ensemble_trace",
+        "promptdeck.core.compare",
+        "promptdeck.core.suite_cases",
+        "promptdeck.store.feedback_repo",
     ],
 )
 def test_engine_imports_no_front_end_and_nothing_heavy(module: str) -> None:

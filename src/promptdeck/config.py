@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from promptdeck.errors import ConfigError, location
 
@@ -22,7 +22,10 @@ __all__ = [
     "BudgetConfig",
     "CacheConfig",
     "ConcurrencyConfig",
+    "EnsembleConfig",
     "EvalsConfig",
+    "GuardrailRuleConfig",
+    "GuardrailsConfig",
     "LocalModelConfig",
     "ModelAlias",
     "UIConfig",
@@ -155,6 +158,75 @@ class EvalsConfig(_Section):
     )
 
 
+class EnsembleConfig(_Section):
+    """A named group of models answering together, usable anywhere a model is."""
+
+    members: list[str] = Field(
+        min_length=1, description="The models or aliases asked, all in parallel."
+    )
+    strategy: Literal["consensus", "majority", "judge"] = Field(
+        default="consensus",
+        description="'consensus' (semantic agreement), 'majority' (votes on normalised "
+        "answers) or 'judge' (a judge model writes the final answer).",
+    )
+    agreement_threshold: float = Field(
+        default=0.85,
+        ge=0,
+        le=1,
+        description="Agreement below which the answer is flagged requires_review.",
+    )
+    prefer: str | None = Field(
+        default=None, description="The member whose answer is returned when the members agree."
+    )
+    judge: str | None = Field(
+        default=None, description="The judge strategy's model (default: `judge_model`)."
+    )
+    min_answers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Members that must answer (default: 2, or 1 for a single member).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EnsembleConfig:
+        if self.prefer is not None and self.prefer not in self.members:
+            raise ValueError(f"prefer {self.prefer!r} is not one of the members")
+        if self.min_answers is not None and self.min_answers > len(self.members):
+            raise ValueError(f"min_answers {self.min_answers} is more than the members")
+        return self
+
+    @property
+    def required_answers(self) -> int:
+        """How many members must answer for the ensemble to decide."""
+        if self.min_answers is not None:
+            return self.min_answers
+        return 1 if len(self.members) == 1 else 2
+
+
+class GuardrailRuleConfig(BaseModel):
+    """One default guardrail: a scanner, its action and threshold, and its options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    scanner: str = Field(description="The scanner's name (see `promptdeck guard --list`).")
+    action: Literal["block", "redact", "warn", "rewrite"] = Field(
+        default="warn", description="What a flag does: 'block', 'redact', 'warn' or 'rewrite'."
+    )
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="Score at which it flags (default: the scanner's)."
+    )
+
+
+class GuardrailsConfig(_Section):
+    """Guardrails applied to every prompt call whose prompt has no `guardrails:` block."""
+
+    input: list[GuardrailRuleConfig] = Field(
+        default_factory=list, description="Rules run on the rendered user messages."
+    )
+    output: list[GuardrailRuleConfig] = Field(
+        default_factory=list, description="Rules run on the model's answer."
+    )
+
+
 class UIConfig(_Section):
     """The workbench's look."""
 
@@ -177,6 +249,10 @@ class WorkspaceConfig(_Section):
     concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     budgets: dict[str, BudgetConfig] = Field(default_factory=dict, description="Named budgets.")
+    ensembles: dict[str, EnsembleConfig] = Field(
+        default_factory=dict, description="Named ensembles of models."
+    )
+    guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     evals: EvalsConfig = Field(default_factory=EvalsConfig)
     ui: UIConfig = Field(default_factory=UIConfig)

@@ -20,15 +20,16 @@ def test_prompts_screen(snap_compare: Any, workspace: Workspace) -> None:
     assert snap_compare(make_app(workspace), terminal_size=(120, 36), run_before=_ready)
 
 
-def test_a_section_screen(snap_compare: Any, workspace: Workspace) -> None:
-    """The Evals section: its heading, what it will hold, and that it is not built yet."""
+def test_evals_screen(snap_compare: Any, workspace: Workspace) -> None:
+    """The Evals screen before any run: the six demo suites with their case counts, the
+    filter and search bar, an empty grid, and the grading keys in the footer."""
 
     async def go(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("3")
         await pilot.pause()
 
-    assert snap_compare(make_app(workspace), terminal_size=(100, 30), run_before=go)
+    assert snap_compare(make_app(workspace), terminal_size=(140, 36), run_before=go)
 
 
 def test_prompts_screen_at_80x24(snap_compare: Any, workspace: Workspace) -> None:
@@ -59,6 +60,8 @@ def test_prompts_editor(snap_compare: Any, workspace: Workspace) -> None:
     async def go(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("e")
+        # A blinking cursor would make the picture depend on timing.
+        pilot.app.screen.query_one("#editor").cursor_blink = False  # type: ignore[attr-defined]
         await settle(pilot)
 
     assert snap_compare(make_app(workspace), terminal_size=(120, 36), run_before=go)

@@ -16,8 +16,10 @@ import click
 
 from promptdeck import __version__
 from promptdeck.cli.commands.cache import cache
+from promptdeck.cli.commands.compare import compare
 from promptdeck.cli.commands.eval import eval_group
 from promptdeck.cli.commands.export import export
+from promptdeck.cli.commands.feedback import export_dataset, feedback
 from promptdeck.cli.commands.guard import guard
 from promptdeck.cli.commands.init import init
 from promptdeck.cli.commands.prompts import prompts
@@ -73,10 +75,13 @@ def cli(ctx: click.Context, workspace: Path | None, headless: bool) -> None:
 cli.add_command(init)
 cli.add_command(prompts)
 cli.add_command(run)
+cli.add_command(compare)
 cli.add_command(traces)
 cli.add_command(cache)
 cli.add_command(export)
 cli.add_command(eval_group)
+cli.add_command(feedback)
+cli.add_command(export_dataset)
 cli.add_command(guard)
 
 

@@ -16,12 +16,10 @@ from promptdeck.config import WorkspaceConfig
 from promptdeck.core.warmup import WarmupResult, warm_up
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import PromptdeckError
+from promptdeck.tui.screens.compare import CompareScreen
+from promptdeck.tui.screens.evals import EvalsScreen
+from promptdeck.tui.screens.guardrails import GuardrailsScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
-from promptdeck.tui.screens.sections import (
-    CompareScreen,
-    EvalsScreen,
-    GuardrailsScreen,
-)
 from promptdeck.tui.screens.stats import StatsScreen
 from promptdeck.tui.screens.traces import TracesScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes

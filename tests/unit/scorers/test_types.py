@@ -95,7 +95,12 @@ def test_type(kind: str, value: Any, threshold: float | None, output: str, passe
 
 def test_every_local_type_is_covered_by_the_table() -> None:
     local = {name for name, kind in REGISTRY.items() if not kind.needs_judge}
-    covered = {row[0] for row in CASES} | {"similar", "python"}  # own test modules
+    covered = {row[0] for row in CASES} | {
+        "similar",
+        "python",
+        "guard-pass",
+        "guard-flags",
+    }  # own test modules
     assert local == covered
 
 

@@ -1,8 +1,10 @@
 """``promptdeck guard``: run the guardrail scanners over a text or a JSONL file.
 
-Needs no workspace. Exit code 1 when any text is flagged, 0 otherwise, 2 on bad
-input (a malformed JSONL line is reported as ``FILE:LINE``), 3 when the local
-embedding model cannot be loaded.
+Needs no workspace, except ``--suite NAME``, which runs the workspace's guard suite
+``suites/NAME.guard.yaml`` and reports precision, recall and F1 per scanner. Exit code
+1 when any text is flagged (or a suite misses its ``min_recall``/``max_fpr``), 0
+otherwise, 2 on bad input (a malformed JSONL line is reported as ``FILE:LINE``), 3 when
+the local embedding model cannot be loaded.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from promptdeck.cli.context import Options
 from promptdeck.cli.output import echo_json, render_table
 from promptdeck.errors import ConfigError, ExitCode, UsageError, location
 
 if TYPE_CHECKING:
     from promptdeck.core.guardrails import ScanContext, Verdict
+    from promptdeck.core.guardrails.suites import GuardReport
 
 __all__ = ["guard"]
 
@@ -218,6 +222,54 @@ def _guard_file(
     return ExitCode.CHECK_FAILED if flagged_count else ExitCode.OK
 
 
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_report(report: GuardReport) -> None:
+    rows = [
+        (
+            m.scanner,
+            str(m.cases),
+            str(m.tp),
+            str(m.fp),
+            str(m.fn),
+            _rate(m.precision),
+            _rate(m.recall),
+            _rate(m.f1),
+        )
+        for m in report.scanners
+    ]
+    header = ("SCANNER", "CASES", "TP", "FP", "FN", "PRECISION", "RECALL", "F1")
+    click.echo(render_table(header, rows, 100))
+    click.echo(
+        f"benign: {report.benign} cases, {report.benign_flagged} flagged, "
+        f"false-positive rate {_rate(report.fpr)}"
+    )
+
+
+def _guard_suite(options: Options, name: str, as_json: bool) -> int:
+    from promptdeck.core.guardrails.suites import (
+        find_guard_suite,
+        load_guard_suite,
+        run_guard_suite,
+        save_report,
+    )
+    from promptdeck.paths import find_workspace
+
+    paths = find_workspace(options.workspace)
+    suite = load_guard_suite(find_guard_suite(paths, name), paths)
+    report = run_guard_suite(suite)
+    save_report(paths, report)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        _print_report(report)
+    for failure in report.failures:
+        click.echo(f"failed: {failure}", err=True)
+    return ExitCode.OK if report.passed else ExitCode.CHECK_FAILED
+
+
 @click.command()
 @click.argument("text", required=False)
 @click.option(
@@ -260,7 +312,16 @@ def _guard_file(
     metavar="NAME=SCORE",
     help="Flag at this score instead of the scanner's default (repeatable).",
 )
+@click.option(
+    "--suite",
+    "suite_name",
+    metavar="NAME",
+    help="Run the workspace's guard suite suites/NAME.guard.yaml: precision, recall and F1 "
+    "per scanner, false-positive rate on benign cases.",
+)
+@click.pass_obj
 def guard(
+    options: Options,
     text: str | None,
     input_path: Path | None,
     output_path: str | None,
@@ -272,12 +333,14 @@ def guard(
     pattern: str | None,
     reference: Path | None,
     thresholds: tuple[str, ...],
+    suite_name: str | None,
 ) -> int:
     """Scan TEXT (or each line of --input) with the guardrail scanners.
 
     Runs locally: PII, secrets, prompt injection, jailbreak and toxicity by
     default; output-side scanners (pii-leak, format, refusal, grounding) and
     context-size on request with --scanners. Exit code 1 when anything is flagged.
+    With --suite, exit code 1 when the suite's min_recall or max_fpr is not met.
     """
     if list_only:
         from promptdeck.core.guardrails import scanners as all_scanners
@@ -302,6 +365,10 @@ def guard(
             ]
             click.echo(render_table(("SCANNER", "SIDE", "DEFAULT", "DESCRIPTION"), rows, 90))
         return ExitCode.OK
+    if suite_name is not None:
+        if text is not None or input_path is not None:
+            raise UsageError("--suite takes no TEXT or --input", "run them separately")
+        return _guard_suite(options, suite_name, as_json)
     if (text is None) == (input_path is None):
         raise UsageError(
             "give either TEXT or --input FILE",

@@ -9,7 +9,7 @@ import click
 
 from promptdeck.cli.context import Options, open_workspace
 from promptdeck.cli.output import echo_json, echo_warning
-from promptdeck.errors import RuntimeFailureError, UsageError
+from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
     from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
@@ -23,6 +23,7 @@ _HINTS = {
     "timeout": 'raise `timeout`, or set `on_timeout` to a backup model or "cached"',
     "budget": "raise the budget's limit_usd, or change its action, in promptdeck.toml",
     "config": "check the model name and [local_models] in promptdeck.toml",
+    "guardrail": "change the input, or the prompt's `guardrails:` rules (docs/formats.md)",
 }
 
 
@@ -155,7 +156,8 @@ def run(
     done = result.completion
     if not done.ok:
         kind = str(done.error_kind or "")
-        raise RuntimeFailureError(
+        failure = CheckFailedError if kind == "guardrail" else RuntimeFailureError
+        raise failure(
             done.error or "the call failed",
             _HINTS.get(kind, f"see `promptdeck traces show {result.trace_id}`"),
         )

@@ -302,6 +302,7 @@ class EvalRunner:
             run_id=run_id,
             render_ms=render_ms,
             variables=rendered.variables,
+            guardrails=prompt.file.guardrails,
         )
         user = next((m["content"] for m in reversed(rendered.messages) if m["role"] == "user"), "")
         return spec, user
@@ -393,10 +394,14 @@ class EvalRunner:
                     keys.append(self.gateway.cache_key(spec))
                     pending_specs.append(spec)
                 after = batch[-1].id or after
+            hits: set[str] = set()
             if self.cache == "read" and workspace.config.cache.exact:
-                cached = len(runs_repo.cached_keys(session, keys))
-        estimate = self._estimate(plan, pending_specs) if pending_specs else 0.0
-        del pending_specs, keys
+                hits = runs_repo.cached_keys(session, keys)
+                cached = len(hits)
+        # Only calls that will really be made cost anything (and need litellm's prices).
+        uncached = [spec for spec, key in zip(pending_specs, keys, strict=True) if key not in hits]
+        estimate = self._estimate(plan, uncached) if uncached else 0.0
+        del pending_specs, keys, uncached
         if self.max_cost is not None and estimate > self.max_cost:
             raise RuntimeFailureError(
                 f"suite {plan.name!r}: estimated cost ${estimate:.4f} is over --max-cost "

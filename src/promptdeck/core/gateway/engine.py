@@ -1,8 +1,10 @@
-"""The gateway call: budgets → exact cache → semantic cache → provider → record.
+"""The gateway call: guardrails → budgets → caches → provider → guardrails → record.
 
-Every call becomes a trace of spans (render, budget, cache look-ups, one span per
-model tried with ``gen_ai.*`` attributes), a completion row, spend, and cache
-entries. Records are buffered and written in batches off the event loop; call
+Every call becomes a trace of spans (render, guardrail decisions, budget, cache
+look-ups, one span per model tried with ``gen_ai.*`` attributes), a completion row,
+spend, and cache entries. Guardrails come from the call's :class:`CallSpec`
+(:mod:`promptdeck.core.guardrails.policy`): a blocked input never reaches a provider.
+Records are buffered and written in batches off the event loop; call
 :meth:`Gateway.aclose` (or :meth:`Gateway.flush`) before the process ends.
 
 Failures are values: a call never raises for a model error; its
@@ -12,12 +14,13 @@ Failures are values: a call never raises for a model error; its
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,6 +32,15 @@ from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook, estimate_tokens
 from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
 from promptdeck.core.gateway.semantic import Embedder, SemanticCache, SemanticMatch, request_text
+from promptdeck.core.guardrails.policy import (
+    Check,
+    Decision,
+    GuardrailsLike,
+    Policy,
+    check_input,
+    check_output,
+    rewrite_request,
+)
 from promptdeck.core.providers.base import Completion, ErrorKind, Usage, redact
 from promptdeck.core.providers.router import (
     Attempt,
@@ -37,6 +49,7 @@ from promptdeck.core.providers.router import (
     Target,
     default_provider_factory,
 )
+from promptdeck.errors import PromptdeckError
 from promptdeck.store import cache_repo
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
@@ -82,6 +95,8 @@ class CallSpec:
         run_id: The run this call belongs to.
         render_ms: Time spent rendering, recorded as the ``render`` span.
         variables: The variables rendered with (recorded on the render span).
+        guardrails: The prompt's ``guardrails:`` block (or a :class:`Policy`); None: the
+            ``[guardrails]`` defaults of the workspace for prompt calls, nothing otherwise.
     """
 
     model: str
@@ -98,6 +113,7 @@ class CallSpec:
     run_id: int | None = None
     render_ms: float | None = None
     variables: Mapping[str, Any] | None = None
+    guardrails: Policy | GuardrailsLike | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +189,7 @@ class Gateway:
         self.semantic: SemanticCache | None = None
         if config.cache.semantic or config.cache.shadow:
             self.semantic = SemanticCache(
-                self._get_embedder, self._session, config.cache.semantic_threshold, self._not_before
+                self.embedder, self._session, config.cache.semantic_threshold, self._not_before
             )
         self._pending: list[CallRecord] = []
         self._pending_exact: dict[str, CacheHit] = {}
@@ -190,7 +206,8 @@ class Gateway:
         with session_scope(self.engine) as session:
             yield session
 
-    def _get_embedder(self) -> Embedder:
+    def embedder(self) -> Embedder:
+        """Return the sentence embedder (the local MiniLM unless one was injected)."""
         if self._embedder is None:
             from promptdeck.core.embeddings import get_embedder
 
@@ -346,15 +363,24 @@ class Gateway:
 
     async def call(self, spec: CallSpec) -> CallResult:
         """Make one call: never raises for a model failure (see ``Completion.error``)."""
-        call, blocked = self._begin(spec)
+        if spec.model in self.config.ensembles:
+            from promptdeck.core.ensembles import run_ensemble
+
+            return (await run_ensemble(self, spec, spec.model)).result
+        policy = self.policy(spec)
+        call, blocked = await self._guarded_begin(spec, policy)
         if blocked is not None:
             return await self._finish(call, blocked, [], None)
+        spec = call.spec
         hit = self._lookup_exact(call)
         if hit is not None:
-            return await self._finish(call, self._served(call, hit, "exact"), [], hit)
+            served = await self._guard_output(call, policy, self._served(call, hit, "exact"), [])
+            return await self._finish(call, served, [], hit)
         hit = await self._lookup_semantic(call)
         if hit is not None:
-            return await self._finish(call, self._served(call, hit, "semantic"), [], hit)
+            served = self._served(call, hit, "semantic")
+            served = await self._guard_output(call, policy, served, [])
+            return await self._finish(call, served, [], hit)
         attempts: list[Attempt] = []
 
         async def fallback(target: Target) -> Completion | None:
@@ -368,22 +394,35 @@ class Gateway:
             cached_fallback=fallback,
             attempts=attempts,
         )
+        done = await self._guard_output(call, policy, done, attempts)
         return await self._finish(call, done, attempts, None)
 
     async def stream(self, spec: CallSpec) -> AsyncIterator[str | CallResult]:
         """Make one call, yielding text deltas as they come, then the :class:`CallResult`."""
-        call, blocked = self._begin(spec)
+        if spec.model in self.config.ensembles:
+            result = await self.call(spec)
+            if result.completion.ok:
+                yield result.completion.text
+            yield result
+            return
+        policy = self.policy(spec)
+        call, blocked = await self._guarded_begin(spec, policy)
         if blocked is not None:
             yield await self._finish(call, blocked, [], None)
             return
+        spec = call.spec
+        # An output rule that may change the answer holds the deltas back until it is checked.
+        hold = any(rule.action != "warn" for rule in policy.output)
         hit = self._lookup_exact(call)
         kind = "exact"
         if hit is None:
             hit = await self._lookup_semantic(call)
             kind = "semantic"
         if hit is not None:
-            yield hit.text
-            yield await self._finish(call, self._served(call, hit, kind), [], hit)
+            served = await self._guard_output(call, policy, self._served(call, hit, kind), [])
+            if served.ok:
+                yield served.text
+            yield await self._finish(call, served, [], hit)
             return
         started = time.time()
         done: Completion | None = None
@@ -392,11 +431,134 @@ class Gateway:
         ):
             if isinstance(event, Completion):
                 done = event
-            else:
+            elif not hold:
                 yield event
         assert done is not None
-        attempt = Attempt(call.target, done.provider, done, "primary", started)
-        yield await self._finish(call, done, [attempt], None)
+        attempts = [Attempt(call.target, done.provider, done, "primary", started)]
+        done = await self._guard_output(call, policy, done, attempts)
+        if hold and done.ok:
+            yield done.text
+        yield await self._finish(call, done, attempts, None)
+
+    # -- guardrails -------------------------------------------------------------------
+
+    def policy(self, spec: CallSpec) -> Policy:
+        """The guardrails of a call: its own, else the workspace's defaults for prompt calls."""
+        if spec.guardrails is not None:
+            return Policy.of(spec.guardrails)
+        if spec.prompt_name is not None:
+            return Policy.of(self.config.guardrails)
+        return Policy()
+
+    def _record_checks(self, call: _Call, checks: Sequence[Check]) -> None:
+        for check in checks:
+            call.spans.append(
+                SpanRecord(
+                    f"guardrail.{check.side}",
+                    "guardrail",
+                    "error" if check.outcome == "blocked" else "ok",
+                    datetime.fromtimestamp(check.started, tz=UTC),
+                    datetime.fromtimestamp(check.ended, tz=UTC),
+                    check.attributes(),
+                )
+            )
+
+    async def _guarded_begin(
+        self, spec: CallSpec, policy: Policy
+    ) -> tuple[_Call, Completion | None]:
+        """Apply the input rules (redacting the messages sent), then begin the call."""
+        if not policy.input:
+            return self._begin(spec)
+        users = [i for i, m in enumerate(spec.messages) if m.get("role") == "user"]
+        original = tuple(spec.messages[i]["content"] for i in users)
+        alias = self.config.models.get(spec.model)
+        window = alias.context_window if alias is not None else None
+        error: str | None = None
+        decision = Decision(original)
+        try:
+            decision = await asyncio.to_thread(
+                check_input, policy.input, original, context_window=window
+            )
+        except PromptdeckError as exc:
+            error = f"guardrail check failed: {exc.title}"
+        if decision.texts != original:
+            messages = [dict(m) for m in spec.messages]
+            for i, text in zip(users, decision.texts, strict=True):
+                messages[i]["content"] = text
+            spec = dataclasses.replace(spec, messages=messages)
+        call, blocked = self._begin(spec)
+        self._record_checks(call, decision.checks)
+        call.warnings += decision.warnings
+        if error is not None:
+            blocked = Completion.failure(spec.model, error, ErrorKind.CONFIG)
+        elif decision.blocked is not None:
+            blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.GUARDRAIL)
+        return call, blocked
+
+    async def _scan_answer(self, call: _Call, policy: Policy, done: Completion) -> Decision:
+        users = [m["content"] for m in call.spec.messages if m.get("role") == "user"]
+        return await asyncio.to_thread(
+            check_output,
+            policy.output,
+            done.text,
+            input_text="\n".join(users),
+            json_schema=call.spec.response_format,
+        )
+
+    async def _rewrite(
+        self, call: _Call, done: Completion, checks: Sequence[Check], attempts: list[Attempt]
+    ) -> Completion:
+        """Send the answer back once with its violations named; return the second answer."""
+        spec = call.spec
+        second = await self.router.complete(
+            call.model_name,
+            [*spec.messages, *rewrite_request(done.text, checks)],
+            spec.params,
+            spec.response_format,
+            attempts=attempts,
+        )
+        usage = Usage(
+            done.usage.prompt_tokens + second.usage.prompt_tokens,
+            done.usage.completion_tokens + second.usage.completion_tokens,
+            done.usage.estimated or second.usage.estimated,
+        )
+        return second.but(
+            usage=usage,
+            latency_ms=done.latency_ms + second.latency_ms,
+            retries=done.retries + second.retries,
+        )
+
+    async def _guard_output(
+        self, call: _Call, policy: Policy, done: Completion, attempts: list[Attempt]
+    ) -> Completion:
+        """Apply the output rules: withhold, redact, or ask once more for a rewrite."""
+        if not policy.output or not done.ok:
+            return done
+        try:
+            decision = await self._scan_answer(call, policy, done)
+            self._record_checks(call, decision.checks)
+            if decision.rewrite and decision.blocked is None:
+                done = await self._rewrite(call, done, decision.rewrite, attempts)
+                if not done.ok:
+                    return done
+                decision = await self._scan_answer(call, policy, done)
+                self._record_checks(call, decision.checks)
+                if decision.rewrite and decision.blocked is None:
+                    names = ", ".join(c.rule.scanner for c in decision.rewrite)
+                    blocked = f"answer withheld: still flagged by {names} after one rewrite"
+                    decision = dataclasses.replace(decision, blocked=blocked)
+        except PromptdeckError as exc:
+            return Completion.failure(
+                done.model, f"guardrail check failed: {exc.title}", ErrorKind.CONFIG
+            )
+        call.warnings += decision.warnings
+        if decision.blocked is not None:
+            return Completion.failure(
+                done.model, decision.blocked, ErrorKind.GUARDRAIL, latency_ms=done.latency_ms
+            ).but(usage=done.usage, answered_by=done.answered_by, provider=done.provider)
+        if decision.texts[0] != done.text:
+            done = done.but(text=decision.texts[0])
+        return done
 
     # -- recording --------------------------------------------------------------------
 
@@ -592,7 +754,7 @@ class Gateway:
                     "would_serve": match.similarity >= self.semantic.threshold,
                     "created_at": now,
                 }
-        self._enqueue(record)
+        self.record(record)
         return CallResult(
             completion=done,
             trace_id=call.uid,
@@ -603,7 +765,8 @@ class Gateway:
 
     # -- batched writes -----------------------------------------------------------------
 
-    def _enqueue(self, record: CallRecord) -> None:
+    def record(self, record: CallRecord) -> None:
+        """Queue a finished call's records for the next batched write."""
         self._pending.append(record)
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())

@@ -76,4 +76,5 @@ def prompt_call(
         kind=kind,
         render_ms=render_ms,
         variables=rendered.variables,
+        guardrails=resolved.file.guardrails,
     )

@@ -39,6 +39,7 @@ class ErrorKind(StrEnum):
     AUTH = "auth"
     BAD_REQUEST = "bad_request"
     BUDGET = "budget"
+    GUARDRAIL = "guardrail"
     CONFIG = "config"
     OTHER = "other"
 

@@ -1,13 +1,20 @@
 """Assertion types and grading: one registry, one entry point, negation handled once.
 
 Importing this package registers every built-in type (deterministic, overlap,
-semantic, python and model-graded); none of them imports deepeval, numpy or
+semantic, guard, python and model-graded); none of them imports deepeval, numpy or
 onnxruntime until it grades something.
 """
 
 from __future__ import annotations
 
-from promptdeck.core.scorers import deterministic, judged, overlap, python_fn, semantic
+from promptdeck.core.scorers import (
+    deterministic,
+    guard,
+    judged,
+    overlap,
+    python_fn,
+    semantic,
+)
 from promptdeck.core.scorers.base import (
     REGISTRY,
     AssertionContext,
@@ -58,4 +65,4 @@ __all__ = [
     "validate",
 ]
 
-_BUILTIN_MODULES = (deterministic, judged, overlap, python_fn, semantic)
+_BUILTIN_MODULES = (deterministic, guard, judged, overlap, python_fn, semantic)

@@ -1,0 +1,138 @@
+"""Benchmark `promptdeck --headless eval`, whole process included (not a timed test).
+
+1. The matrix of the gateway benchmark as a suite: 200 cases × 3 models, two
+   assertions per cell (`contains`, `regex`), concurrency 16, against a local
+   OpenAI-compatible stub with 50 ms latency; beside it, a plain aiohttp client
+   making the same 600 calls (the floor). Target: at most 1.5× the floor.
+2. The same run again, served from the exact cache. Target: under 1.5 s wall time.
+3. Peak memory of a 20,000-cell suite (fast stub). Target: well under 500 MB.
+
+Usage::
+
+    .venv/bin/python bench/evals.py [--latency-ms 50] [--cases 200] [--big 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway import _cases, _free_port, _serve, _wait_for, plain_aiohttp
+
+PROMPT = """\
+name: bench
+template: "Case {{ i }}: what is {{ i }} plus {{ j }}?"
+system: You answer briefly.
+variables:
+  i: {type: integer, required: true}
+  j: {type: integer, required: true}
+"""
+
+
+def workspace(root: Path, base: str, cases: int, models: int, concurrency: int) -> Path:
+    ws = root / "ws"
+    subprocess.run([*_promptdeck(), "init", str(ws)], check=True, capture_output=True)
+    aliases = "".join(
+        f'\n[models.m{n}]\nmodel = "openai/bench-{n}"\n'
+        f'api_base = "{base}"\napi_key_env = "BENCH_KEY"\n'
+        for n in range(models)
+    )
+    config = ws / "promptdeck.toml"
+    config.write_text(
+        config.read_text().replace("default = 8", f"default = {concurrency}") + aliases
+    )
+    (ws / "prompts" / "bench.prompt.yaml").write_text(PROMPT)
+    rows = "\n".join(json.dumps({"vars": {"i": i, "j": i * 7}}) for i in range(cases))
+    (ws / "datasets" / "bench.jsonl").write_text(rows + "\n")
+    model_list = ", ".join(f"m{n}" for n in range(models))
+    (ws / "suites" / "bench.suite.yaml").write_text(
+        f"prompts: [bench]\nmodels: [{model_list}]\nconcurrency: {concurrency}\n"
+        "defaults:\n  assert:\n    - {type: contains, value: answer}\n"
+        "    - {type: regex, value: 'Case \\d+'}\ncases:\n  - dataset: datasets/bench.jsonl\n"
+    )
+    return ws
+
+
+def _promptdeck() -> list[str]:
+    exe = Path(sys.executable).with_name("promptdeck")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "promptdeck"]
+
+
+def timed_eval(ws: Path) -> tuple[float, float, int]:
+    """Run the suite in a fresh process: wall seconds, peak RSS MB, exit code."""
+    env = {**os.environ, "BENCH_KEY": "bench"}
+    start = time.perf_counter()
+    process = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *_promptdeck(), "--headless", "-w", str(ws), "eval", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    peak_kb = int(process.stderr.strip().splitlines()[-1])
+    return wall, peak_kb / 1024, process.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--models", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--big", type=int, default=20000, help="cells of the memory run (0: skip)")
+    args = parser.parse_args()
+    port = _free_port()
+    server = multiprocessing.Process(
+        target=_serve, args=(port, args.latency_ms / 1000, 900), daemon=True
+    )
+    server.start()
+    _wait_for(port)
+    base = f"http://127.0.0.1:{port}/v1"
+    calls = args.cases * args.models
+    try:
+        floor = asyncio.run(
+            plain_aiohttp(base, _cases(args.cases) * args.models, args.concurrency)
+        )["wall_s"]
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = workspace(Path(tmp), base, args.cases, args.models, args.concurrency)
+            fresh, fresh_mb, code = timed_eval(ws)
+            cached, cached_mb, _ = timed_eval(ws)
+        setting = f"{calls} calls, {args.latency_ms:.0f} ms, concurrency {args.concurrency}"
+        print(f"| run ({setting}) | wall | peak RSS |")
+        print("|---|---:|---:|")
+        print(f"| plain aiohttp (floor, in-process) | {floor:.2f} s | |")
+        ratio = fresh / floor
+        print(
+            f"| promptdeck --headless eval (whole process) | {fresh:.2f} s ({ratio:.2f}× floor)"
+            f" | {fresh_mb:.0f} MB |"
+        )
+        print(f"| same run from the exact cache | {cached:.2f} s | {cached_mb:.0f} MB |")
+        print(f"exit code of the fresh run: {code} (0: all assertions passed)")
+        if args.big:
+            with tempfile.TemporaryDirectory() as tmp:
+                big_port = _free_port()
+                fast = multiprocessing.Process(
+                    target=_serve, args=(big_port, 0.0, 1800), daemon=True
+                )
+                fast.start()
+                _wait_for(big_port)
+                ws = workspace(Path(tmp), f"http://127.0.0.1:{big_port}/v1", args.big, 1, 32)
+                wall, peak, code = timed_eval(ws)
+                fast.terminate()
+            print(f"| {args.big} cells, 0 ms stub | {wall:.1f} s | {peak:.0f} MB peak RSS |")
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()

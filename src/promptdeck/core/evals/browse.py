@@ -1,0 +1,321 @@
+"""What the Evals screen shows: suites, runs, a run as a grid, one cell in detail; ratings.
+
+Read-only queries over the database plus :func:`rate_cell`, which stores a person's
+rating of a cell as feedback.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlmodel import col, select
+
+from promptdeck.core.evals.compare import baseline_of, compare_runs
+from promptdeck.core.suites import SUITE_SUFFIX, load_suite, suite_files
+from promptdeck.core.workspace import Workspace
+from promptdeck.errors import ConfigError, NotFoundError, UsageError
+from promptdeck.store import runs_repo
+from promptdeck.store.tables import Feedback, Prompt, PromptVersion, Run, RunCell, ScoreRow
+
+__all__ = [
+    "CellDetail",
+    "GridCell",
+    "GridRow",
+    "RunGrid",
+    "SuiteRow",
+    "cell_detail",
+    "rate_cell",
+    "run_grid",
+    "suites_overview",
+]
+
+Filter = Literal["all", "failures", "errors", "flaky", "changed"]
+
+
+@dataclass(frozen=True)
+class SuiteRow:
+    """One suite in the list, with its newest run."""
+
+    name: str
+    cases: int | None
+    problem: str | None
+    last_run: str | None
+    last_status: str | None
+    passed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One (case, prompt × model) cell of the grid: its repeats folded together."""
+
+    cell_ids: tuple[int, ...]
+    passed: int
+    failed: int
+    errors: int
+    score: float
+
+    @property
+    def status(self) -> str:
+        """pass, fail, error, flaky (both passes and fails) or pending."""
+        if self.errors and not (self.passed or self.failed):
+            return "error"
+        if self.passed and self.failed:
+            return "flaky"
+        if self.failed:
+            return "fail"
+        return "pass" if self.passed else "pending"
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One case of the grid."""
+
+    case_key: str
+    case_index: int
+    cells: dict[str, GridCell] = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RunGrid:
+    """A run as cases × (prompt@version · model)."""
+
+    uid: str
+    suite: str
+    status: str
+    columns: list[str]
+    rows: list[GridRow]
+    baseline: str | None
+
+
+@dataclass(frozen=True)
+class CellDetail:
+    """One cell: what was asked, answered, and how it was graded."""
+
+    cell_id: int
+    run: str
+    column: str
+    case_key: str
+    case_index: int
+    repeat: int
+    status: str
+    output: str | None
+    error: str | None
+    score: float | None
+    scores: list[tuple[str, float, bool, str]]
+    trace: str | None
+    latency_ms: float | None
+    cost_usd: float
+    vars: dict[str, object]
+    expected: object
+    description: str | None
+    feedback: list[str]
+
+
+def suites_overview(workspace: Workspace) -> list[SuiteRow]:
+    """Every suite file with its case count (or why it does not load) and newest run."""
+    rows = []
+    with workspace.session() as session:
+        for path in suite_files(workspace.paths):
+            name = path.name.removesuffix(SUITE_SUFFIX)
+            try:
+                cases: int | None = len(load_suite(path, workspace.paths).cases)
+                problem = None
+            except ConfigError as error:
+                cases, problem = None, error.title
+            last = runs_repo.list_runs(session, name, limit=1)
+            run = last[0] if last else None
+            rows.append(
+                SuiteRow(
+                    name,
+                    cases,
+                    problem,
+                    run.uid if run else None,
+                    run.status if run else None,
+                    run.passed if run else 0,
+                    (run.passed + run.failed + run.errors) if run else 0,
+                )
+            )
+    return rows
+
+
+def _columns(workspace: Workspace, run_id: int) -> dict[int, str]:
+    with workspace.session() as session:
+        return {
+            vid: f"{name}@{version}"
+            for vid, name, version in session.exec(
+                select(PromptVersion.id, Prompt.name, PromptVersion.version).join(
+                    Prompt, col(Prompt.id) == col(PromptVersion.prompt_id)
+                )
+            ).all()
+            if vid is not None
+        }
+
+
+def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str = "") -> RunGrid:
+    """Return a run as a grid, filtered.
+
+    Args:
+        workspace: The workspace.
+        uid: The run (or a unique prefix).
+        view: all, failures, errors, flaky, or changed (since the suite's baseline).
+        search: Keep only cases whose key, description or answer contains this text.
+    """
+    with workspace.session() as session:
+        run = runs_repo.get_run(session, uid)
+        if run is None or run.id is None:
+            raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
+        run_id, full, suite, status = run.id, run.uid, run.suite or "?", run.status
+    names = _columns(workspace, run_id)
+    baseline = baseline_of(workspace, suite)
+    changed: set[tuple[str, str]] = set()
+    if view == "changed" and baseline and baseline != full:
+        diff = compare_runs(workspace, baseline, full)
+        changed = {(k[2], k[1]) for k in [*diff.regressions, *diff.improvements]}
+    folded: dict[str, dict[str, list[RunCell]]] = defaultdict(lambda: defaultdict(list))
+    index: dict[str, int] = {}
+    text: dict[str, str] = defaultdict(str)
+    columns: list[str] = []
+    with workspace.session() as session:
+        for cell, _ in runs_repo.iter_cells(session, run_id):
+            column = f"{names.get(cell.prompt_version_id or -1, '?')} · {cell.model}"
+            if column not in columns:
+                columns.append(column)
+            folded[cell.case_key][column].append(cell)
+            index[cell.case_key] = cell.case_index
+            text[cell.case_key] += f" {cell.output or ''} {cell.error or ''}"
+    descriptions: dict[str, str | None] = {}
+    try:
+        loaded = load_suite(workspace.paths.suites / f"{suite}{SUITE_SUFFIX}", workspace.paths)
+        descriptions = {c.key: c.description for c in loaded.cases}
+    except (ConfigError, NotFoundError):
+        pass
+    rows = []
+    for key in sorted(folded, key=lambda k: index[k]):
+        cells = {}
+        for column, group in folded[key].items():
+            done = [c for c in group if c.status != "pending"]
+            cells[column] = GridCell(
+                tuple(c.id for c in group if c.id is not None),
+                sum(1 for c in done if c.status == "done" and c.passed),
+                sum(1 for c in done if c.status == "done" and not c.passed),
+                sum(1 for c in done if c.status == "error"),
+                sum(c.score or 0.0 for c in done) / len(done) if done else 0.0,
+            )
+        row = GridRow(key, index[key], cells, descriptions.get(key))
+        statuses = {c.status for c in cells.values()}
+        keep = {
+            "all": True,
+            "failures": "fail" in statuses or "flaky" in statuses,
+            "errors": "error" in statuses,
+            "flaky": "flaky" in statuses,
+            "changed": any((key, col_.split(" · ", 1)[1]) in changed for col_ in cells),
+        }[view]
+        if keep and (not search or search.lower() in (key + text[key]).lower()):
+            rows.append(row)
+    return RunGrid(full, suite, status, columns, rows, baseline)
+
+
+def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
+    """Return one cell with its scores, its case's vars and expected answer, and feedback."""
+    with workspace.session() as session:
+        cell = session.get(RunCell, cell_id)
+        if cell is None:
+            raise NotFoundError(f"no cell {cell_id}", "pick a cell of a run")
+        run = session.get(Run, cell.run_id)
+        assert run is not None
+        scores = [
+            (s.name, s.value, s.passed, s.reason or "")
+            for s in session.exec(
+                select(ScoreRow).where(ScoreRow.cell_id == cell_id).order_by(col(ScoreRow.id))
+            )
+        ]
+        feedback = [
+            " ".join(
+                part
+                for part in (
+                    {1: "👍", -1: "👎"}.get(f.thumbs or 0, ""),
+                    f"{f.rating}/5" if f.rating else "",
+                    f"“{f.comment}”" if f.comment else "",
+                )
+                if part
+            )
+            for f in session.exec(
+                select(Feedback).where(Feedback.cell_id == cell_id).order_by(col(Feedback.id))
+            )
+        ]
+        version = (
+            session.get(PromptVersion, cell.prompt_version_id) if cell.prompt_version_id else None
+        )
+        prompt = session.get(Prompt, version.prompt_id) if version else None
+        column = (
+            f"{prompt.name}@{version.version} · {cell.model}" if prompt and version else cell.model
+        )
+        suite_name, key = run.suite, cell.case_key
+        detail = dict(
+            cell_id=cell_id,
+            run=run.uid,
+            column=column,
+            case_key=key,
+            case_index=cell.case_index,
+            repeat=cell.repeat,
+            status=cell.status if cell.status != "done" else ("pass" if cell.passed else "fail"),
+            output=cell.output,
+            error=cell.error,
+            score=cell.score,
+            scores=scores,
+            trace=cell.trace_uid,
+            latency_ms=cell.latency_ms,
+            cost_usd=cell.cost_usd,
+            feedback=feedback,
+        )
+    case = None
+    if suite_name:
+        path = workspace.paths.suites / f"{suite_name}{SUITE_SUFFIX}"
+        try:
+            case = next((c for c in load_suite(path, workspace.paths).cases if c.key == key), None)
+        except ConfigError:
+            case = None
+    return CellDetail(
+        **detail,  # type: ignore[arg-type]
+        vars=dict(case.vars) if case else {},
+        expected=case.expected if case else None,
+        description=case.description if case else None,
+    )
+
+
+def rate_cell(
+    workspace: Workspace,
+    cell_id: int,
+    *,
+    thumbs: int | None = None,
+    rating: int | None = None,
+    comment: str | None = None,
+    corrected: str | None = None,
+) -> Feedback:
+    """Store a person's rating of a cell (thumbs ±1, 1–5, a comment, a corrected answer)."""
+    if thumbs not in (None, 1, -1):
+        raise UsageError("thumbs must be up or down", "use --thumbs up or --thumbs down")
+    if rating is not None and not 1 <= rating <= 5:
+        raise UsageError(f"rating {rating} is not between 1 and 5", "rate 1 to 5")
+    if thumbs is None and rating is None and not comment and not corrected:
+        raise UsageError("nothing to record", "give a thumbs, a rating, a comment or a correction")
+    with workspace.session() as session:
+        cell = session.get(RunCell, cell_id)
+        if cell is None:
+            raise NotFoundError(f"no cell {cell_id}", "see `promptdeck eval show RUN_ID --json`")
+        completion_id = cell.completion_id
+        feedback = Feedback(
+            cell_id=cell_id,
+            completion_id=completion_id,
+            thumbs=thumbs,
+            rating=rating,
+            comment=comment,
+            corrected=corrected,
+        )
+        session.add(feedback)
+        session.flush()
+        return feedback

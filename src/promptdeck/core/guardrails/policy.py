@@ -1,0 +1,358 @@
+"""Guardrail policies: which scanners run on a call's input and answer, and what they do.
+
+A policy is a prompt's ``guardrails:`` block (or the ``[guardrails]`` defaults of
+``promptdeck.toml``) turned into plain rules. :func:`check_input` scans the rendered
+user messages before a call and :func:`check_output` scans the answer; each returns
+a :class:`Decision` saying whether to stop, the (possibly redacted) text, the
+warnings for the user, and one :class:`Check` per rule for the call's trace.
+
+Actions: ``block`` stops the call (input) or withholds the answer (output);
+``redact`` replaces what the scanner found with ``[TYPE]``; ``warn`` only records;
+``rewrite`` (output) asks the model once more with the violation named. On the
+input side there is no answer to rewrite, so ``rewrite`` acts as ``block``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from promptdeck.core.guardrails.base import (
+    ScanContext,
+    Side,
+    Span,
+    Verdict,
+    get_scanner,
+    scan_texts,
+)
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Check",
+    "Decision",
+    "GuardrailsLike",
+    "Policy",
+    "PolicyRule",
+    "RuleLike",
+    "check_input",
+    "check_output",
+    "redact_spans",
+    "rewrite_request",
+]
+
+Action = Literal["block", "redact", "warn", "rewrite"]
+ACTIONS: tuple[Action, ...] = ("block", "redact", "warn", "rewrite")
+
+
+class RuleLike(Protocol):
+    """Anything shaped like a prompt file's ``GuardrailRule``."""
+
+    @property
+    def scanner(self) -> str:
+        """The scanner's name."""
+        ...
+
+    @property
+    def action(self) -> str:
+        """``block``, ``redact``, ``warn`` or ``rewrite``."""
+        ...
+
+    @property
+    def threshold(self) -> float | None:
+        """The score at which the scanner flags (None: its default)."""
+        ...
+
+
+class GuardrailsLike(Protocol):
+    """Anything shaped like a prompt file's ``Guardrails`` block."""
+
+    @property
+    def input(self) -> Sequence[RuleLike]:
+        """Rules applied to the rendered input."""
+        ...
+
+    @property
+    def output(self) -> Sequence[RuleLike]:
+        """Rules applied to the answer."""
+        ...
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One scanner with its action.
+
+    Attributes:
+        scanner: The scanner's name.
+        action: What a flag does.
+        threshold: The score at which it flags (None: the scanner's default).
+        options: Extra settings (``schema``, ``pattern``, ``reference``, ``context_window``).
+    """
+
+    scanner: str
+    action: Action = "warn"
+    threshold: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rule: RuleLike | Mapping[str, Any]) -> PolicyRule:
+        """Build a rule from a ``GuardrailRule``, a config rule or a plain mapping."""
+        if isinstance(rule, Mapping):
+            data = dict(rule)
+        else:
+            data = {"scanner": rule.scanner, "action": rule.action, "threshold": rule.threshold}
+            data.update(getattr(rule, "model_extra", None) or {})
+            data.update(getattr(rule, "options", None) or {})
+        scanner = str(data.pop("scanner"))
+        action = str(data.pop("action", "warn") or "warn")
+        if action not in ACTIONS:
+            raise ValueError(f"unknown guardrail action {action!r}")
+        threshold = data.pop("threshold", None)
+        return cls(
+            scanner,
+            action,  # type: ignore[arg-type]
+            None if threshold is None else float(threshold),
+            data,
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules of one call.
+
+    Attributes:
+        input: Rules applied to the rendered user messages.
+        output: Rules applied to the answer.
+    """
+
+    input: tuple[PolicyRule, ...] = ()
+    output: tuple[PolicyRule, ...] = ()
+
+    @classmethod
+    def of(cls, guardrails: Policy | GuardrailsLike | Mapping[str, Any] | None) -> Policy:
+        """Build a policy from a prompt's block, the config's defaults or a mapping."""
+        if guardrails is None:
+            return cls()
+        if isinstance(guardrails, Policy):
+            return guardrails
+        if isinstance(guardrails, Mapping):
+            inputs = guardrails.get("input") or ()
+            outputs = guardrails.get("output") or ()
+        else:
+            inputs, outputs = guardrails.input, guardrails.output
+        return cls(
+            tuple(PolicyRule.of(r) for r in inputs), tuple(PolicyRule.of(r) for r in outputs)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.input or self.output)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule applied to one call: what the trace records as a ``guardrail.*`` span.
+
+    Attributes:
+        side: ``input`` or ``output``.
+        rule: The rule.
+        verdict: The scanner's verdict (over all user messages on the input side).
+        outcome: ``passed``, ``blocked``, ``redacted``, ``warned`` or ``rewritten``.
+        started: ``time.time()`` when the scan started.
+        ended: ``time.time()`` when it ended.
+    """
+
+    side: Side
+    rule: PolicyRule
+    verdict: Verdict
+    outcome: str
+    started: float
+    ended: float
+
+    def attributes(self) -> dict[str, Any]:
+        """The span's attributes."""
+        return {
+            "promptdeck.guardrail.side": self.side,
+            "promptdeck.guardrail.scanner": self.rule.scanner,
+            "promptdeck.guardrail.action": self.rule.action,
+            "promptdeck.guardrail.flagged": self.verdict.flagged,
+            "promptdeck.guardrail.score": round(self.verdict.score, 4),
+            "promptdeck.guardrail.spans": len(self.verdict.spans),
+            "promptdeck.guardrail.outcome": self.outcome,
+            "promptdeck.guardrail.reason": self.verdict.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a policy concluded about a call's input or answer.
+
+    Attributes:
+        texts: The texts to send on (input: the user messages; output: the answer),
+            redacted where a ``redact`` rule flagged.
+        checks: One per rule, in rule order.
+        blocked: The reason the call is stopped or the answer withheld, or None.
+        rewrite: The rewrite rules that flagged (output side), for one more try.
+        warnings: Lines for the user (``warn`` and ``redact`` flags).
+    """
+
+    texts: tuple[str, ...]
+    checks: tuple[Check, ...] = ()
+    blocked: str | None = None
+    rewrite: tuple[Check, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def redact_spans(text: str, spans: Sequence[Span]) -> str:
+    """Replace each span of ``text`` with ``[TYPE]`` (overlaps merged)."""
+    from promptdeck.core.guardrails.pii import redact
+
+    return redact(text, spans)
+
+
+def _context(rule: PolicyRule, base: ScanContext) -> ScanContext:
+    options = rule.options
+    schema = options.get("schema", base.json_schema)
+    window = options.get("context_window", base.context_window)
+    return ScanContext(
+        input_text=base.input_text,
+        reference=options.get("reference", base.reference),
+        json_schema=schema if isinstance(schema, Mapping) else None,
+        pattern=options.get("pattern", base.pattern),
+        expect_json=bool(options.get("expect_json", base.expect_json)),
+        context_window=int(window) if window else None,
+        thresholds={rule.scanner: rule.threshold} if rule.threshold is not None else {},
+    )
+
+
+def _merge(name: str, verdicts: Sequence[Verdict]) -> Verdict:
+    if len(verdicts) == 1:
+        return verdicts[0]
+    flagged = [v for v in verdicts if v.flagged]
+    top = max(verdicts, key=lambda v: v.score)
+    reason = (flagged[0] if flagged else top).reason
+    spans = tuple(s for v in verdicts for s in v.spans)
+    return Verdict(name, bool(flagged), top.score, spans, reason)
+
+
+def _describe(check: Check) -> str:
+    verdict = check.verdict
+    reason = f": {verdict.reason}" if verdict.reason else ""
+    return f"guardrail {check.rule.scanner} (score {verdict.score:.2f}){reason}"
+
+
+def _apply(
+    side: Side, rules: Sequence[PolicyRule], texts: Sequence[str], base: ScanContext
+) -> Decision:
+    current = list(texts)
+    checks: list[Check] = []
+    warnings: list[str] = []
+    rewrite: list[Check] = []
+    blocked: str | None = None
+    what = "input" if side == "input" else "answer"
+    vectors: dict[str, Any] = {}
+    for rule in rules:
+        started = time.time()
+        context = _context(rule, base)
+        contexts: list[ScanContext] = [context] * len(current)
+        if get_scanner(rule.scanner).uses_embedding:
+            # One embedding per distinct text, shared by every classifier rule.
+            from promptdeck.core.guardrails.classifiers import embed_for_classifiers
+
+            missing = [t for t in dict.fromkeys(current) if t not in vectors]
+            if missing:
+                vectors.update(zip(missing, embed_for_classifiers(missing), strict=True))
+            contexts = [dataclasses.replace(context, embedding=vectors[t]) for t in current]
+        per_text = scan_texts(current, [rule.scanner], contexts)
+        verdicts = [row[rule.scanner] for row in per_text]
+        verdict = _merge(rule.scanner, verdicts) if verdicts else Verdict(rule.scanner, False, 0)
+        outcome = "passed"
+        action = rule.action
+        if verdict.flagged:
+            check_text = _describe(Check(side, rule, verdict, "", started, started))
+            if action == "block" or (action == "rewrite" and side == "input"):
+                outcome = "blocked"
+                blocked = blocked or f"{what} blocked by {check_text}"
+            elif action == "redact":
+                outcome = "redacted"
+                current = [
+                    redact_spans(text, v.spans) if v.flagged and v.spans else text
+                    for text, v in zip(current, verdicts, strict=True)
+                ]
+                warnings.append(f"{what} redacted by {check_text}")
+            elif action == "rewrite":
+                outcome = "rewritten"
+            else:
+                outcome = "warned"
+                warnings.append(f"{what} flagged by {check_text}")
+        check = Check(side, rule, verdict, outcome, started, time.time())
+        checks.append(check)
+        if outcome == "rewritten":
+            rewrite.append(check)
+    return Decision(tuple(current), tuple(checks), blocked, tuple(rewrite), tuple(warnings))
+
+
+def check_input(
+    rules: Sequence[PolicyRule], texts: Sequence[str], *, context_window: int | None = None
+) -> Decision:
+    """Apply input rules to the rendered user messages.
+
+    Args:
+        rules: The policy's input rules.
+        texts: The user messages' contents.
+        context_window: The model's context window (``context-size``).
+
+    Returns:
+        The decision; ``texts`` are the messages to send.
+
+    Raises:
+        UsageError: When a rule names an unknown scanner.
+        ConfigError: When a rule's options are invalid.
+        RuntimeFailureError: When a classifier's model cannot be loaded.
+    """
+    return _apply("input", rules, texts, ScanContext(context_window=context_window))
+
+
+def check_output(
+    rules: Sequence[PolicyRule],
+    answer: str,
+    *,
+    input_text: str,
+    json_schema: Mapping[str, Any] | None = None,
+) -> Decision:
+    """Apply output rules to a model's answer.
+
+    Args:
+        rules: The policy's output rules.
+        answer: The answer.
+        input_text: The user messages sent (``pii-leak``).
+        json_schema: The call's response schema (``format``, unless the rule gives one).
+
+    Returns:
+        The decision; ``texts[0]`` is the answer to return.
+
+    Raises:
+        UsageError: When a rule names an unknown scanner.
+        ConfigError: When a rule's options are invalid.
+        RuntimeFailureError: When a classifier's model cannot be loaded.
+    """
+    base = ScanContext(input_text=input_text, json_schema=json_schema)
+    return _apply("output", rules, [answer], base)
+
+
+def rewrite_request(answer: str, checks: Sequence[Check]) -> list[dict[str, str]]:
+    """The two messages that send a flagged answer back with its violations named."""
+    named = "; ".join(f"{c.rule.scanner}: {c.verdict.reason or 'flagged'}" for c in checks)
+    return [
+        {"role": "assistant", "content": answer},
+        {
+            "role": "user",
+            "content": (
+                f"Your previous answer was flagged by a guardrail ({named}). "
+                "Rewrite it so that it no longer has this problem, keeping what was asked. "
+                "Reply with the new answer only."
+            ),
+        },
+    ]
