@@ -14,15 +14,7 @@ from promptdeck import __version__
 from promptdeck.cli.main import main
 from promptdeck.errors import ExitCode
 from tests.conftest import DEMO_PROMPTS
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the real entry point in-process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+from tests.helpers import run_cli as run
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import yaml
 
-from promptdeck.cli.main import main
 from promptdeck.core import embeddings
 from promptdeck.core.compare import word_diff
 from promptdeck.core.gateway import engine
@@ -19,6 +18,7 @@ from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.suites import load_suite
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
+from tests.helpers import run_cli as run
 
 ANSWERS = {
     "fake/alpha": "- The board moves the database to the cloud.",
@@ -36,14 +36,6 @@ class WordEmbedder:
             [[t.lower().split().count(w) for w in vocab] + [0.01] for t in texts], dtype=np.float32
         )
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

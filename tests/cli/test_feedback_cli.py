@@ -9,8 +9,8 @@ import pytest
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
-from tests.cli.test_cli import run
 from tests.cli.test_eval_cli import SUITE
+from tests.helpers import run_cli as run
 
 TWO_MODELS = SUITE.replace(
     "prompts: [classify-ticket]", "prompts: [classify-ticket]\nmodels: [smol, local/smollm2-135m]"

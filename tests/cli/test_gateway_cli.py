@@ -7,20 +7,12 @@ from typing import Any
 
 import pytest
 
-from promptdeck.cli.main import main
 from promptdeck.core.gateway import engine
 from promptdeck.core.providers.base import ErrorKind, ProviderError
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture

@@ -7,17 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promptdeck.cli.main import main
 from promptdeck.errors import ExitCode
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the real entry point in-process; return (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+from tests.helpers import run_cli as run
 
 
 def test_clean_text_exits_zero_and_lists_each_default_scanner(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from promptdeck.cli.main import main
 from promptdeck.core.guardrails.suites import (
     GuardReport,
     ScannerMetrics,
@@ -17,14 +16,7 @@ from promptdeck.core.guardrails.suites import (
 )
 from promptdeck.errors import ConfigError, ExitCode
 from promptdeck.paths import WorkspacePaths
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+from tests.helpers import run_cli as run
 
 
 def _ws(paths: WorkspacePaths) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from promptdeck.errors import ExitCode
-from tests.cli.test_cli import run
+from tests.helpers import run_cli as run
 
 
 @pytest.fixture

@@ -39,6 +39,8 @@ __all__ = [
     "CompareEvent",
     "CompareResult",
     "check_model",
+    "fmt_optional",
+    "metric_lines",
     "plan_compare",
     "run_compare",
     "similarity_matrix",
@@ -375,3 +377,24 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
         if tag in ("insert", "replace"):
             add("+", "".join(right[j1:j2]))
     return pieces
+
+
+def fmt_optional(value: float | None, spec: str, unit: str = "") -> str:
+    """Format a number that may be missing (``-``)."""
+    return "-" if value is None else f"{value:{spec}}{unit}"
+
+
+def metric_lines(column: ColumnResult) -> list[str]:
+    """A column's metrics as short lines (the CLI's table and the screen's footer)."""
+    done = column.result.completion
+    tps = fmt_optional(column.tokens_per_s, ".1f")
+    lines = [
+        f"ttft {fmt_optional(column.ttft_ms, '.0f', ' ms')} · {tps} tok/s",
+        f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · ${done.cost_usd:.6f}",
+        f"cache {column.result.cache} · {done.finish_reason or '-'}",
+    ]
+    if column.ensemble is not None:
+        ens = column.ensemble
+        flag = " · REVIEW" if ens.requires_review else ""
+        lines.append(f"{ens.strategy} · agreement {fmt_optional(ens.agreement, '.2f')}{flag}")
+    return lines

@@ -25,22 +25,15 @@ _GAP = " │ "
 
 
 def _fmt(value: float | None, spec: str, unit: str = "") -> str:
-    return "-" if value is None else f"{value:{spec}}{unit}"
+    from promptdeck.core.compare import fmt_optional
+
+    return fmt_optional(value, spec, unit)
 
 
 def _metric_lines(column: ColumnResult) -> list[str]:
-    done = column.result.completion
-    lines = [
-        f"ttft {_fmt(column.ttft_ms, '.0f', ' ms')} · {_fmt(column.tokens_per_s, '.1f')} tok/s",
-        f"latency {done.latency_ms:.0f} ms · {done.usage.total_tokens} tokens",
-        f"${done.cost_usd:.6f} · cache {column.result.cache} · {done.finish_reason or '-'}",
-    ]
-    if column.ensemble is not None:
-        ens = column.ensemble
-        agreement = _fmt(ens.agreement, ".2f")
-        flag = " · REVIEW" if ens.requires_review else ""
-        lines.append(f"{ens.strategy} · agreement {agreement}{flag}")
-    return lines
+    from promptdeck.core.compare import metric_lines
+
+    return metric_lines(column)
 
 
 def render_text(result: CompareResult, width: int) -> str:

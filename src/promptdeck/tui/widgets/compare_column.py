@@ -13,16 +13,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from promptdeck.core.compare import ColumnResult
+from promptdeck.core.compare import ColumnResult, metric_lines
 
 __all__ = ["ColumnView", "diff_text", "footer_text", "heat_map"]
 
 WIDTHS = (1, 2, 3)
 """Relative widths a column can take (classes ``-w1`` … ``-w3`` in compare.tcss)."""
-
-
-def _fmt(value: float | None, spec: str, unit: str = "") -> str:
-    return "-" if value is None else f"{value:{spec}}{unit}"
 
 
 def footer_text(column: ColumnResult | None, chars: int, elapsed_ms: float | None) -> str:
@@ -31,18 +27,7 @@ def footer_text(column: ColumnResult | None, chars: int, elapsed_ms: float | Non
         if elapsed_ms is None:
             return "waiting…"
         return f"streaming · {chars} chars · {elapsed_ms:.0f} ms"
-    done = column.result.completion
-    tps = column.tokens_per_s
-    lines = [
-        f"ttft {_fmt(column.ttft_ms, '.0f', ' ms')} · {_fmt(tps, '.1f')} tok/s",
-        f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · ${done.cost_usd:.6f}",
-        f"cache {column.result.cache} · {done.finish_reason or '-'}",
-    ]
-    if column.ensemble is not None:
-        ens = column.ensemble
-        flag = " · REVIEW" if ens.requires_review else ""
-        lines.append(f"{ens.strategy} · agreement {_fmt(ens.agreement, '.2f')}{flag}")
-    return "\n".join(lines)
+    return "\n".join(metric_lines(column))
 
 
 def diff_text(pieces: Sequence[tuple[str, str]], side: str) -> Text:
