@@ -43,8 +43,13 @@ contracts: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+# Benchmarks (not tests): figures go in the issue notes.
 bench: $(STAMP)
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/traces.py
+	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/evals.py
+	$(BIN)/python bench/guardrails.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -98,8 +98,6 @@ class TokenCounting:
         return litellm
 
     def _litellm_info(self, model: str) -> dict[str, Any]:
-        try:
-            info = self._litellm().get_model_info(model)
-        except Exception:  # litellm raises a bare Exception for unknown models
-            return {}
-        return dict(info)
+        from promptdeck.core.providers.litellm_adapter import model_info
+
+        return dict(model_info(model) or {})

@@ -11,6 +11,9 @@ use ``local/<alias>`` too.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.util
+import json
 import os
 import threading
 import time
@@ -50,6 +53,36 @@ def import_litellm() -> Any:
         return litellm
 
 
+PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
+
+
+@functools.lru_cache(maxsize=1)
+def price_map() -> dict[str, dict[str, Any]]:
+    """Return litellm's bundled price and context-window map, without importing litellm.
+
+    Offline (``LITELLM_LOCAL_MODEL_COST_MAP``), ``litellm.model_cost`` is exactly this
+    file; reading it directly takes milliseconds where importing litellm takes seconds.
+    """
+    spec = importlib.util.find_spec("litellm")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / PRICE_MAP_FILE
+        if path.is_file():
+            data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+            return data
+    cost_map: dict[str, dict[str, Any]] = import_litellm().model_cost
+    return cost_map
+
+
+def model_info(model: str) -> dict[str, Any] | None:
+    """Return litellm's bundled entry for a model (prices, context window), if any."""
+    cost_map = price_map()
+    for name in (model, model.split("/", 1)[-1]):
+        entry = cost_map.get(name)
+        if entry:
+            return entry
+    return None
+
+
 def model_prices(model: str) -> tuple[float, float] | None:
     """Return (input, output) dollars per token from litellm's bundled price map.
 
@@ -59,8 +92,7 @@ def model_prices(model: str) -> tuple[float, float] | None:
     Returns:
         The prices, or None when litellm does not know the model.
     """
-    litellm = import_litellm()
-    cost_map: dict[str, dict[str, Any]] = litellm.model_cost
+    cost_map = price_map()
     candidates = [model, model.split("/", 1)[-1]]
     for name in candidates:
         entry = cost_map.get(name)
