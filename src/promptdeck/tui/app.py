@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -16,18 +17,28 @@ from promptdeck.config import WorkspaceConfig
 from promptdeck.core.warmup import WarmupResult, warm_up
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import PromptdeckError
-from promptdeck.tui.screens.compare import CompareScreen
-from promptdeck.tui.screens.evals import EvalsScreen
-from promptdeck.tui.screens.guardrails import GuardrailsScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
-from promptdeck.tui.screens.stats import StatsScreen
-from promptdeck.tui.screens.traces import TracesScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
 
 __all__ = ["SECTIONS", "PromptdeckApp", "WarmUp"]
 
 WarmUp = Callable[[WorkspaceConfig, Path], WarmupResult]
+
+
+def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A screen factory that imports its module when the screen is first opened.
+
+    Only the first screen's code is imported before the first paint.
+    """
+
+    def make() -> Screen[None]:
+        screen: type[Screen[None]] = getattr(importlib.import_module(module), name)
+        return screen()
+
+    return make
+
+
 WARMUP_WORKER = "engine-warm-up"
 
 SECTIONS: list[tuple[str, str, str]] = [
@@ -48,11 +59,11 @@ class PromptdeckApp(App[None]):
     TITLE = "promptdeck"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "prompts": PromptsScreen,
-        "compare": CompareScreen,
-        "evals": EvalsScreen,
-        "traces": TracesScreen,
-        "guardrails": GuardrailsScreen,
-        "stats": StatsScreen,
+        "compare": _lazy("promptdeck.tui.screens.compare", "CompareScreen"),
+        "evals": _lazy("promptdeck.tui.screens.evals", "EvalsScreen"),
+        "traces": _lazy("promptdeck.tui.screens.traces", "TracesScreen"),
+        "guardrails": _lazy("promptdeck.tui.screens.guardrails", "GuardrailsScreen"),
+        "stats": _lazy("promptdeck.tui.screens.stats", "StatsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *[

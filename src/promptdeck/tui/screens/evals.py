@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -30,9 +30,11 @@ from promptdeck.core.evals.browse import (
     run_grid,
     suites_overview,
 )
-from promptdeck.core.evals.runner import CellFinished, RunFinished, RunOutcome, RunStarted
 from promptdeck.store.runs_repo import list_runs
 from promptdeck.tui.screens.base import WorkbenchScreen
+
+if TYPE_CHECKING:
+    from promptdeck.core.evals.runner import CellFinished, RunFinished, RunOutcome, RunStarted
 
 __all__ = ["EvalsScreen", "ResultGrid"]
 
