@@ -89,13 +89,13 @@ def lint_prompt(
     count_tokens: TokenCounter | None = None,
     scan_text: TextScanner | None = None,
 ) -> list[Finding]:
-    """Lint one prompt file.
+    """Lint one prompt file on disk (see :func:`lint_text` for the arguments).
 
     Args:
         path: The prompt file.
-        paths: The workspace.
-        config: The workspace configuration (default model, context windows).
-        suites: The workspace's loaded suites (to check their cases).
+        paths: The workspace (for the location shown in findings).
+        config: The workspace configuration.
+        suites: The workspace's loaded suites.
         count_tokens: Counts tokens of rendered messages for a model.
         scan_text: Finds secrets and PII in text.
 
