@@ -75,6 +75,42 @@ async def test_a_call_is_stored_with_a_trace_and_served_from_the_exact_cache(
     assert '"gen_ai.usage.output_tokens": 1' in spans[1][1]
 
 
+async def test_prefetched_answers_and_misses_skip_the_per_call_lookup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptdeck.store import cache_repo
+
+    fake = FakeProvider(default=lambda r: f"answer to {r.messages[-1]['content']}")
+    gateway = _gateway(tmp_path, WorkspaceConfig(), fake)
+    asked = [CallSpec(model="fake/m", messages=[{"role": "user", "content": "one"}])]
+    await gateway.call(asked[0])
+    await gateway.flush()
+    both = [*asked, CallSpec(model="fake/m", messages=[{"role": "user", "content": "two"}])]
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a per-call look-up was made")
+
+    monkeypatch.setattr(cache_repo, "find_exact", refuse)
+    hits = await gateway.prefetch(both)
+    assert [hit.text for hit in hits.values()] == ["answer to one"]
+    served, fresh = [await gateway.call(spec) for spec in both]
+    assert (served.cache, fresh.cache) == ("exact", "miss")
+    assert fresh.completion.text == "answer to two" and len(fake.requests) == 2
+    # Each prefetched answer serves once; a call not prefetched looks itself up.
+    monkeypatch.undo()
+    again = await gateway.call(both[0])
+    await gateway.aclose()
+    assert again.cache == "exact" and len(fake.requests) == 2
+
+
+async def test_trace_ids_are_unique_hex(tmp_path: Path) -> None:
+    from promptdeck.core.gateway.engine import _trace_uid
+
+    ids = {_trace_uid() for _ in range(10_000)}
+    assert len(ids) == 10_000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
 async def test_repeat_index_and_cache_modes(tmp_path: Path) -> None:
     fake = FakeProvider(default=lambda r: f"answer {len(fake.requests)}")
     gateway = _gateway(tmp_path, WorkspaceConfig(), fake)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,9 +46,29 @@ class RenderedPrompt:
         return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in self.messages)
 
 
+_TEMPLATES: OrderedDict[int, tuple[PromptFile, PromptTemplate]] = OrderedDict()
+_TEMPLATES_KEPT = 64
+_TEMPLATES_LOCK = threading.Lock()
+
+
 def template_of(prompt: PromptFile) -> PromptTemplate:
-    """Return what rendering needs of a prompt file."""
-    return template_from_dict(prompt.model_dump(mode="json", exclude_none=True))
+    """Return what rendering needs of a prompt file.
+
+    Prompt files are frozen, so the template of each is built once (for the last 64
+    prompts seen): an eval run renders the same prompt for thousands of cells.
+    """
+    key = id(prompt)
+    with _TEMPLATES_LOCK:
+        kept = _TEMPLATES.get(key)
+        if kept is not None and kept[0] is prompt:
+            _TEMPLATES.move_to_end(key)
+            return kept[1]
+    template = template_from_dict(prompt.model_dump(mode="json", exclude_none=True))
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[key] = (prompt, template)
+        if len(_TEMPLATES) > _TEMPLATES_KEPT:
+            _TEMPLATES.popitem(last=False)
+    return template
 
 
 def render_prompt(

@@ -35,8 +35,7 @@ def read_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         ConfigError: On a syntax error, with file and line.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -47,6 +46,21 @@ def read_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}", "check the file's syntax") from exc
+    return data, node
+
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""LibYAML's safe loader when PyYAML was built with it (about ten times faster)."""
+
+
+def _load(text: str) -> tuple[Any, yaml.Node | None]:
+    """Compose the node tree and construct the data from it, in one pass."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
     return data, node
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,10 +18,15 @@ __all__ = [
     "CacheStat",
     "cache_stats",
     "entry_count",
+    "exact_keys",
     "find_exact",
+    "find_exact_many",
     "latest_for_hash",
     "semantic_rows",
 ]
+
+CHUNK = 500
+"""Keys per ``IN`` query (well under SQLite's variable limit)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +80,63 @@ def find_exact(session: Session, key: str, not_before: datetime | None = None) -
         .where(e.c.kind == "exact", e.c.key == key, c.c.error.is_(None))
     )
     if not_before is not None:
-        query = query.where(e.c.created_at >= not_before.isoformat(timespec="microseconds"))
+        query = query.where(e.c.created_at >= not_before)
     row = session.execute(query).first()
     return _hit(int(row.entry_id), row) if row is not None else None
+
+
+def find_exact_many(
+    session: Session, keys: Sequence[str], not_before: datetime | None = None
+) -> dict[str, CacheHit]:
+    """Return the answers stored under any of these exact keys, by key (one query per 500).
+
+    A key with more than one entry gives its oldest, as :func:`find_exact` does.
+    """
+    c = CompletionRow.__table__  # type: ignore[attr-defined]
+    e = CacheEntry.__table__  # type: ignore[attr-defined]
+    found: dict[str, CacheHit] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), CHUNK):
+        query = (
+            select(e.c.id.label("entry_id"), e.c.key.label("entry_key"), c)
+            .join(c, c.c.id == e.c.completion_id)
+            .where(
+                e.c.kind == "exact",
+                e.c.key.in_(unique[start : start + CHUNK]),
+                c.c.error.is_(None),
+            )
+            .order_by(e.c.id)
+        )
+        if not_before is not None:
+            query = query.where(e.c.created_at >= not_before)
+        for row in session.execute(query):
+            if row.entry_key not in found:
+                found[row.entry_key] = _hit(int(row.entry_id), row)
+    return found
+
+
+def exact_keys(
+    session: Session, keys: Sequence[str], not_before: datetime | None = None
+) -> set[str]:
+    """Return which of these keys :func:`find_exact` would answer (without loading answers)."""
+    c = CompletionRow.__table__  # type: ignore[attr-defined]
+    e = CacheEntry.__table__  # type: ignore[attr-defined]
+    found: set[str] = set()
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), CHUNK):
+        query = (
+            select(e.c.key)
+            .join(c, c.c.id == e.c.completion_id)
+            .where(
+                e.c.kind == "exact",
+                e.c.key.in_(unique[start : start + CHUNK]),
+                c.c.error.is_(None),
+            )
+        )
+        if not_before is not None:
+            query = query.where(e.c.created_at >= not_before)
+        found.update(session.execute(query).scalars())
+    return found
 
 
 def latest_for_hash(session: Session, request_hash: str) -> CacheHit | None:
@@ -108,7 +168,7 @@ def semantic_rows(
         .order_by(e.c.id)
     )
     if not_before is not None:
-        query = query.where(e.c.created_at >= not_before.isoformat(timespec="microseconds"))
+        query = query.where(e.c.created_at >= not_before)
     return [(_hit(int(r.entry_id), r), bytes(r.vec)) for r in session.execute(query)]
 
 

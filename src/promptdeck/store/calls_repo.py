@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-__all__ = ["CallRecord", "SpanRecord", "write_calls"]
+__all__ = ["CallRecord", "SpanRecord", "db_value", "write_calls"]
 
 
 @dataclass
@@ -74,7 +74,8 @@ class CallRecord:
     shadow: dict[str, Any] | None = None
 
 
-def _db_value(value: Any) -> Any:
+def db_value(value: Any) -> Any:
+    """Convert a Python value to what its column stores (UTC text, JSON text, 0/1)."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use promptdeck.timeutil")
@@ -92,7 +93,7 @@ def _insert(cursor: Any, table: str, values: dict[str, Any]) -> int:
         f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - names are our own columns
         f"VALUES ({', '.join('?' for _ in names)})"
     )
-    cursor.execute(sql, [_db_value(values[n]) for n in names])
+    cursor.execute(sql, [db_value(values[n]) for n in names])
     return int(cursor.lastrowid)
 
 
@@ -144,7 +145,7 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
                 cursor.execute(
                     f"INSERT OR IGNORE INTO cache_entry ({', '.join(names)}) "  # noqa: S608
                     f"VALUES ({', '.join('?' for _ in names)})",
-                    [_db_value(values[n]) for n in names],
+                    [db_value(values[n]) for n in names],
                 )
             if record.semantic is not None and record.vector is not None:
                 entry_id = _insert(
@@ -163,7 +164,7 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
             if record.hit_entry_id is not None:
                 cursor.execute(
                     "UPDATE cache_entry SET hits = hits + 1, last_hit_at = ? WHERE id = ?",
-                    [_db_value(record.trace["started_at"]), record.hit_entry_id],
+                    [db_value(record.trace["started_at"]), record.hit_entry_id],
                 )
             for event in record.budget_events:
                 _insert(cursor, "budget_event", event)

@@ -98,7 +98,7 @@ def call_stats(
         .limit(limit)
     )
     if since is not None:
-        query = query.where(t.c.started_at >= since.isoformat(timespec="microseconds"))
+        query = query.where(t.c.started_at >= since)
     groups: dict[tuple[str, str | None], _Acc] = {}
     for row in reversed(session.execute(query).all()):
         key = (str(row.model or "?"), row.prompt_name if by_prompt else None)

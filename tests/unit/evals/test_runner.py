@@ -177,3 +177,34 @@ def test_compare_and_bless(workspace: Workspace, fake: FakeProvider) -> None:
     result = compare_runs(workspace, first.run_uid, second.run_uid)
     assert [k[2] for k in result.regressions] and result.improvements == []
     assert result.test is not None and not result.test.significant
+
+
+def test_a_rerun_looks_up_the_cache_and_grades_in_bulk(
+    workspace: Workspace, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No per-cell look-up on the event loop: each batch of cells costs two queries."""
+    from promptdeck.core.evals import runner
+    from promptdeck.store import cache_repo, runs_repo
+
+    workspace.sync()
+    write_suite(workspace, repeat=3)
+    run_suite(workspace)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a single-key look-up was made")
+
+    monkeypatch.setattr(cache_repo, "find_exact", refuse)
+    bulk: list[int] = []
+    many = runs_repo.previous_grades_many
+    monkeypatch.setattr(
+        runs_repo,
+        "previous_grades_many",
+        lambda s, wanted: bulk.append(len(wanted)) or many(s, wanted),
+    )
+    # Specs rendered for the estimate are kept for 2 cells only: the rest render per batch.
+    monkeypatch.setattr(runner, "KEEP_RENDERED", 2)
+    again = run_suite(workspace)
+    assert len(fake.requests) == 6
+    assert [c.source for c in again.cells] == ["cached"] * 6
+    assert bulk == [6]
+    assert [c.passed for c in again.cells] == [True] * 3 + [False] * 3

@@ -39,7 +39,7 @@ from promptdeck.core.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, 
 from promptdeck.core.templating import render_prompt
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, RuntimeFailureError
-from promptdeck.store import runs_repo
+from promptdeck.store import cache_repo, runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, ScoreWrite
 from promptdeck.store.tables import Run, RunCell
 from promptdeck.timeutil import utcnow
@@ -59,6 +59,8 @@ __all__ = [
 DEFAULT_MAX_TOKENS_ESTIMATE = 256
 FLUSH_EVERY = 50
 FLUSH_SECONDS = 0.5
+KEEP_RENDERED = 5000
+"""Cells whose specs rendered for the estimate are kept for the run (bounds memory)."""
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,8 @@ class EvalRunner:
         )
         options = _options(workspace)
         # Ahead of the first call: how many calls, how many already cached, the cost.
+        # The first cells' rendered specs are kept for the run (bounded), not rendered twice.
+        prepared: dict[int, tuple[CallSpec, str]] = {}
         pending_specs: list[CallSpec] = []
         cached = 0
         keys: list[str] = []
@@ -388,16 +392,18 @@ class EvalRunner:
                 for cell in batch:
                     prompt = prompts.get(cell.prompt_version_id or -1)
                     case = cases.get(cell.case_key)
-                    if prompt is None or case is None:
+                    if prompt is None or case is None or cell.id is None:
                         continue
-                    spec, _ = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
+                    spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
                     keys.append(self.gateway.cache_key(spec))
                     pending_specs.append(spec)
+                    if len(prepared) < KEEP_RENDERED:
+                        prepared[cell.id] = (spec, user)
                 after = batch[-1].id or after
             hits: set[str] = set()
             if self.cache == "read" and workspace.config.cache.exact:
-                hits = runs_repo.cached_keys(session, keys)
-                cached = len(hits)
+                hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
+                cached = sum(1 for key in keys if key in hits)
         # Only calls that will really be made cost anything (and need litellm's prices).
         uncached = [spec for spec, key in zip(pending_specs, keys, strict=True) if key not in hits]
         estimate = self._estimate(plan, uncached) if uncached else 0.0
@@ -437,12 +443,10 @@ class EvalRunner:
             if batch:
                 await asyncio.to_thread(self._write, batch)
 
-        async def do(cell: RunCell) -> None:
+        async def do(cell: RunCell, job: _Job | None) -> None:
             nonlocal stopped
             try:
-                result, write = await self._cell(
-                    plan, cell, prompts, cases, threshold, judge, options, run_id
-                )
+                result, write = await self._cell(plan, cell, job, threshold, judge, options)
                 writes.append(write)
                 state.add(result)
                 if self.reporter:
@@ -460,12 +464,13 @@ class EvalRunner:
             with workspace.session() as session:
                 batch = runs_repo.pending_cells(session, run_id, after, 500)
             while batch and stopped is None:
+                jobs = await self._prepare(plan, batch, prepared, prompts, cases, threshold)
                 for cell in batch:
                     await limit.acquire()
                     if stopped is not None:
                         limit.release()
                         break
-                    task = asyncio.create_task(do(cell))
+                    task = asyncio.create_task(do(cell, jobs.get(cell.id or -1)))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 after = batch[-1].id or after
@@ -488,24 +493,59 @@ class EvalRunner:
         outcome = self._finish_run(run_id, status, stopped)
         return outcome
 
+    async def _prepare(
+        self,
+        plan: SuitePlan,
+        batch: Sequence[RunCell],
+        prepared: dict[int, tuple[CallSpec, str]],
+        prompts: dict[int, ResolvedPrompt],
+        cases: dict[str, Case],
+        threshold: float,
+    ) -> dict[int, _Job]:
+        """Get a batch of cells ready: rendered, their cache answers and kept grades found.
+
+        Two look-ups for the whole batch (in a thread) instead of several per cell on the
+        event loop.
+        """
+        jobs: dict[int, _Job] = {}
+        for cell in batch:
+            prompt = prompts.get(cell.prompt_version_id or -1)
+            case = cases.get(cell.case_key)
+            if prompt is None or case is None or cell.id is None:
+                continue
+            ready = prepared.pop(cell.id, None)
+            if ready is None:
+                ready = self._spec(plan, prompt, cell.model, case, cell.repeat, cell.run_id)
+            spec, user = ready
+            identity = CellKey(prompt.version_id, cell.model, case.key, case.index, cell.repeat)
+            jobs[cell.id] = _Job(prompt, case, spec, user, identity)
+        hits = await self.gateway.prefetch([job.spec for job in jobs.values()])
+        wanted: dict[int, runs_repo.GradeWanted] = {}
+        for cell_id, job in jobs.items():
+            hit = hits.get(self.gateway.cache_key(job.spec))
+            if hit is not None:
+                grading = _grading_key(job.case, threshold, plan.judge)
+                wanted[cell_id] = (job.identity, grading, hit.text)
+        if wanted:
+            kept = await asyncio.to_thread(self._previous_many, list(wanted.values()))
+            for cell_id, item in wanted.items():
+                jobs[cell_id].kept, jobs[cell_id].kept_for = kept.get(item), item
+        return jobs
+
     async def _cell(
         self,
         plan: SuitePlan,
         cell: RunCell,
-        prompts: dict[int, ResolvedPrompt],
-        cases: dict[str, Case],
+        job: _Job | None,
         threshold: float,
         judge: Any,
         options: ScoringOptions,
-        run_id: int,
     ) -> tuple[CellResult, CellWrite]:
         assert cell.id is not None
-        prompt = prompts.get(cell.prompt_version_id or -1)
-        case = cases.get(cell.case_key)
-        if prompt is None or case is None:
+        if job is None:
             error = (
                 "the case is no longer in the suite file"
-                if case is None
+                if cell.case_key not in {c.key for c in plan.suite.cases}
                 else "unknown prompt version"
             )
             result = CellResult(
@@ -533,8 +573,8 @@ class EvalRunner:
                 0.0,
                 None,
             )
-        spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
-        call = await self.gateway.call(spec)
+        prompt, case = job.prompt, job.case
+        call = await self.gateway.call(job.spec)
         done = call.completion
         tokens = done.usage.total_tokens if done.usage else None
         base = CellResult(
@@ -559,16 +599,21 @@ class EvalRunner:
         output = done.text
         key = _grading_key(case, threshold, plan.judge)
         from_cache = call.cache in ("exact", "semantic")
-        previous = None
+        previous: runs_repo.PreviousGrade | None = None
         if from_cache:
-            identity = CellKey(prompt.version_id, cell.model, case.key, case.index, cell.repeat)
-            previous = await asyncio.to_thread(self._previous, identity, key, output)
+            wanted = (job.identity, key, output)
+            if job.kept is not None and job.kept_for == wanted:
+                previous = job.kept
+            else:
+                found = await asyncio.to_thread(self._previous_many, [wanted])
+                previous = found.get(wanted)
         source: CellSource
         if previous is not None:
-            scores, score, passed = previous
+            scores: Sequence[Score] = tuple(_score_from_row(r) for r in previous.scores)
+            score, passed = previous.score, previous.passed
             source = "cached"
         else:
-            meta = CallMeta(done.latency_ms, done.cost_usd, tokens, user)
+            meta = CallMeta(done.latency_ms, done.cost_usd, tokens, job.user)
             grade = await a_grade_case(
                 case, output, meta, threshold=threshold, judge=judge, options=options
             )
@@ -586,15 +631,11 @@ class EvalRunner:
         )
         return result, write
 
-    def _previous(
-        self, identity: CellKey, key: str, output: str
-    ) -> tuple[tuple[Score, ...], float, bool] | None:
+    def _previous_many(
+        self, wanted: list[runs_repo.GradeWanted]
+    ) -> dict[runs_repo.GradeWanted, runs_repo.PreviousGrade]:
         with self.workspace.session() as session:
-            found = runs_repo.previous_grades(session, identity, key, output)
-        if found is None:
-            return None
-        cell, rows = found
-        return tuple(_score_from_row(r) for r in rows), float(cell.score or 0.0), bool(cell.passed)
+            return runs_repo.previous_grades_many(session, wanted)
 
     def _write(self, batch: list[CellWrite]) -> None:
         if batch:
@@ -698,3 +739,16 @@ class _Progress:
         return CellFinished(
             cell, self.done, self.total, self.passed, self.failed, self.errors, self.cost, elapsed
         )
+
+
+@dataclass
+class _Job:
+    """A pending cell made ready to run: its call, and a grade it may keep."""
+
+    prompt: ResolvedPrompt
+    case: Case
+    spec: CallSpec
+    user: str
+    identity: CellKey
+    kept: runs_repo.PreviousGrade | None = None
+    kept_for: runs_repo.GradeWanted | None = None

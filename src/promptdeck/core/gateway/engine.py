@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -153,6 +153,15 @@ class _Call:
     shadow: SemanticMatch | None = None
 
 
+def _trace_uid() -> str:
+    """A random 128-bit trace id as 32 hex digits (unique, not secret: no ``os.urandom``).
+
+    ``uuid4`` reads the OS's random source on every call, which under a busy event loop
+    costs milliseconds; Python's generator is seeded from it once (and again after a fork).
+    """
+    return f"{random.getrandbits(128):032x}"
+
+
 def _span_times(started_perf: float, anchor: datetime, anchor_perf: float) -> datetime:
     return anchor + timedelta(seconds=started_perf - anchor_perf)
 
@@ -189,10 +198,13 @@ class Gateway:
         self.semantic: SemanticCache | None = None
         if config.cache.semantic or config.cache.shadow:
             self.semantic = SemanticCache(
-                self.embedder, self._session, config.cache.semantic_threshold, self._not_before
+                self.embedder, self._session, config.cache.semantic_threshold, self.not_before
             )
         self._pending: list[CallRecord] = []
         self._pending_exact: dict[str, CacheHit] = {}
+        # Two generations of prefetched exact-cache answers (None: a known miss).
+        self._prefetched: dict[str, CacheHit | None] = {}
+        self._prefetched_before: dict[str, CacheHit | None] = {}
         self._flush_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
 
@@ -214,7 +226,8 @@ class Gateway:
             self._embedder = get_embedder()
         return self._embedder
 
-    def _not_before(self) -> datetime | None:
+    def not_before(self) -> datetime | None:
+        """The oldest cache entry still served (``cache.ttl_days``), or None for no limit."""
         ttl = self.config.cache.ttl_days
         return utcnow() - timedelta(days=ttl) if ttl else None
 
@@ -270,7 +283,7 @@ class Gateway:
         rhash = request_hash(target.model, spec.messages, params, spec.response_format)
         call = _Call(
             spec=spec,
-            uid=uuid.uuid4().hex,
+            uid=_trace_uid(),
             started=started,
             perf=perf,
             spans=spans,
@@ -283,14 +296,42 @@ class Gateway:
         )
         return call, blocked
 
+    async def prefetch(self, specs: Sequence[CallSpec]) -> dict[str, CacheHit]:
+        """Look up the exact-cache answers of calls about to be made, in one query.
+
+        Each call made later with one of these specs takes its answer (or its miss) from
+        this look-up instead of querying the database on the event loop. Use it for
+        batches of calls (an eval run's next cells); what is not used is dropped at the
+        prefetch after next, so memory stays bounded by two batches.
+
+        Returns:
+            The hits, by exact-cache key.
+        """
+        self._prefetched_before, self._prefetched = self._prefetched, {}
+        keys = [self.cache_key(spec) for spec in specs if spec.cache == "read"]
+        if not keys or not self.config.cache.exact:
+            return {}
+
+        def look_up() -> dict[str, CacheHit]:
+            with self._session() as session:
+                return cache_repo.find_exact_many(session, keys, self.not_before())
+
+        hits = await asyncio.to_thread(look_up)
+        self._prefetched = {key: hits.get(key) for key in keys}
+        return hits
+
     def _lookup_exact(self, call: _Call) -> CacheHit | None:
         if call.spec.cache != "read" or not self.config.cache.exact:
             return None
         start = utcnow()
         hit = self._pending_exact.get(call.key)
-        if hit is None:
+        if hit is None and call.key in self._prefetched:
+            hit = self._prefetched.pop(call.key)
+        elif hit is None and call.key in self._prefetched_before:
+            hit = self._prefetched_before.pop(call.key)
+        elif hit is None:
             with self._session() as session:
-                hit = cache_repo.find_exact(session, call.key, self._not_before())
+                hit = cache_repo.find_exact(session, call.key, self.not_before())
         call.spans.append(
             SpanRecord(
                 "cache.lookup",
