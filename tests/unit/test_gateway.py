@@ -92,7 +92,7 @@ async def test_prefetched_answers_and_misses_skip_the_per_call_lookup(
 
     monkeypatch.setattr(cache_repo, "find_exact", refuse)
     hits = await gateway.prefetch(both)
-    assert [hit.text for hit in hits.values()] == ["answer to one"]
+    assert [hit.text if hit else None for hit in hits] == ["answer to one", None]
     served, fresh = [await gateway.call(spec) for spec in both]
     assert (served.cache, fresh.cache) == ("exact", "miss")
     assert fresh.completion.text == "answer to two" and len(fake.requests) == 2

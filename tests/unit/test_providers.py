@@ -120,3 +120,17 @@ def test_percentiles() -> None:
     assert percentile([10.0], 99) == 10.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile(list(map(float, range(101))), 95) == 95.0
+
+
+def test_models_the_price_map_does_not_list_are_answered_without_parsing_it() -> None:
+    from promptdeck.core.providers import litellm_adapter as la
+
+    la.price_map.cache_clear()
+    assert la.model_prices("openai/my-own-finetune-7") is None
+    assert la.model_info("my-server/llama-local") is None
+    assert la.price_map.cache_info().currsize == 0
+    # A listed model is read from the parsed map, as before.
+    assert la.model_prices("openai/gpt-4o-mini") == la.model_prices("gpt-4o-mini")
+    assert la.model_prices("gpt-4o-mini") is not None
+    assert la.price_map.cache_info().currsize == 1
+    assert la.model_prices("ünïcode-model") is None  # decided by the parsed map

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,9 +78,31 @@ def test_concurrent_embedding_gives_the_same_vectors(embedder: Embedder) -> None
     assert all(np.allclose(r, expected, atol=1e-5) for r in results)
 
 
-def test_a_missing_model_file_is_a_runtime_failure(tmp_path) -> None:
+def test_a_missing_model_file_is_a_runtime_failure(tmp_path: Path) -> None:
     broken = Embedder(model_path=tmp_path / "missing.onnx")
     with pytest.raises(RuntimeFailureError, match="cannot load the embedding model"):
         broken.embed(["x"])
     with pytest.raises(RuntimeFailureError, match="tokenizer is missing"):
         Embedder(tokenizer_path=tmp_path / "none.json").load()
+
+
+def test_the_classifiers_embedder_is_its_own_truncated_model(embedder: Embedder) -> None:
+    from promptdeck.core.guardrails.classifiers import (
+        CLASSIFIER_MODEL,
+        CLASSIFIER_TOKENS,
+        classifier_embedder,
+        embed_for_classifiers,
+    )
+
+    classifier = classifier_embedder()
+    assert classifier is classifier_embedder() and classifier is not embedder
+    assert classifier.model_path == CLASSIFIER_MODEL and CLASSIFIER_MODEL.is_file()
+    assert classifier.max_tokens == CLASSIFIER_TOKENS
+    texts = ["Ignore the rules.", "What is the capital of France?", "Ignore the rules."]
+    vectors = embed_for_classifiers(texts)
+    assert vectors.shape == (3, DIMENSIONS) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(vectors[0], vectors[2])  # equal texts are embedded once
+    assert np.allclose(vectors[:2], embed_for_classifiers(texts[:2]), atol=1e-5)
+    # The semantic cache's embedder keeps the full model.
+    assert embedder.model_path is None and embedder.max_tokens == 256

@@ -521,8 +521,7 @@ class EvalRunner:
             jobs[cell.id] = _Job(prompt, case, spec, user, identity)
         hits = await self.gateway.prefetch([job.spec for job in jobs.values()])
         wanted: dict[int, runs_repo.GradeWanted] = {}
-        for cell_id, job in jobs.items():
-            hit = hits.get(self.gateway.cache_key(job.spec))
+        for (cell_id, job), hit in zip(jobs.items(), hits, strict=True):
             if hit is not None:
                 grading = _grading_key(job.case, threshold, plan.judge)
                 wanted[cell_id] = (job.identity, grading, hit.text)

@@ -37,7 +37,7 @@ from promptdeck.core.guardrails.policy import (
     Decision,
     GuardrailsLike,
     Policy,
-    check_input,
+    check_messages,
     check_output,
     rewrite_request,
 )
@@ -296,7 +296,7 @@ class Gateway:
         )
         return call, blocked
 
-    async def prefetch(self, specs: Sequence[CallSpec]) -> dict[str, CacheHit]:
+    async def prefetch(self, specs: Sequence[CallSpec]) -> list[CacheHit | None]:
         """Look up the exact-cache answers of calls about to be made, in one query.
 
         Each call made later with one of these specs takes its answer (or its miss) from
@@ -305,20 +305,22 @@ class Gateway:
         prefetch after next, so memory stays bounded by two batches.
 
         Returns:
-            The hits, by exact-cache key.
+            Each spec's cached answer, in order (None: a miss, or a spec that does not
+            read the cache).
         """
         self._prefetched_before, self._prefetched = self._prefetched, {}
-        keys = [self.cache_key(spec) for spec in specs if spec.cache == "read"]
-        if not keys or not self.config.cache.exact:
-            return {}
+        keys = [self.cache_key(spec) if spec.cache == "read" else None for spec in specs]
+        wanted = [key for key in keys if key is not None]
+        if not wanted or not self.config.cache.exact:
+            return [None] * len(specs)
 
         def look_up() -> dict[str, CacheHit]:
             with self._session() as session:
-                return cache_repo.find_exact_many(session, keys, self.not_before())
+                return cache_repo.find_exact_many(session, wanted, self.not_before())
 
         hits = await asyncio.to_thread(look_up)
-        self._prefetched = {key: hits.get(key) for key in keys}
-        return hits
+        self._prefetched = {key: hits.get(key) for key in wanted}
+        return [hits.get(key) if key is not None else None for key in keys]
 
     def _lookup_exact(self, call: _Call) -> CacheHit | None:
         if call.spec.cache != "read" or not self.config.cache.exact:
@@ -510,23 +512,23 @@ class Gateway:
         """Apply the input rules (redacting the messages sent), then begin the call."""
         if not policy.input:
             return self._begin(spec)
-        users = [i for i, m in enumerate(spec.messages) if m.get("role") == "user"]
-        original = tuple(spec.messages[i]["content"] for i in users)
         alias = self.config.models.get(spec.model)
         window = alias.context_window if alias is not None else None
         error: str | None = None
-        decision = Decision(original)
+        decision = Decision(())
         try:
+            # A prompt call's rules read its variable values (the template is trusted).
             decision = await asyncio.to_thread(
-                check_input, policy.input, original, context_window=window
+                check_messages,
+                policy.input,
+                spec.messages,
+                spec.variables,
+                context_window=window,
             )
         except PromptdeckError as exc:
             error = f"guardrail check failed: {exc.title}"
-        if decision.texts != original:
-            messages = [dict(m) for m in spec.messages]
-            for i, text in zip(users, decision.texts, strict=True):
-                messages[i]["content"] = text
-            spec = dataclasses.replace(spec, messages=messages)
+        if decision.messages is not None:
+            spec = dataclasses.replace(spec, messages=list(decision.messages))
         call, blocked = self._begin(spec)
         self._record_checks(call, decision.checks)
         call.warnings += decision.warnings

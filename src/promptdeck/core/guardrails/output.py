@@ -41,6 +41,7 @@ GROUNDING_THRESHOLD = 0.4
 @scanner(
     "context-size",
     description="The text's tokens against the model's context window.",
+    whole_prompt=True,
 )
 def scan_context_size(text: str, context: ScanContext) -> Verdict:
     """Flag texts longer than ``context.context_window`` tokens (approximate count)."""

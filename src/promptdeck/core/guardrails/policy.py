@@ -1,10 +1,20 @@
 """Guardrail policies: which scanners run on a call's input and answer, and what they do.
 
 A policy is a prompt's ``guardrails:`` block (or the ``[guardrails]`` defaults of
-``promptdeck.toml``) turned into plain rules. :func:`check_input` scans the rendered
-user messages before a call and :func:`check_output` scans the answer; each returns
+``promptdeck.toml``) turned into plain rules. :func:`check_messages` scans a call's
+input before it is made and :func:`check_output` scans the answer; each returns
 a :class:`Decision` saying whether to stop, the (possibly redacted) text, the
 warnings for the user, and one :class:`Check` per rule for the call's trace.
+
+What the input rules read: for a prompt call, the *variable values* (the untrusted
+part; the template's own wording is the prompt author's and is trusted, so it can
+never push a benign value over a threshold); for a call without variables (raw text,
+a chat), the user messages. Scanners that judge the prompt as a whole
+(``context-size``) always read every rendered message. ``redact`` on a prompt call
+redacts each flagged value and replaces every verbatim occurrence of it in the
+rendered messages (any role) by its redacted form; a value that a template filter
+changed so that it occurs nowhere verbatim is handled by redacting what the rule
+finds in the whole rendered messages instead.
 
 Actions: ``block`` stops the call (input) or withholds the answer (output);
 ``redact`` replaces what the scanner found with ``[TYPE]``; ``warn`` only records;
@@ -28,6 +38,7 @@ from promptdeck.core.guardrails.base import (
     get_scanner,
     scan_texts,
 )
+from promptdeck.core.guardrails.values import replace_values, untrusted_texts
 
 __all__ = [
     "ACTIONS",
@@ -39,6 +50,7 @@ __all__ = [
     "PolicyRule",
     "RuleLike",
     "check_input",
+    "check_messages",
     "check_output",
     "redact_spans",
     "rewrite_request",
@@ -124,7 +136,7 @@ class Policy:
     """The rules of one call.
 
     Attributes:
-        input: Rules applied to the rendered user messages.
+        input: Rules applied before the call (see :func:`check_messages`).
         output: Rules applied to the answer.
     """
 
@@ -158,7 +170,7 @@ class Check:
     Attributes:
         side: ``input`` or ``output``.
         rule: The rule.
-        verdict: The scanner's verdict (over all user messages on the input side).
+        verdict: The scanner's verdict (input side: merged over the texts it read).
         outcome: ``passed``, ``blocked``, ``redacted``, ``warned`` or ``rewritten``.
         started: ``time.time()`` when the scan started.
         ended: ``time.time()`` when it ended.
@@ -196,6 +208,8 @@ class Decision:
         blocked: The reason the call is stopped or the answer withheld, or None.
         rewrite: The rewrite rules that flagged (output side), for one more try.
         warnings: Lines for the user (``warn`` and ``redact`` flags).
+        messages: From :func:`check_messages`: the messages to send when redaction
+            changed them, else None.
     """
 
     texts: tuple[str, ...]
@@ -203,6 +217,7 @@ class Decision:
     blocked: str | None = None
     rewrite: tuple[Check, ...] = ()
     warnings: tuple[str, ...] = ()
+    messages: tuple[dict[str, str], ...] | None = None
 
 
 def redact_spans(text: str, spans: Sequence[Span]) -> str:
@@ -244,8 +259,13 @@ def _describe(check: Check) -> str:
 
 
 def _apply(
-    side: Side, rules: Sequence[PolicyRule], texts: Sequence[str], base: ScanContext
+    side: Side,
+    rules: Sequence[PolicyRule],
+    texts: Sequence[str],
+    base: ScanContext,
+    prompt: str | None = None,
 ) -> Decision:
+    """Apply rules to texts; ``prompt``, when given, is what whole-prompt scanners read."""
     current = list(texts)
     checks: list[Check] = []
     warnings: list[str] = []
@@ -253,19 +273,23 @@ def _apply(
     blocked: str | None = None
     what = "input" if side == "input" else "answer"
     vectors: dict[str, Any] = {}
+    specs = {rule.scanner: get_scanner(rule.scanner) for rule in rules}
     for rule in rules:
         started = time.time()
         context = _context(rule, base)
-        contexts: list[ScanContext] = [context] * len(current)
-        if get_scanner(rule.scanner).uses_embedding:
+        spec = specs[rule.scanner]
+        whole = prompt is not None and spec.whole_prompt
+        scanned = [prompt] if whole and prompt is not None else current
+        contexts: list[ScanContext] = [context] * len(scanned)
+        if spec.uses_embedding:
             # One embedding per distinct text, shared by every classifier rule.
             from promptdeck.core.guardrails.classifiers import embed_for_classifiers
 
-            missing = [t for t in dict.fromkeys(current) if t not in vectors]
+            missing = [t for t in dict.fromkeys(scanned) if t not in vectors]
             if missing:
                 vectors.update(zip(missing, embed_for_classifiers(missing), strict=True))
-            contexts = [dataclasses.replace(context, embedding=vectors[t]) for t in current]
-        per_text = scan_texts(current, [rule.scanner], contexts)
+            contexts = [dataclasses.replace(context, embedding=vectors[t]) for t in scanned]
+        per_text = scan_texts(scanned, [rule.scanner], contexts)
         verdicts = [row[rule.scanner] for row in per_text]
         verdict = _merge(rule.scanner, verdicts) if verdicts else Verdict(rule.scanner, False, 0)
         outcome = "passed"
@@ -277,10 +301,11 @@ def _apply(
                 blocked = blocked or f"{what} blocked by {check_text}"
             elif action == "redact":
                 outcome = "redacted"
-                current = [
-                    redact_spans(text, v.spans) if v.flagged and v.spans else text
-                    for text, v in zip(current, verdicts, strict=True)
-                ]
+                if not whole:
+                    current = [
+                        redact_spans(text, v.spans) if v.flagged and v.spans else text
+                        for text, v in zip(current, verdicts, strict=True)
+                    ]
                 warnings.append(f"{what} redacted by {check_text}")
             elif action == "rewrite":
                 outcome = "rewritten"
@@ -297,7 +322,7 @@ def _apply(
 def check_input(
     rules: Sequence[PolicyRule], texts: Sequence[str], *, context_window: int | None = None
 ) -> Decision:
-    """Apply input rules to the rendered user messages.
+    """Apply input rules to texts (each scanned on its own; see also :func:`check_messages`).
 
     Args:
         rules: The policy's input rules.
@@ -313,6 +338,75 @@ def check_input(
         RuntimeFailureError: When a classifier's model cannot be loaded.
     """
     return _apply("input", rules, texts, ScanContext(context_window=context_window))
+
+
+def check_messages(
+    rules: Sequence[PolicyRule],
+    messages: Sequence[Mapping[str, str]],
+    variables: Mapping[str, Any] | None = None,
+    *,
+    context_window: int | None = None,
+) -> Decision:
+    """Apply input rules to a call's messages, or to its variable values when it has some.
+
+    With ``variables`` (a prompt call), the rules read the texts inside the values,
+    not the template's wording around them; without, they read the user messages.
+    Whole-prompt scanners (``context-size``) read every message either way. A value
+    redacted by a rule is replaced by its redacted form wherever it occurs verbatim in
+    the messages; when it occurs nowhere verbatim (a template filter changed it),
+    the redacting rules are applied to the rendered messages themselves.
+
+    Args:
+        rules: The policy's input rules.
+        messages: The rendered messages (``role``, ``content``).
+        variables: The values the prompt was rendered with (None or empty: no prompt).
+        context_window: The model's context window (``context-size``).
+
+    Returns:
+        The decision; ``messages`` holds the messages to send when redaction changed
+        them. ``texts`` are the texts read (redacted): variable texts or user messages.
+
+    Raises:
+        UsageError: When a rule names an unknown scanner.
+        ConfigError: When a rule's options are invalid.
+        RuntimeFailureError: When a classifier's model cannot be loaded.
+    """
+    base = ScanContext(context_window=context_window)
+    prompt = "\n\n".join(str(m.get("content") or "") for m in messages)
+    if not variables:
+        users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+        original = tuple(str(messages[i].get("content") or "") for i in users)
+        decision = _apply("input", rules, original, base, prompt)
+        if decision.texts == original:
+            return decision
+        sent = [dict(m) for m in messages]
+        for i, text in zip(users, decision.texts, strict=True):
+            sent[i]["content"] = text
+        return dataclasses.replace(decision, messages=tuple(sent))
+    values = untrusted_texts(variables)
+    decision = _apply("input", rules, values, base, prompt)
+    changed = {old: new for old, new in zip(values, decision.texts, strict=True) if old != new}
+    if not changed:
+        return decision
+    sent, placed = replace_values(messages, changed)
+    warnings = list(decision.warnings)
+    if set(changed) - placed:
+        # Some redacted value was transformed by the template: redact what the rules
+        # find in the rendered messages (the template's wording included).
+        redacting = [
+            c.rule
+            for c in decision.checks
+            if c.outcome == "redacted" and not get_scanner(c.rule.scanner).whole_prompt
+        ]
+        contents = [str(m.get("content") or "") for m in sent]
+        fallback = _apply("input", redacting, contents, base)
+        for message, text in zip(sent, fallback.texts, strict=True):
+            message["content"] = text
+        warnings.append(
+            "input: a redacted variable value does not occur verbatim in the rendered "
+            "messages; the whole messages were redacted instead"
+        )
+    return dataclasses.replace(decision, messages=tuple(sent), warnings=tuple(warnings))
 
 
 def check_output(

@@ -17,7 +17,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,26 +57,54 @@ PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 
 
 @functools.lru_cache(maxsize=1)
+def _price_map_text() -> str | None:
+    """The bundled map's JSON text (None when litellm's copy cannot be found)."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / PRICE_MAP_FILE
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None
+
+
+@functools.lru_cache(maxsize=1)
 def price_map() -> dict[str, dict[str, Any]]:
     """Return litellm's bundled price and context-window map, without importing litellm.
 
     Offline (``LITELLM_LOCAL_MODEL_COST_MAP``), ``litellm.model_cost`` is exactly this
     file; reading it directly takes milliseconds where importing litellm takes seconds.
     """
-    spec = importlib.util.find_spec("litellm")
-    if spec is not None and spec.submodule_search_locations:
-        path = Path(next(iter(spec.submodule_search_locations))) / PRICE_MAP_FILE
-        if path.is_file():
-            data: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-            return data
+    text = _price_map_text()
+    if text is not None:
+        data: dict[str, dict[str, Any]] = json.loads(text)
+        return data
     cost_map: dict[str, dict[str, Any]] = import_litellm().model_cost
     return cost_map
 
 
+def _surely_absent(names: Sequence[str]) -> bool:
+    """True when none of these names is a key of the bundled map, decided from its text.
+
+    Parsing the 1 MB map takes about 0.1 s; a model it does not list (a local server,
+    a fine-tune) is answered by a substring search instead. Only plain ASCII names,
+    which JSON writes unchanged, are decided this way.
+    """
+    text = _price_map_text()
+    if text is None:
+        return False
+    for name in names:
+        if not name.isascii() or '"' in name or "\\" in name or f'"{name}"' in text:
+            return False
+    return True
+
+
 def model_info(model: str) -> dict[str, Any] | None:
     """Return litellm's bundled entry for a model (prices, context window), if any."""
+    names = (model, model.split("/", 1)[-1])
+    if _surely_absent(names):
+        return None
     cost_map = price_map()
-    for name in (model, model.split("/", 1)[-1]):
+    for name in names:
         entry = cost_map.get(name)
         if entry:
             return entry
@@ -92,8 +120,10 @@ def model_prices(model: str) -> tuple[float, float] | None:
     Returns:
         The prices, or None when litellm does not know the model.
     """
-    cost_map = price_map()
     candidates = [model, model.split("/", 1)[-1]]
+    if _surely_absent(candidates):
+        return None
+    cost_map = price_map()
     for name in candidates:
         entry = cost_map.get(name)
         if entry and "input_cost_per_token" in entry:
