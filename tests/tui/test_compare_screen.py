@@ -270,3 +270,55 @@ def test_every_compare_binding_id_is_documented() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text()
     ids = [b.id for owner in (CompareScreen, RateDialog) for b in owner.BINDINGS]  # type: ignore[union-attr]
     assert all(ids) and [i for i in ids if f"`{i}`" not in text] == []
+
+
+def _palette(app: Any) -> list[str]:
+    return [command.title for command in app.get_system_commands(app.screen)]
+
+
+async def test_the_palette_offers_the_compare_actions_that_apply(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    app = make_app(workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _open(pilot)
+        offered = _palette(app)
+        assert "Run compare" in offered and "Go to Prompts" in offered
+        assert "Go to Compare" not in offered
+        assert not {"Next column", "Hide column", "Rate column…"} & set(offered)
+
+        # Run from the palette, by keyboard.
+        screen.query_one("#compare-prompt", Select).value = "summarize"
+        await settle(pilot)
+        screen.query_one("#var-text", Input).value = "The board approved a cloud move."
+        screen.query_one("#compare-models", Input).value = "fake/alpha, fake/beta"
+        screen.query_one("#compare-grid").focus()
+        await pilot.press("ctrl+p", *"Run compare")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        views = list(screen.query(ColumnView))
+        assert len(views) == 2
+
+        offered = _palette(app)
+        for title in ("Next column", "Move column right", "Hide column", "Widen column"):
+            assert title in offered
+        for title in ("Show word differences", "Rate column 👍", "Rate column…"):
+            assert title in offered
+        for title in ("Previous column", "Move column left", "Narrow column", "Show all columns"):
+            assert title not in offered
+        assert "Fold or unfold members" not in offered  # not an ensemble
+
+        await pilot.press("ctrl+p", *"Hide column")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert views[0].display is False
+        offered = _palette(app)
+        assert "Show all columns" in offered and "Hide column" not in offered
+
+        await pilot.press("ctrl+p", *"Show all columns")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert views[0].display is True and not screen.hidden

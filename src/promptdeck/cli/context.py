@@ -54,13 +54,29 @@ def report_sync(report: SyncReport) -> None:
 
 
 def open_tui(options: Options, screen: str) -> None:
-    """Open the workbench at ``screen``; refuse without a terminal."""
+    """Open the workbench at ``screen``; refuse without a terminal.
+
+    Only the workspace's folder is checked here (no ``promptdeck.toml`` found is
+    reported before the app starts). The app paints first and then opens the
+    workspace in a worker (configuration, migrations); if that fails, the app
+    leaves at once and the error is raised here, so it is printed and mapped to
+    its exit code like any command's.
+    """
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "the workbench needs a terminal, and this one has no TTY",
             "run a command with --headless, e.g. `promptdeck --headless prompts list`",
         )
-    workspace = open_workspace(options, sync=False)
+    from promptdeck.paths import find_workspace
+
+    paths = find_workspace(options.workspace)
     from promptdeck.tui.app import PromptdeckApp
 
-    PromptdeckApp(workspace, screen=screen).run()
+    app = PromptdeckApp(paths, screen=screen)
+    try:
+        app.run()
+    finally:
+        if app.workspace_ready:
+            app.workspace.close()
+    if app.open_error is not None:
+        raise app.open_error

@@ -3,27 +3,78 @@
 from __future__ import annotations
 
 import importlib
+import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from promptdeck.config import WorkspaceConfig
-from promptdeck.core.warmup import WarmupResult, warm_up
-from promptdeck.core.workspace import Workspace
 from promptdeck.errors import PromptdeckError
+from promptdeck.paths import WorkspacePaths
+from promptdeck.tui.screens.base import WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
 
-__all__ = ["SECTIONS", "PromptdeckApp", "WarmUp"]
+if TYPE_CHECKING:
+    from promptdeck.config import WorkspaceConfig
+    from promptdeck.core.warmup import WarmupResult
+    from promptdeck.core.workspace import Workspace
 
-WarmUp = Callable[[WorkspaceConfig, Path], WarmupResult]
+__all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
+
+WarmUp = Callable[["WorkspaceConfig", Path], "WarmupResult"]
+
+
+class WorkspaceState:
+    """Where opening the workspace stands (the app's ``workspace_state``)."""
+
+    OPENING = "opening"
+    OPEN = "open"
+    FAILED = "failed"
+
+
+def _warm_up(config: WorkspaceConfig, root: Path) -> WarmupResult:
+    """The real warm-up, imported only when it runs (in its worker)."""
+    from promptdeck.core.warmup import warm_up
+
+    return warm_up(config, root)
+
+
+def _open_workspace(paths: WorkspacePaths) -> Workspace:
+    """Open (configuration, migrations) the workspace; runs in a worker after first paint."""
+    from promptdeck.core.workspace import Workspace
+
+    return Workspace.open(paths)
+
+
+def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str]]:
+    """Read the theme and keymap from ``promptdeck.toml`` without validating it.
+
+    The first paint should already wear the user's theme and keys, but the full,
+    pydantic-validated configuration loads after it (in the workspace worker); a
+    file that does not parse here yields the defaults, and its error is reported
+    by that validation.
+    """
+    try:
+        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None, {}
+    ui = data.get("ui")
+    theme = ui.get("theme") if isinstance(ui, dict) else None
+    keymap = data.get("keymap")
+    keys = (
+        {str(k): v for k, v in keymap.items() if isinstance(v, str)}
+        if isinstance(keymap, dict)
+        else {}
+    )
+    return (theme if isinstance(theme, str) else None), keys
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -40,6 +91,9 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
 
 
 WARMUP_WORKER = "engine-warm-up"
+WORKSPACE_WORKER = "workspace-open"
+WARM_UP_AT_THE_LATEST = 3.0
+"""Seconds after the workspace opens when the warm-up starts even if no list said so."""
 
 SECTIONS: list[tuple[str, str, str]] = [
     ("prompts", "1", "Prompts"),
@@ -75,60 +129,151 @@ class PromptdeckApp(App[None]):
 
     engine_state: reactive[str] = reactive(EngineState.LOADING)
     engine_detail: reactive[str] = reactive("")
+    workspace_state: reactive[str] = reactive(WorkspaceState.OPENING)
+    model_name: reactive[str] = reactive("")
+    """The default model of the workspace ("" until its configuration is read)."""
 
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Workspace | WorkspacePaths,
         *,
         screen: str = "prompts",
-        warm: WarmUp = warm_up,
+        warm: WarmUp = _warm_up,
         watch_files: bool = True,
+        opener: Callable[[WorkspacePaths], Workspace] = _open_workspace,
     ) -> None:
         """Create the app.
 
         Args:
-            workspace: The open workspace.
+            workspace: The open workspace, or the paths of one to open in a worker
+                after the first paint (what ``promptdeck`` does, so the shell paints
+                before SQLAlchemy, pydantic and the migrations load).
             screen: The section to open first.
             warm: Loads the heavy engine (replaced by a fake in tests).
             watch_files: Resync prompts when their files change.
+            opener: Opens the workspace from its paths (replaced in tests).
         """
         super().__init__()
-        self.workspace = workspace
+        self.paths = workspace if isinstance(workspace, WorkspacePaths) else workspace.paths
+        self._workspace = None if isinstance(workspace, WorkspacePaths) else workspace
+        self.open_error: PromptdeckError | None = None
+        """Why the workspace could not be opened; the app exits with its exit code."""
         self.watch_files = watch_files
         self._initial = screen if screen in self.MODES else "prompts"
+        self._pending_mode: str | None = None
         self._warm = warm
-        self.sub_title = workspace.paths.root.name
+        self._opener = opener
+        self._warm_started = False
+        self._applied_keymap: dict[str, str] = {}
+        self.sub_title = self.paths.root.name
+
+    @property
+    def workspace(self) -> Workspace:
+        """The open workspace.
+
+        Raises:
+            RuntimeError: Before it is open (check :attr:`workspace_ready`).
+        """
+        if self._workspace is None:
+            raise RuntimeError("the workspace is not open yet")
+        return self._workspace
+
+    @property
+    def workspace_ready(self) -> bool:
+        """True once the workspace is open (configuration read, database migrated)."""
+        return self._workspace is not None and self.workspace_state == WorkspaceState.OPEN
 
     @property
     def workspace_name(self) -> str:
         """The workspace folder's name."""
-        return self.workspace.paths.root.name
-
-    @property
-    def model_name(self) -> str:
-        """The default model of the workspace."""
-        return self.workspace.config.default_model
+        return self.paths.root.name
 
     def on_mount(self) -> None:
-        found = load_themes(self.workspace.paths.root)
+        found = load_themes(self.paths.root)
         for theme in found.themes:
             self.register_theme(theme)
         for problem in found.problems:
             self.notify(problem, title="Theme file not loaded", severity="warning")
-        wanted = self.workspace.config.ui.theme
-        fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        if wanted in self.available_themes:
-            self.theme = wanted
+        wanted: str | None
+        if self._workspace is not None:
+            wanted, keymap = self._workspace.config.ui.theme, self._workspace.config.keymap
         else:
-            self.theme = fallback
+            wanted, keymap = _peek_ui(self.paths.config)
+        self.theme = self._pick_theme(wanted)
+        self._applied_keymap = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        opened = self._workspace is not None
+        if self._workspace is not None:
+            self._workspace_opened(self._workspace)
+        self.switch_mode(self._initial)
+        self.call_after_refresh(self.start_warm_up_once if opened else self.start_opening)
+
+    def _pick_theme(self, wanted: str | None) -> str:
+        if wanted is not None and wanted in self.available_themes:
+            return wanted
+        return DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+
+    def start_opening(self) -> None:
+        """Open the workspace in a thread, after the first paint."""
+        self.run_worker(
+            lambda: self._opener(self.paths),
+            name=WORKSPACE_WORKER,
+            group="workspace",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def _workspace_opened(self, workspace: Workspace) -> None:
+        """Apply the validated configuration and let the screens load."""
+        self._workspace = workspace
+        config = workspace.config
+        wanted = config.ui.theme
+        if wanted not in self.available_themes:
             self.notify(
-                f"promptdeck.toml: ui.theme: unknown theme {wanted!r}; using {fallback}",
+                f"promptdeck.toml: ui.theme: unknown theme {wanted!r}; using {self.theme}",
                 severity="warning",
             )
-        if self.workspace.config.keymap:
-            self.set_keymap(self.workspace.config.keymap)
-        self.switch_mode(self._initial)
-        self.call_after_refresh(self.start_warm_up)
+        elif wanted != self.theme:
+            self.theme = wanted
+        if config.keymap != self._applied_keymap:
+            self._applied_keymap = config.keymap
+            self.set_keymap(config.keymap)
+        self.model_name = config.default_model
+        self.workspace_state = WorkspaceState.OPEN
+
+    def _workspace_failed(self, error: BaseException | None) -> None:
+        """Leave the app; the CLI prints the error as it does for any command."""
+        self.workspace_state = WorkspaceState.FAILED
+        if isinstance(error, PromptdeckError):
+            self.open_error = error
+            self.exit(return_code=int(error.exit_code))
+        else:
+            from promptdeck.errors import RuntimeFailureError
+
+            self.open_error = RuntimeFailureError(
+                f"cannot open the workspace: {type(error).__name__}: {error}",
+                "rerun with PROMPTDECK_DEBUG=1 and report the traceback",
+            )
+            self.exit(return_code=int(self.open_error.exit_code))
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Switch to a section; the others wait until the workspace is open.
+
+        A section asked for while the workspace opens (the first screen of
+        ``promptdeck compare``, or a key pressed meanwhile) is remembered and
+        opens as soon as the workspace is ready; the Prompts screen, in its
+        loading state, shows until then.
+        """
+        if mode != "prompts" and not self.workspace_ready:
+            self._pending_mode = mode
+            if self.current_mode == "prompts":
+                return AwaitMount(self.screen, [])
+            mode = "prompts"
+        elif mode == "prompts":
+            self._pending_mode = None
+        return super().switch_mode(mode)
 
     def action_toggle_help(self) -> None:
         """Show or hide the keys and help of the focused panel."""
@@ -139,6 +284,7 @@ class PromptdeckApp(App[None]):
 
     def start_warm_up(self) -> None:
         """Load litellm and the default model in a thread, after the first paint."""
+        self._warm_started = True
         self.engine_state = EngineState.LOADING
         self.run_worker(
             lambda: self._warm(self.workspace.config, self.workspace.paths.root),
@@ -150,9 +296,16 @@ class PromptdeckApp(App[None]):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Apply the warm-up result; report the app's own failed workers."""
+        """Apply the workspace and warm-up results; report the app's own failed workers."""
         worker = event.worker
-        if worker.name == WARMUP_WORKER and event.state == WorkerState.SUCCESS:
+        if worker.name == WORKSPACE_WORKER:
+            if event.state == WorkerState.SUCCESS:
+                self._workspace_ready_now(worker.result)
+            elif event.state == WorkerState.ERROR:
+                self._workspace_failed(worker.error)
+        elif worker.name == WARMUP_WORKER and event.state == WorkerState.SUCCESS:
+            from promptdeck.core.warmup import WarmupResult
+
             result = worker.result
             if isinstance(result, WarmupResult):
                 self.engine_state = EngineState.READY if result.ready else EngineState.FAILED
@@ -161,6 +314,29 @@ class PromptdeckApp(App[None]):
             if worker.name == WARMUP_WORKER:
                 self.engine_state = EngineState.FAILED
             self.report_worker_error(worker)
+
+    def _workspace_ready_now(self, workspace: object) -> None:
+        from promptdeck.core.workspace import Workspace
+
+        if not isinstance(workspace, Workspace):
+            self._workspace_failed(TypeError(f"the opener returned {workspace!r}"))
+            return
+        self._workspace_opened(workspace)
+        pending, self._pending_mode = self._pending_mode, None
+        if pending is not None:
+            self.switch_mode(pending)
+        # The warm-up (litellm's import holds the GIL for seconds) waits until the
+        # prompt list is on screen (see first_list_shown), or at most a few seconds.
+        self.set_timer(WARM_UP_AT_THE_LATEST, self.start_warm_up_once)
+
+    def first_list_shown(self) -> None:
+        """Called by the first screen once its list is on screen: warm up the engine now."""
+        self.start_warm_up_once()
+
+    def start_warm_up_once(self) -> None:
+        """Start the warm-up unless it has started already."""
+        if not self._warm_started:
+            self.start_warm_up()
 
     def report_worker_error(self, worker: Worker[object]) -> None:
         """Turn a failed worker into a notification (never a traceback).
@@ -186,41 +362,9 @@ class PromptdeckApp(App[None]):
                 yield SystemCommand(
                     f"Go to {title}", f"Open the {title} screen (key {key})", self._goto(mode)
                 )
-        if isinstance(screen, PromptsScreen):
-            actions = [
-                ("Resync prompts", "Read the prompt files into the database now", "resync"),
-                ("Edit prompt", "Edit the selected prompt file (ctrl+s saves)", "edit"),
-                ("Save prompt file", "Save the editor to the file; a save makes a version", "save"),
-                ("Show history", "Versions, labels, approvals and label moves", "history"),
-                ("Show diff", "Compare any two versions", "diff"),
-                ("Show lint findings", "Problems found in the prompt", "lint"),
-                ("Label version…", "Point a label (production, staging…) at a version", "label"),
-                ("Approve version", "Approve the selected version", "approve"),
-                (
-                    "Export production",
-                    "Export approved production prompts to the registry",
-                    "export",
-                ),
-            ]
-            tabs = {
-                "edit": "tab-edit",
-                "history": "tab-history",
-                "diff": "tab-diff",
-                "lint": "tab-lint",
-            }
-            for title, help_text, action in actions:
-                if action in tabs:
-                    callback = self._show_tab(screen, tabs[action])
-                else:
-                    callback = getattr(screen, f"action_{action}")
-                yield SystemCommand(title, help_text, callback)
-
-    @staticmethod
-    def _show_tab(screen: PromptsScreen, tab: str) -> Callable[[], None]:
-        def show() -> None:
-            screen.action_show_tab(tab)
-
-        return show
+        if isinstance(screen, WorkbenchScreen) and self.workspace_ready:
+            for command in screen.palette_commands():
+                yield SystemCommand(command.title, command.help, command.callback)
 
     def _goto(self, mode: str) -> Callable[[], None]:
         def go() -> None:

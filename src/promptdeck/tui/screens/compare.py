@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -36,7 +37,8 @@ from promptdeck.core.compare import (
 )
 from promptdeck.errors import UsageError
 from promptdeck.store.feedback_repo import ReviewItem, add_feedback, completion_of, review_queue
-from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
+from promptdeck.tui.screens.compare_palette import compare_commands
 from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
 from promptdeck.tui.widgets.compare_column import ColumnView
 
@@ -45,6 +47,8 @@ __all__ = ["CompareScreen"]
 LOAD_WORKER = "compare-load"
 RUN_WORKER = "compare-run"
 RATE_WORKER = "compare-rate"
+COMPACT_BELOW = 40
+"""Terminal rows under which the setup rows lose their borders."""
 
 
 @dataclass(frozen=True)
@@ -94,14 +98,15 @@ class CompareScreen(WorkbenchScreen):
         Binding("right_square_bracket", "select(1)", "Next column", id="compare.next"),
         Binding("h", "hide", "Hide", id="compare.hide"),
         Binding("a", "show_all", "Show all", id="compare.show_all"),
-        Binding("less_than_sign", "move(-1)", "Move left", id="compare.move_left"),
-        Binding("greater_than_sign", "move(1)", "Move right", id="compare.move_right"),
-        Binding("w", "widen(1)", "Wider", id="compare.widen"),
-        Binding("s", "widen(-1)", "Narrower", id="compare.narrow"),
+        # Shown in the hint line and offered by the palette; kept out of the footer.
+        Binding("less_than_sign", "move(-1)", "Move left", id="compare.move_left", show=False),
+        Binding("greater_than_sign", "move(1)", "Move right", id="compare.move_right", show=False),
+        Binding("w", "widen(1)", "Wider", id="compare.widen", show=False),
+        Binding("s", "widen(-1)", "Narrower", id="compare.narrow", show=False),
         Binding("d", "diff", "Diff", id="compare.diff"),
-        Binding("m", "members", "Members", id="compare.members"),
-        Binding("plus", "thumbs(1)", "👍", id="compare.thumbs_up"),
-        Binding("minus", "thumbs(-1)", "👎", id="compare.thumbs_down"),
+        Binding("m", "members", "Members", id="compare.members", show=False),
+        Binding("plus", "thumbs(1)", "👍", id="compare.thumbs_up", show=False),
+        Binding("minus", "thumbs(-1)", "👎", id="compare.thumbs_down", show=False),
         Binding("r", "rate", "Rate", id="compare.rate"),
     ]
 
@@ -139,7 +144,7 @@ class CompareScreen(WorkbenchScreen):
         with Vertical(id="compare-body"):
             with Horizontal(id="compare-setup"):
                 yield Select[str]([], prompt="prompt", id="compare-prompt")
-                yield Input(placeholder="versions: 1, 3 (default: latest)", id="compare-versions")
+                yield Input(placeholder="versions, e.g. 1, 3", id="compare-versions")
                 yield Input(
                     self.workbench.workspace.config.default_model,
                     placeholder="models, comma-separated",
@@ -163,8 +168,20 @@ class CompareScreen(WorkbenchScreen):
             parts.append("aliases: " + ", ".join(sorted(config.models)))
         if config.ensembles:
             parts.append("ensembles: " + ", ".join(sorted(config.ensembles)))
-        keys = "ctrl+r run · [ ] column · d diff · + - r rate"
+        keys = "ctrl+r run · [ ] column · < > move · w s width · d diff · + - r rate"
         return " · ".join([*parts, keys])
+
+    @property
+    def compact(self) -> bool:
+        """True on short terminals: the pickers and inputs drop their borders."""
+        return self.size.height < COMPACT_BELOW
+
+    def on_resize(self) -> None:
+        """Give the answer columns the room on a short terminal (80×24)."""
+        compact = self.compact
+        for widget in self.query("#compare-setup > *, .compare-var"):
+            if isinstance(widget, Input | Select):
+                widget.compact = compact
 
     def on_mount(self) -> None:
         review = self.query_one("#compare-review", DataTable)
@@ -214,7 +231,7 @@ class CompareScreen(WorkbenchScreen):
         if not isinstance(event.value, str):
             return
         inputs = [
-            Input(placeholder=name, id=f"var-{name}", classes="compare-var")
+            Input(placeholder=name, id=f"var-{name}", classes="compare-var", compact=self.compact)
             for name in self._variables.get(event.value, [])
         ]
         await box.mount_all(inputs)
@@ -352,19 +369,21 @@ class CompareScreen(WorkbenchScreen):
         self.query_one("#compare-similarity", Static).update(text)
 
     # ------------------------------------------------------------- columns
-    def _visible(self) -> list[ColumnView]:
+    def visible_columns(self) -> list[ColumnView]:
+        """The columns not hidden, left to right."""
         grid = self.query_one("#compare-grid", HorizontalScroll)
         return [v for v in grid.query_children(ColumnView) if v.index not in self.hidden]
 
-    def _selected(self) -> ColumnView | None:
-        visible = self._visible()
+    def selected_column(self) -> ColumnView | None:
+        """The selected visible column, if there is any."""
+        visible = self.visible_columns()
         if not visible:
             return None
         self.current = min(max(self.current, 0), len(visible) - 1)
         return visible[self.current]
 
     def _mark_current(self) -> None:
-        chosen = self._selected()
+        chosen = self.selected_column()
         for view in self.views:
             view.set_class(view is chosen, "-selected")
 
@@ -375,8 +394,8 @@ class CompareScreen(WorkbenchScreen):
 
     def action_hide(self) -> None:
         """Hide the selected column."""
-        view = self._selected()
-        if view is None or len(self._visible()) == 1:
+        view = self.selected_column()
+        if view is None or len(self.visible_columns()) == 1:
             return
         self.hidden.add(view.index)
         view.display = False
@@ -391,8 +410,8 @@ class CompareScreen(WorkbenchScreen):
 
     def action_move(self, step: int) -> None:
         """Move the selected column left or right."""
-        visible = self._visible()
-        view = self._selected()
+        visible = self.visible_columns()
+        view = self.selected_column()
         target = self.current + step
         if view is None or not 0 <= target < len(visible):
             return
@@ -407,19 +426,19 @@ class CompareScreen(WorkbenchScreen):
 
     def action_widen(self, step: int) -> None:
         """Make the selected column wider or narrower."""
-        view = self._selected()
+        view = self.selected_column()
         if view is not None:
             view.widen(step)
 
     def action_members(self) -> None:
         """Fold or unfold the members of the selected ensemble column."""
-        view = self._selected()
+        view = self.selected_column()
         if view is not None and view.is_ensemble:
             view.toggle_members()
 
     def action_diff(self) -> None:
         """Highlight word-level differences between the selected column and the next."""
-        visible = self._visible()
+        visible = self.visible_columns()
         for view in self.views:
             view.show_diff(None, "a")
         self.diff_on = not self.diff_on and len(visible) >= 2
@@ -431,6 +450,11 @@ class CompareScreen(WorkbenchScreen):
         a.show_diff(pieces, "a")
         b.show_diff(pieces, "b")
 
+    # ------------------------------------------------------------- palette
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Run once a prompt is picked; column commands once there are columns, as they apply."""
+        return compare_commands(self)
+
     # ------------------------------------------------------------- rating
     def action_thumbs(self, thumbs: int) -> None:
         """Rate the selected column up or down."""
@@ -438,7 +462,7 @@ class CompareScreen(WorkbenchScreen):
 
     def action_rate(self) -> None:
         """Rate the selected column 1–5 with a comment."""
-        view = self._selected()
+        view = self.selected_column()
         if view is None or view.result is None:
             self.notify("Nothing to rate yet", severity="warning")
             return
@@ -449,7 +473,7 @@ class CompareScreen(WorkbenchScreen):
             self._rate(request)
 
     def _rate(self, request: RateRequest) -> None:
-        view = self._selected()
+        view = self.selected_column()
         if view is None or view.result is None:
             self.notify("Nothing to rate yet", severity="warning")
             return

@@ -10,9 +10,10 @@ come back through worker state events, handled on the UI thread.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,22 +24,19 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
-from promptdeck.core.editing import FileChangedError, file_digest, save_text
-from promptdeck.core.lint import Finding, Severity, lint_text
-from promptdeck.core.registry_ops import (
-    ApprovalInfo,
-    LabelMove,
-    PromptDetail,
-    approve_version,
-    move_label,
-    prompt_detail,
-)
-from promptdeck.core.sync import SyncReport
-from promptdeck.store.prompts_repo import PromptSummary, latest_contents, list_prompt_summaries
-from promptdeck.tui.screens.base import WorkbenchScreen
-from promptdeck.tui.screens.label_dialog import LabelDialog, LabelRequest
-from promptdeck.tui.widgets.diff_view import render_diff
-from promptdeck.tui.widgets.highlight import highlight_yaml
+from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
+from promptdeck.tui.screens.prompts_palette import prompts_commands
+from promptdeck.tui.widgets.deferred import Deferred
+
+if TYPE_CHECKING:
+    from promptdeck.core.lint import Finding
+    from promptdeck.core.registry_ops import PromptDetail
+    from promptdeck.core.sync import SyncReport
+    from promptdeck.store.prompts_repo import PromptSummary
+
+# This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
+# Pygments) are imported inside the workers and handlers that need them, so the
+# shell is on screen before they load.
 
 __all__ = ["PromptsScreen", "PromptsSnapshot"]
 
@@ -110,6 +108,10 @@ class PromptsScreen(WorkbenchScreen):
 
     # ----------------------------------------------------------------- layout
     def compose_body(self) -> ComposeResult:
+        history: DataTable[str] = DataTable(id="history-table", cursor_type="row")
+        history.add_columns("Version", "Created (UTC)", "Hash", "Labels", "Approved")
+        lint: DataTable[Text] = DataTable(id="lint-table", cursor_type="row")
+        lint.add_columns("Severity", "Where", "Finding")
         with Horizontal(id="prompts-body"):
             with Vertical(id="prompts-list-pane"):
                 yield DataTable(id="prompt-table", cursor_type="row", zebra_stripes=True)
@@ -123,7 +125,11 @@ class PromptsScreen(WorkbenchScreen):
                         VerticalScroll(id="prompt-source-scroll"),
                     ):
                         yield Static("", id="prompt-source")
-                    with TabPane("Edit", id="tab-edit"):
+                    # The hidden tabs mount once the list is on screen.
+                    with (
+                        TabPane("Edit", id="tab-edit"),
+                        Deferred(Vertical(classes="tab-body")),
+                    ):
                         yield TextArea(
                             "",
                             language="yaml",
@@ -132,26 +138,46 @@ class PromptsScreen(WorkbenchScreen):
                             tab_behavior="indent",
                         )
                         yield Static("", id="editor-status")
-                    with TabPane("History", id="tab-history"):
-                        yield DataTable(id="history-table", cursor_type="row")
+                    with (
+                        TabPane("History", id="tab-history"),
+                        Deferred(Vertical(classes="tab-body")),
+                    ):
+                        yield history
                         yield Static("", id="label-moves")
-                    with TabPane("Diff", id="tab-diff"):
+                    with (
+                        TabPane("Diff", id="tab-diff"),
+                        Deferred(Vertical(classes="tab-body")),
+                    ):
                         with Horizontal(id="diff-pickers"):
                             yield Select[int]([], prompt="old", id="diff-a", allow_blank=True)
                             yield Select[int]([], prompt="new", id="diff-b", allow_blank=True)
                         with VerticalScroll(id="diff-scroll"):
                             yield Static("", id="diff-view")
-                    with TabPane("Lint", id="tab-lint"):
-                        yield DataTable(id="lint-table", cursor_type="row")
+                    with (
+                        TabPane("Lint", id="tab-lint"),
+                        Deferred(Vertical(classes="tab-body")),
+                    ):
+                        yield lint
+
+    async def _reveal_tabs(self) -> None:
+        for deferred in list(self.query(Deferred)):
+            await deferred.reveal()
+
+    def _tabs_mounted(self) -> bool:
+        """True once the lazily mounted tabs are in the DOM."""
+        return bool(self.query("#lint-table")) and bool(self.query("#editor"))
 
     def on_mount(self) -> None:
         table = self.query_one("#prompt-table", DataTable)
         table.add_columns("Name", "Latest", "Labels", "Approved", "Pass", "File")
         table.loading = True
-        self.query_one("#history-table", DataTable).add_columns(
-            "Version", "Created (UTC)", "Hash", "Labels", "Approved"
-        )
-        self.query_one("#lint-table", DataTable).add_columns("Severity", "Where", "Finding")
+        self.query_one("#prompt-title", Static).update("Opening the workspace…")
+        self.watch(self.app, "workspace_state", self._workspace_state, init=True)
+
+    def _workspace_state(self, state: str) -> None:
+        """Load the list once the app has opened the workspace (after the first paint)."""
+        if state != "open" or self._snapshot is not None:
+            return
         self.action_resync()
         if self.workbench.watch_files:
             self.watch_prompt_files()
@@ -159,6 +185,8 @@ class PromptsScreen(WorkbenchScreen):
     # ------------------------------------------------------------- the list
     def action_resync(self) -> None:
         """Sync the prompt files into the database and reload the list."""
+        if not self.workbench.workspace_ready:
+            return
         self.run_worker(
             self._load,
             name=LOAD_WORKER,
@@ -169,6 +197,8 @@ class PromptsScreen(WorkbenchScreen):
         )
 
     def _load(self) -> PromptsSnapshot:
+        from promptdeck.store.prompts_repo import latest_contents, list_prompt_summaries
+
         workspace = self.workbench.workspace
         report = workspace.sync()
         with workspace.session() as session:
@@ -210,6 +240,9 @@ class PromptsScreen(WorkbenchScreen):
                 key=s.name,
             )
         table.loading = False
+        if not self._tabs_mounted():
+            self.call_after_refresh(self._reveal_tabs)
+        self.workbench.first_list_shown()
         names = [s.name for s in snapshot.summaries]
         if selected in names:
             table.move_cursor(row=names.index(selected))
@@ -257,6 +290,8 @@ class PromptsScreen(WorkbenchScreen):
         error.update(problem)
         error.display = bool(problem)
         content = self._snapshot.contents.get(name, "")
+        from promptdeck.tui.widgets.highlight import highlight_yaml
+
         self.query_one("#prompt-source", Static).update(
             highlight_yaml(content, self.app.theme_variables)
         )
@@ -271,6 +306,9 @@ class PromptsScreen(WorkbenchScreen):
         )
 
     def _load_detail(self, name: str, path: Path) -> DetailSnapshot:
+        from promptdeck.core.editing import file_digest
+        from promptdeck.core.registry_ops import prompt_detail
+
         workspace = self.workbench.workspace
         with workspace.session() as session:
             detail = prompt_detail(session, name)
@@ -351,6 +389,8 @@ class PromptsScreen(WorkbenchScreen):
             return
         import difflib
 
+        from promptdeck.tui.widgets.diff_view import render_diff
+
         name = self._detail.name
         diff = "".join(
             difflib.unified_diff(
@@ -369,7 +409,8 @@ class PromptsScreen(WorkbenchScreen):
         """Show one of the detail tabs (and focus the editor for Edit)."""
         self.query_one("#prompt-tabs", TabbedContent).active = tab
         if tab == "tab-edit":
-            self.query_one("#editor", TextArea).focus()
+            for editor in self.query("#editor"):
+                editor.focus()
 
     def action_leave_editor(self) -> None:
         """Move focus from the editor back to the list."""
@@ -394,8 +435,14 @@ class PromptsScreen(WorkbenchScreen):
         text = self.query_one("#editor", TextArea).text
         rel = self.workbench.workspace.paths.relative(self._editor_path)
         config = self.workbench.workspace.config
+
+        def lint() -> list[Finding]:
+            from promptdeck.core.lint import lint_text
+
+            return lint_text(text, rel, config)
+
         self.run_worker(
-            lambda: lint_text(text, rel, config),
+            lint,
             name=LINT_WORKER,
             group="lint",
             thread=True,
@@ -404,6 +451,8 @@ class PromptsScreen(WorkbenchScreen):
         )
 
     def _show_lint(self, findings: list[Finding]) -> None:
+        from promptdeck.core.lint import Severity
+
         table = self.query_one("#lint-table", DataTable)
         table.clear()
         colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
@@ -435,6 +484,8 @@ class PromptsScreen(WorkbenchScreen):
         )
 
         def save() -> SaveResult:
+            from promptdeck.core.editing import save_text
+
             digest = save_text(path, text, expected, force=force)
             return SaveResult(name, digest, self.workbench.workspace.sync())
 
@@ -482,8 +533,12 @@ class PromptsScreen(WorkbenchScreen):
         if ref is None:
             return
 
+        from promptdeck.tui.screens.label_dialog import LabelDialog, LabelRequest
+
         def done(request: LabelRequest | None) -> None:
             if request is not None:
+                from promptdeck.core.registry_ops import move_label
+
                 self._act(
                     lambda session: move_label(session, request.ref, request.label, request.note)
                 )
@@ -495,11 +550,15 @@ class PromptsScreen(WorkbenchScreen):
         ref = self._selected_ref()
         if ref is None:
             return
+        from promptdeck.core.registry_ops import approve_version
+
         workspace = self.workbench.workspace
         self._act(lambda session: approve_version(session, workspace.paths, workspace.config, ref))
 
     def action_export(self) -> None:
         """Export the approved versions behind `production` to the workspace's registry."""
+        if not self.workbench.workspace_ready:
+            return
         from promptdeck.core.export import export_registry
 
         folder = self.workbench.workspace.paths.exports / "registry"
@@ -523,6 +582,7 @@ class PromptsScreen(WorkbenchScreen):
 
     def _acted(self, result: object) -> None:
         from promptdeck.core.export import ExportReport
+        from promptdeck.core.registry_ops import ApprovalInfo, LabelMove
 
         if isinstance(result, LabelMove):
             before = f"v{result.from_version}" if result.from_version else "(new)"
@@ -538,11 +598,35 @@ class PromptsScreen(WorkbenchScreen):
             )
         self.action_resync()
 
+    def _when_tabs_mounted(self, show: Any, value: object) -> None:
+        """Show a result now, or after the refresh that mounts the lazy tabs."""
+        if self._tabs_mounted():
+            show(value)
+        else:
+            self.call_after_refresh(self._when_tabs_mounted, show, value)
+
+    # --------------------------------------------------------------- palette
+    @property
+    def has_detail(self) -> bool:
+        """True once a prompt is selected and its detail is loaded."""
+        return self._detail is not None
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        """True when the editor holds something to save."""
+        return self._dirty or self._force_save
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        """Resync and export always; the rest once a prompt is selected; save when edited."""
+        return prompts_commands(self)
+
     # --------------------------------------------------------------- workers
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.ERROR and worker.name == SAVE_WORKER:
+            from promptdeck.core.editing import FileChangedError
+
             if isinstance(worker.error, FileChangedError):
                 self._force_save = True
             return
@@ -552,9 +636,9 @@ class PromptsScreen(WorkbenchScreen):
         if worker.name == LOAD_WORKER and isinstance(result, PromptsSnapshot):
             self._show(result)
         elif worker.name == DETAIL_WORKER and isinstance(result, DetailSnapshot):
-            self._show_detail(result)
+            self._when_tabs_mounted(self._show_detail, result)
         elif worker.name == LINT_WORKER and isinstance(result, list):
-            self._show_lint(result)
+            self._when_tabs_mounted(self._show_lint, result)
         elif worker.name == SAVE_WORKER and isinstance(result, SaveResult):
             self._saved(result)
         elif worker.name == ACTION_WORKER:

@@ -19,7 +19,7 @@ class EngineState:
 
 
 class StatusBar(Horizontal):
-    """Shows the workspace name, the default model and its state."""
+    """Shows the workspace name, the default model (once the workspace is open) and its state."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
@@ -32,19 +32,22 @@ class StatusBar(Horizontal):
     state: reactive[str] = reactive(EngineState.LOADING)
     detail: reactive[str] = reactive("")
 
-    def __init__(self, workspace: str, model: str) -> None:
+    def __init__(self, workspace: str) -> None:
         super().__init__()
         self._workspace = workspace
-        self._model = model
 
     def compose(self) -> ComposeResult:
         yield Static(f"workspace: {self._workspace}", id="workspace-name")
-        yield Static(f"model: {self._model}", id="model-name")
+        yield Static("model: …", id="model-name")
         yield Static("", id="engine-state")
 
     def on_mount(self) -> None:
+        self.watch(self.app, "model_name", self._sync_model, init=True)
         self.watch(self.app, "engine_state", self._sync_state, init=True)
         self.watch(self.app, "engine_detail", self._sync_detail, init=True)
+
+    def _sync_model(self, value: str) -> None:
+        self.query_one("#model-name", Static).update(f"model: {value or '…'}")
 
     def _sync_state(self, value: str) -> None:
         self.state = value

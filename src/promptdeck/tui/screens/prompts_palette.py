@@ -1,0 +1,50 @@
+"""The Prompts screen's command palette: its actions, offered only where they apply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from promptdeck.tui.screens.base import PaletteCommand
+
+if TYPE_CHECKING:
+    from promptdeck.tui.screens.prompts import PromptsScreen
+
+__all__ = ["prompts_commands"]
+
+TABS = [
+    ("Show version", "The latest version's YAML", "tab-version"),
+    ("Edit prompt", "Edit the selected prompt file (ctrl+s saves)", "tab-edit"),
+    ("Show history", "Versions, labels, approvals and label moves", "tab-history"),
+    ("Show diff", "Compare any two versions", "tab-diff"),
+    ("Show lint findings", "Problems found in the prompt", "tab-lint"),
+]
+
+
+def prompts_commands(screen: PromptsScreen) -> Iterable[PaletteCommand]:
+    """Resync and export always; the rest once a prompt is selected; save when edited."""
+    yield PaletteCommand(
+        "Resync prompts", "Read the prompt files into the database now", screen.action_resync
+    )
+    if screen.has_detail:
+        for title, help_text, tab in TABS:
+            yield PaletteCommand(title, help_text, screen.action_callback(f"show_tab({tab!r})"))
+        yield PaletteCommand(
+            "Label version…",
+            "Point a label (production, staging…) at a version",
+            screen.action_label,
+        )
+        yield PaletteCommand(
+            "Approve version", "Approve the selected version", screen.action_approve
+        )
+    if screen.has_unsaved_edits:
+        yield PaletteCommand(
+            "Save prompt file",
+            "Save the editor to the file; a save makes a version",
+            screen.action_save,
+        )
+    yield PaletteCommand(
+        "Export production",
+        "Export approved production prompts to the registry",
+        screen.action_export,
+    )
