@@ -82,3 +82,31 @@ def test_cli_reference_matches_the_help_texts() -> None:
     expected = module.render()
     current = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert current == expected, "docs/cli.md is stale: run .venv/bin/python scripts/gen_cli_docs.py"
+
+
+SNAPSHOTS = Path(__file__).resolve().parent / "tui" / "__snapshots__"
+DOC_IMAGES = {
+    "prompts.svg": "test_every_screen/test_screen[prompts-promptdeck-dark-160x48].svg",
+    "compare-running.svg": (
+        "test_compare_screen/test_compare_screen_four_columns_with_an_ensemble.svg"
+    ),
+    "evals.svg": "test_every_screen/test_screen[evals-promptdeck-dark-160x48].svg",
+    "traces.svg": "test_traces_stats/test_traces_screen_snapshot.svg",
+    "stats.svg": "test_traces_stats/test_stats_screen_snapshot.svg",
+    "guardrails.svg": "test_every_screen/test_screen[guardrails-promptdeck-dark-160x48].svg",
+}
+
+
+def test_doc_screenshots_are_the_current_snapshots() -> None:
+    """The screenshots in docs/ are copies of snapshot tests, so they show today's screens.
+
+    After a snapshot update: ``cp tests/tui/__snapshots__/<snapshot> docs/images/<image>``.
+    """
+    shown = {p.name for p in (DOCS / "images").glob("*.svg")}
+    assert shown == set(DOC_IMAGES), "map every docs image to the snapshot it copies"
+    stale = [
+        image
+        for image, snapshot in DOC_IMAGES.items()
+        if (DOCS / "images" / image).read_bytes() != (SNAPSHOTS / snapshot).read_bytes()
+    ]
+    assert not stale, f"docs/images out of date (copy from tests/tui/__snapshots__): {stale}"
