@@ -66,7 +66,7 @@ def _cells(session: Session, vid: int, run_uid: str, outputs: list[str], grading
         session,
         [
             CellWrite(
-                c.id or 0,
+                c.id,
                 "done",
                 out,
                 0.5 + i / 10,
@@ -84,7 +84,7 @@ def _cells(session: Session, vid: int, run_uid: str, outputs: list[str], grading
             for i, (c, out) in enumerate(zip(cells, outputs, strict=True))
         ],
     )
-    return [c.id or 0 for c in cells]
+    return [c.id for c in cells]
 
 
 def test_previous_grades_many_finds_the_latest_matching_cell(workspace: Workspace) -> None:
@@ -121,3 +121,36 @@ def test_call_stats_since_filters_by_start(workspace: Workspace) -> None:
         assert sum(s.calls for s in call_stats(session)) == 2
         since = utcnow() - timedelta(days=1)
         assert sum(s.calls for s in call_stats(session, since=since)) == 1
+
+
+def test_previous_grades_are_found_through_the_index(workspace: Workspace) -> None:
+    """Looking up kept grades must not scan every earlier cell of the workspace."""
+    from sqlalchemy import event
+
+    workspace.sync()
+    with workspace.session() as session:
+        version = session.exec(select(PromptVersion)).first()
+        assert version is not None and version.id is not None
+        vid = version.id
+        _cells(session, vid, "r1", ["one"], "g1")
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM run_cell" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(workspace.engine, "before_cursor_execute", capture)
+    try:
+        with workspace.session() as session:
+            runs_repo.previous_grades_many(session, [(CellKey(vid, "m", "c#0", 0, 0), "g1", "one")])
+    finally:
+        event.remove(workspace.engine, "before_cursor_execute", capture)
+    assert seen
+    with workspace.session() as session:
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        for statement, parameters in seen:
+            plan = " ".join(
+                str(row[-1]) for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            assert "USING INDEX ix_run_cell_grading" in plan and "SCAN run_cell" not in plan, plan

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, tuple_, update
+from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -17,6 +17,7 @@ from promptdeck.timeutil import utcnow
 __all__ = [
     "CellKey",
     "CellWrite",
+    "PendingCell",
     "PreviousGrade",
     "cell_counts",
     "create_run",
@@ -109,17 +110,50 @@ def insert_cells(session: Session, run_id: int, cells: Iterable[CellKey]) -> int
     return count
 
 
+@dataclass(frozen=True)
+class PendingCell:
+    """A cell still to run: its id and identity (a light row, not an ORM object)."""
+
+    id: int
+    run_id: int
+    prompt_version_id: int | None
+    model: str
+    case_key: str
+    case_index: int
+    repeat: int
+
+
 def pending_cells(
     session: Session, run_id: int, after_id: int = 0, limit: int = 500
-) -> list[RunCell]:
+) -> list[PendingCell]:
     """Return the next pending cells of a run, by id (for streaming through big runs)."""
+    t = RunCell.__table__  # type: ignore[attr-defined]
     query = (
-        select(RunCell)
-        .where(RunCell.run_id == run_id, RunCell.status == "pending", col(RunCell.id) > after_id)
-        .order_by(col(RunCell.id))
+        sa_select(
+            t.c.id,
+            t.c.run_id,
+            t.c.prompt_version_id,
+            t.c.model,
+            t.c.case_key,
+            t.c.case_index,
+            t.c.repeat,
+        )
+        .where(t.c.run_id == run_id, t.c.status == "pending", t.c.id > after_id)
+        .order_by(t.c.id)
         .limit(limit)
     )
-    return list(session.exec(query))
+    return [
+        PendingCell(
+            int(r.id),
+            int(r.run_id),
+            r.prompt_version_id,
+            str(r.model),
+            str(r.case_key),
+            int(r.case_index),
+            int(r.repeat),
+        )
+        for r in session.execute(query)
+    ]
 
 
 def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
@@ -198,41 +232,42 @@ def previous_grades_many(
     For each wanted cell: the latest earlier finished cell with the same identity,
     assertions (grading key) and output. Cells with none are left out.
     """
+    t = RunCell.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[int, str], list[GradeWanted]] = {}
+    for item in wanted:
+        groups.setdefault((item[0].prompt_version_id, item[0].model), []).append(item)
     found: dict[GradeWanted, tuple[int, float, bool]] = {}
-    for start in range(0, len(wanted), 200):
-        chunk = wanted[start : start + 200]
-        index = {
-            (k.prompt_version_id, k.model, k.case_key, k.repeat, g, out): (k, g, out)
-            for k, g, out in chunk
-        }
-        t = RunCell.__table__  # type: ignore[attr-defined]
-        identity = tuple_(
-            t.c.prompt_version_id, t.c.model, t.c.case_key, t.c.repeat, t.c.grading_key
-        )
-        query = (
-            sa_select(
-                t.c.id,
-                t.c.prompt_version_id,
-                t.c.model,
-                t.c.case_key,
-                t.c.repeat,
-                t.c.grading_key,
-                t.c.output,
-                t.c.score,
-                t.c.passed,
+    for (version_id, model), items in groups.items():
+        for start in range(0, len(items), 200):
+            chunk = items[start : start + 200]
+            index = {(k.case_key, k.repeat, g, out): (k, g, out) for k, g, out in chunk}
+            # One row per distinct (case, repeat, assertions, output): the latest, found
+            # through the (prompt version, model, case, grading key) index whatever the
+            # number of earlier runs (SQLite gives the bare columns of the MAX(id) row).
+            query = (
+                sa_select(
+                    func.max(t.c.id).label("id"),
+                    t.c.case_key,
+                    t.c.repeat,
+                    t.c.grading_key,
+                    t.c.output,
+                    t.c.score,
+                    t.c.passed,
+                )
+                .where(
+                    t.c.prompt_version_id == version_id,
+                    t.c.model == model,
+                    t.c.case_key.in_({k.case_key for k, _, _ in chunk}),
+                    t.c.grading_key.in_({g for _, g, _ in chunk}),
+                    t.c.output.in_({out for _, _, out in chunk}),
+                    t.c.status == "done",
+                )
+                .group_by(t.c.case_key, t.c.repeat, t.c.grading_key, t.c.output)
             )
-            .where(
-                identity.in_(
-                    [(k.prompt_version_id, k.model, k.case_key, k.repeat, g) for k, g, _ in chunk]
-                ),
-                t.c.status == "done",
-            )
-            .order_by(t.c.id.desc())
-        )
-        for row in session.execute(query):
-            item = index.get(tuple(row[1:7]))
-            if item is not None and item not in found:
-                found[item] = (int(row.id), float(row.score or 0.0), bool(row.passed))
+            for row in session.execute(query):
+                match = index.get((row.case_key, row.repeat, row.grading_key, row.output))
+                if match is not None:
+                    found[match] = (int(row.id), float(row.score or 0.0), bool(row.passed))
     by_cell: dict[int, list[ScoreRow]] = {cell_id: [] for cell_id, _, _ in found.values()}
     ids = list(by_cell)
     for start in range(0, len(ids), 500):

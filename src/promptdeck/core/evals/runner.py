@@ -36,12 +36,12 @@ from promptdeck.core.scorers import (
     requires_judge,
 )
 from promptdeck.core.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
-from promptdeck.core.templating import render_prompt
+from promptdeck.core.templating import RenderedPrompt, render_prompt
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, RuntimeFailureError
 from promptdeck.store import cache_repo, runs_repo
-from promptdeck.store.runs_repo import CellKey, CellWrite, ScoreWrite
-from promptdeck.store.tables import Run, RunCell
+from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell, ScoreWrite
+from promptdeck.store.tables import Run
 from promptdeck.timeutil import utcnow
 
 __all__ = [
@@ -270,6 +270,7 @@ class EvalRunner:
         self.max_cost = max_cost if max_cost is not None else workspace.config.evals.max_cost
         self.cache: CacheMode = cache
         self.concurrency = concurrency
+        self._last_render: tuple[tuple[int, str], RenderedPrompt, float] | None = None
 
     # -- planning helpers ---------------------------------------------------------------
 
@@ -282,17 +283,26 @@ class EvalRunner:
         repeat: int,
         run_id: int | None,
     ) -> tuple[CallSpec, str]:
-        started = time.perf_counter()
-        rendered = render_prompt(prompt.file, case.vars, version=prompt.version, allow_extra=True)
-        render_ms = (time.perf_counter() - started) * 1000
-        response_format = rendered.params.pop("response_format", None)
+        # Cells come case by case, so the models and repeats of a case reuse one render.
+        key = (prompt.version_id, case.key)
+        if self._last_render is not None and self._last_render[0] == key:
+            rendered, render_ms = self._last_render[1], self._last_render[2]
+        else:
+            started = time.perf_counter()
+            rendered = render_prompt(
+                prompt.file, case.vars, version=prompt.version, allow_extra=True
+            )
+            render_ms = (time.perf_counter() - started) * 1000
+            self._last_render = (key, rendered, render_ms)
+        params = dict(rendered.params)
+        response_format = params.pop("response_format", None)
         schema = None
         if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
             schema = response_format.get("json_schema", {}).get("schema")
         spec = CallSpec(
             model=model,
             messages=rendered.messages,
-            params=rendered.params,
+            params=params,
             response_format=schema,
             repeat=repeat,
             cache=self.cache,
@@ -392,14 +402,14 @@ class EvalRunner:
                 for cell in batch:
                     prompt = prompts.get(cell.prompt_version_id or -1)
                     case = cases.get(cell.case_key)
-                    if prompt is None or case is None or cell.id is None:
+                    if prompt is None or case is None:
                         continue
                     spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
                     keys.append(self.gateway.cache_key(spec))
                     pending_specs.append(spec)
                     if len(prepared) < KEEP_RENDERED:
                         prepared[cell.id] = (spec, user)
-                after = batch[-1].id or after
+                after = batch[-1].id
             hits: set[str] = set()
             if self.cache == "read" and workspace.config.cache.exact:
                 hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
@@ -443,7 +453,7 @@ class EvalRunner:
             if batch:
                 await asyncio.to_thread(self._write, batch)
 
-        async def do(cell: RunCell, job: _Job | None) -> None:
+        async def do(cell: PendingCell, job: _Job | None) -> None:
             nonlocal stopped
             try:
                 result, write = await self._cell(plan, cell, job, threshold, judge, options)
@@ -470,10 +480,10 @@ class EvalRunner:
                     if stopped is not None:
                         limit.release()
                         break
-                    task = asyncio.create_task(do(cell, jobs.get(cell.id or -1)))
+                    task = asyncio.create_task(do(cell, jobs.get(cell.id)))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
-                after = batch[-1].id or after
+                after = batch[-1].id
                 with workspace.session() as session:
                     batch = runs_repo.pending_cells(session, run_id, after, 500)
             if tasks:
@@ -496,7 +506,7 @@ class EvalRunner:
     async def _prepare(
         self,
         plan: SuitePlan,
-        batch: Sequence[RunCell],
+        batch: Sequence[PendingCell],
         prepared: dict[int, tuple[CallSpec, str]],
         prompts: dict[int, ResolvedPrompt],
         cases: dict[str, Case],
@@ -511,7 +521,7 @@ class EvalRunner:
         for cell in batch:
             prompt = prompts.get(cell.prompt_version_id or -1)
             case = cases.get(cell.case_key)
-            if prompt is None or case is None or cell.id is None:
+            if prompt is None or case is None:
                 continue
             ready = prepared.pop(cell.id, None)
             if ready is None:
@@ -534,13 +544,12 @@ class EvalRunner:
     async def _cell(
         self,
         plan: SuitePlan,
-        cell: RunCell,
+        cell: PendingCell,
         job: _Job | None,
         threshold: float,
         judge: Any,
         options: ScoringOptions,
     ) -> tuple[CellResult, CellWrite]:
-        assert cell.id is not None
         if job is None:
             error = (
                 "the case is no longer in the suite file"

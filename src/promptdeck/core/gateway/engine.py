@@ -720,7 +720,7 @@ class Gateway:
         fresh = done.ok and cached_kind is None
         if fresh and (done.cost_usd > 0 or done.usage.total_tokens):
             record.spend = {
-                "day": now.strftime("%Y-%m-%d"),
+                "day": now.date().isoformat(),
                 "model": done.answered_by or spec.model,
                 "prompt_name": spec.prompt_name,
                 "run_id": spec.run_id,
