@@ -1,5 +1,5 @@
 """Allow ``python -m promptdeck``."""
 
-from promptdeck.cli.main import main
+from promptdeck.cli.main import entry
 
-main()
+entry()

@@ -162,6 +162,54 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     assert "customer-support" in result.stdout
 
 
+def test_the_fast_exit_flushes_everything_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """The console script skips the interpreter's teardown: no output or data may be lost."""
+    exe = Path(sys.executable).with_name("promptdeck")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "promptdeck"]
+    subprocess.run([*command, "init", str(tmp_path / "w")], check=True, capture_output=True)
+    listed = subprocess.run(
+        [*command, "--headless", "-w", str(tmp_path / "w"), "prompts", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    names = {p["name"] for p in json.loads(listed.stdout)}  # complete JSON: all flushed
+    # What the command wrote to the database is there for the next process.
+    labelled = subprocess.run(
+        [
+            *command,
+            "--headless",
+            "-w",
+            str(tmp_path / "w"),
+            "prompts",
+            "label",
+            "summarize@1",
+            "staging",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert labelled.returncode == 0, labelled.stderr
+    again = subprocess.run(
+        [*command, "--headless", "-w", str(tmp_path / "w"), "prompts", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    row = next(p for p in json.loads(again.stdout) if p["name"] == "summarize")
+    assert "staging" in json.dumps(row) and "summarize" in names
+    missing = subprocess.run(
+        [*command, "--headless", "-w", str(tmp_path / "nowhere"), "prompts", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == ExitCode.USAGE
+    assert missing.stderr.startswith("error: ") and "nowhere" in missing.stderr
+
+
 def test_an_internal_error_is_one_line_not_a_traceback(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
