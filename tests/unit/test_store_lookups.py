@@ -87,12 +87,18 @@ def _cells(session: Session, vid: int, run_uid: str, outputs: list[str], grading
     return [c.id for c in cells]
 
 
-def test_previous_grades_many_finds_the_latest_matching_cell(workspace: Workspace) -> None:
+def _a_version(workspace: Workspace) -> int:
+    """Sync the demo prompts; return the id of one of their versions."""
     workspace.sync()
     with workspace.session() as session:
         version = session.exec(select(PromptVersion)).first()
         assert version is not None and version.id is not None
-        vid = version.id
+        return version.id
+
+
+def test_previous_grades_many_finds_the_latest_matching_cell(workspace: Workspace) -> None:
+    vid = _a_version(workspace)
+    with workspace.session() as session:
         _cells(session, vid, "r1", ["one", "two"], "g1")
         newer = _cells(session, vid, "r2", ["one", "changed"], "g1")
         _cells(session, vid, "r3", ["one", "two"], "other-assertions")
@@ -127,11 +133,8 @@ def test_previous_grades_are_found_through_the_index(workspace: Workspace) -> No
     """Looking up kept grades must not scan every earlier cell of the workspace."""
     from sqlalchemy import event
 
-    workspace.sync()
+    vid = _a_version(workspace)
     with workspace.session() as session:
-        version = session.exec(select(PromptVersion)).first()
-        assert version is not None and version.id is not None
-        vid = version.id
         _cells(session, vid, "r1", ["one"], "g1")
     seen: list[tuple[str, object]] = []
 
