@@ -146,4 +146,3 @@ def entry() -> NoReturn:
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
         os._exit(code)
-
