@@ -9,32 +9,64 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from promptdeck import __version__
-from promptdeck.cli.commands.cache import cache
-from promptdeck.cli.commands.compare import compare
-from promptdeck.cli.commands.eval import eval_group
-from promptdeck.cli.commands.export import export
-from promptdeck.cli.commands.feedback import export_dataset, feedback
-from promptdeck.cli.commands.guard import guard
-from promptdeck.cli.commands.init import init
-from promptdeck.cli.commands.prompts import prompts
-from promptdeck.cli.commands.run import run
-from promptdeck.cli.commands.traces import traces
 from promptdeck.cli.context import Options, open_tui
 from promptdeck.cli.output import echo_error
 from promptdeck.errors import ExitCode, PromptdeckError, UsageError
 
-__all__ = ["cli", "entry", "main"]
+__all__ = ["COMMANDS", "LazyGroup", "cli", "entry", "main"]
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when one is run or listed.
+
+    A command runs after importing its own module only (``promptdeck eval`` does not
+    load the compare, guard or traces commands' modules).
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, imported or not."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module on first use."""
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+# Command registry: one line per command, "module:attribute".
+COMMANDS = {
+    "init": "promptdeck.cli.commands.init:init",
+    "prompts": "promptdeck.cli.commands.prompts:prompts",
+    "run": "promptdeck.cli.commands.run:run",
+    "compare": "promptdeck.cli.commands.compare:compare",
+    "traces": "promptdeck.cli.commands.traces:traces",
+    "cache": "promptdeck.cli.commands.cache:cache",
+    "export": "promptdeck.cli.commands.export:export",
+    "eval": "promptdeck.cli.commands.eval:eval_group",
+    "feedback": "promptdeck.cli.commands.feedback:feedback",
+    "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
+    "guard": "promptdeck.cli.commands.guard:guard",
+}
 
 
 @click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
@@ -71,20 +103,6 @@ def cli(ctx: click.Context, workspace: Path | None, headless: bool) -> None:
                 "--headless needs a command", "see `promptdeck --help` for the commands"
             )
         open_tui(ctx.obj, "prompts")
-
-
-# Command registry: one line per command group.
-cli.add_command(init)
-cli.add_command(prompts)
-cli.add_command(run)
-cli.add_command(compare)
-cli.add_command(traces)
-cli.add_command(cache)
-cli.add_command(export)
-cli.add_command(eval_group)
-cli.add_command(feedback)
-cli.add_command(export_dataset)
-cli.add_command(guard)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -201,21 +201,41 @@ def scanner(
     return register
 
 
+_BUILTIN_ORDER = (
+    "pii",
+    "secrets",
+    "injection",
+    "jailbreak",
+    "toxicity",
+    "context-size",
+    "pii-leak",
+    "format",
+    "refusal",
+    "grounding",
+)
+
+
 def _load_builtin() -> None:
-    # Importing the modules registers their scanners (all of them are light to import).
-    from promptdeck.core.guardrails import (  # noqa: F401
-        classifiers,
-        output,
-        pii,
-        secrets,
-    )
+    # Importing the modules registers their scanners (all of them are light to import),
+    # in this order: the order `guard` lists them in.
+    import importlib
+
+    for module in ("pii", "secrets", "classifiers", "output"):
+        importlib.import_module(f"promptdeck.core.guardrails.{module}")
 
 
 def scanners() -> dict[str, ScannerSpec]:
     """Return every registered scanner by name: input-side ones first, then output-only ones."""
     _load_builtin()
+    # Built-in scanners in a fixed order (whatever module was imported first), then
+    # any registered later, in registration order.
+    rank = {name: i for i, name in enumerate(_BUILTIN_ORDER)}
     ordered = sorted(
-        enumerate(_REGISTRY.values()), key=lambda item: ("input" not in item[1].sides, item[0])
+        enumerate(_REGISTRY.values()),
+        key=lambda item: (
+            "input" not in item[1].sides,
+            rank.get(item[1].name, len(rank) + item[0]),
+        ),
     )
     return {spec.name: spec for _, spec in ordered}
 
