@@ -233,8 +233,7 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{rel}: cannot read ({exc.strerror})", "check the path") from exc
-    suite, _ = load_model(SuiteFile, text, rel, what="suite")
-    _, node = read_yaml(text, rel)
+    suite, node = load_model(SuiteFile, text, rel, what="suite")
     cases: list[Case] = []
     for i, spec in enumerate(suite.cases):
         here = location(rel, yaml_line(node, ["cases", i]))

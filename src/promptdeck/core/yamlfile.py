@@ -101,7 +101,7 @@ def yaml_line(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
 
 def load_model(
     model: type[ModelT], text: str, path: Path | str, *, what: str = "file"
-) -> tuple[ModelT, Any]:
+) -> tuple[ModelT, yaml.Node | None]:
     """Parse and validate YAML text into ``model``.
 
     Args:
@@ -111,7 +111,7 @@ def load_model(
         what: What the file is, for messages ("prompt file", "suite").
 
     Returns:
-        The validated model and the raw data.
+        The validated model and the root node (for :func:`yaml_line` look-ups later).
 
     Raises:
         ConfigError: With file and line, on a syntax or schema error.
@@ -123,7 +123,7 @@ def load_model(
             f"see docs/formats.md for the {what} format",
         )
     try:
-        return model.model_validate(data), data
+        return model.model_validate(data), node
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [p for p in first["loc"] if isinstance(p, str | int)]

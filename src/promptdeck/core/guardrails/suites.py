@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from promptdeck.core.yamlfile import load_model, read_yaml, yaml_line
+from promptdeck.core.yamlfile import load_model, yaml_line
 from promptdeck.errors import ConfigError, NotFoundError, location
 from promptdeck.paths import WorkspacePaths
 from promptdeck.timeutil import utcnow
@@ -296,8 +296,7 @@ def load_guard_suite(path: Path, paths: WorkspacePaths) -> LoadedGuardSuite:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{shown}: cannot read ({exc.strerror})", "check the file") from exc
-    suite, _ = load_model(GuardSuiteFile, text, shown, what="guard suite")
-    _, node = read_yaml(text, shown)
+    suite, node = load_model(GuardSuiteFile, text, shown, what="guard suite")
     cases: list[GuardCase] = []
     for index, spec in enumerate(suite.cases):
         origin = location(shown, yaml_line(node, ["cases", index]))
