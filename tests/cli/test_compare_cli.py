@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 
-from promptdeck.core import embeddings
 from promptdeck.core.compare import word_diff
-from promptdeck.core.gateway import engine
 from promptdeck.core.providers.base import ChatRequest, ErrorKind, ProviderError
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.suites import load_suite
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
+from tests.compare_fakes import install_fakes
 from tests.helpers import run_cli as run
 
 ANSWERS = {
@@ -27,26 +23,9 @@ ANSWERS = {
 }
 
 
-class WordEmbedder:
-    """Bag-of-words vectors over a tiny vocabulary: similar texts, similar vectors."""
-
-    def embed(self, texts: Sequence[str]) -> Any:
-        vocab = sorted({w for t in ANSWERS.values() for w in t.lower().split()})
-        rows = np.array(
-            [[t.lower().split().count(w) for w in vocab] + [0.01] for t in texts], dtype=np.float32
-        )
-        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
-
-
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
-    def answer(request: ChatRequest) -> str:
-        return ANSWERS.get(request.model, f"answer from {request.model}")
-
-    provider = FakeProvider(default=answer, cost_per_token=0.0001)
-    monkeypatch.setattr(engine, "make_provider_factory", lambda config, root: lambda t: provider)
-    monkeypatch.setattr(embeddings, "get_embedder", WordEmbedder)
-    return provider
+    return install_fakes(monkeypatch, ANSWERS)
 
 
 def _ws(demo_paths: WorkspacePaths) -> list[str]:

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from promptdeck.config import EnsembleConfig
-from promptdeck.core import embeddings
 from promptdeck.core.compare import ColumnDone, ColumnResult, CompareColumn, CompareResult
 from promptdeck.core.ensembles import EnsembleResult, MemberAnswer
-from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import CallResult, CallSpec
-from promptdeck.core.providers.base import ChatRequest, Completion, Usage
+from promptdeck.core.providers.base import Completion, Usage
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.workspace import Workspace
 from promptdeck.store.feedback_repo import add_feedback, review_queue
 from promptdeck.store.tables import Feedback, Trace
 from promptdeck.tui.screens.compare import CompareScreen
 from promptdeck.tui.widgets.compare_column import ColumnView
+from tests.compare_fakes import install_fakes
 from tests.tui.helpers import make_app, settle
 
 ANSWERS = {
@@ -32,26 +29,9 @@ ANSWERS = {
 }
 
 
-class WordEmbedder:
-    """Bag-of-words vectors: deterministic, no model to load."""
-
-    def embed(self, texts: Sequence[str]) -> Any:
-        vocab = sorted({w for t in texts for w in t.lower().split()})
-        rows = np.array(
-            [[t.lower().split().count(w) for w in vocab] + [0.01] for t in texts], dtype=np.float32
-        )
-        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
-
-
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
-    def answer(request: ChatRequest) -> str:
-        return ANSWERS.get(request.model, f"answer from {request.model}")
-
-    provider = FakeProvider(default=answer, cost_per_token=0.0001)
-    monkeypatch.setattr(engine, "make_provider_factory", lambda config, root: lambda t: provider)
-    monkeypatch.setattr(embeddings, "get_embedder", WordEmbedder)
-    return provider
+    return install_fakes(monkeypatch, ANSWERS)
 
 
 async def _open(pilot: Pilot[None]) -> CompareScreen:
