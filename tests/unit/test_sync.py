@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from promptdeck.core.workspace import Workspace
@@ -99,3 +100,47 @@ def test_sync_never_writes_the_users_files(workspace: Workspace) -> None:
     workspace.sync()
     workspace.sync()
     assert _digest(workspace.paths.prompts) == before
+
+
+def test_unchanged_files_are_not_parsed_again(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import promptdeck.core.sync as sync
+
+    workspace.sync()
+    parsed: list[str] = []
+    real = sync.parse_prompt
+
+    def counting(text: str, path: Path | str):  # type: ignore[no-untyped-def]
+        parsed.append(str(path))
+        return real(text, path)
+
+    monkeypatch.setattr(sync, "parse_prompt", counting)
+    assert not workspace.sync().changed
+    assert parsed == []
+    path = workspace.paths.prompts / "summarize.prompt.yaml"
+    original = path.read_text()
+    path.write_text(original.replace("temperature: 0.2", "temperature: 0.4"))
+    assert workspace.sync().new_versions == [("summarize", 2)]
+    assert parsed == ["prompts/summarize.prompt.yaml"]
+    # A broken file is parsed (and reported) at every sync until it is fixed.
+    path.write_text("name: summarize\ntemplate: [oops\n")
+    assert len(workspace.sync().errors) == 1
+    assert len(workspace.sync().errors) == 1
+    path.write_text(original)
+    report = workspace.sync()
+    assert (report.errors, report.new_versions) == ([], [])
+    assert _summary(workspace, "summarize").labels == {"latest": 1}
+    assert _summary(workspace, "summarize").last_error is None
+
+
+def test_a_deleted_file_put_back_is_present_again(workspace: Workspace) -> None:
+    workspace.sync()
+    path = workspace.paths.prompts / "truthful-qa.prompt.yaml"
+    text = path.read_text()
+    path.unlink()
+    assert workspace.sync().missing == ["truthful-qa"]
+    path.write_text(text)
+    report = workspace.sync()
+    assert (report.missing, report.new_versions) == ([], [])
+    assert _summary(workspace, "truthful-qa").file_present

@@ -7,6 +7,7 @@ that disappears keeps every version; the prompt is marked as having no file.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,15 +67,48 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
             return _sync(session, paths)
 
 
+_SYNC_FORMAT = "1"
+"""Bump it when a prompt's canonical form changes: every file is then parsed once more."""
+
+
+def _file_sha(text: str) -> str:
+    """Digest of a prompt file's text (salted with :data:`_SYNC_FORMAT`).
+
+    A file whose digest matches the one stored at the last sync parsed to the version
+    ``latest`` points at, so it is not parsed again.
+    """
+    return hashlib.sha256(f"{_SYNC_FORMAT}\0{text}".encode()).hexdigest()
+
+
 def _sync(session: Session, paths: WorkspacePaths) -> SyncReport:
     report = SyncReport()
     present: set[str] = set()
     seen: dict[str, str] = {}
+    known = repo.list_prompts(session)
+    by_name = {prompt.name: prompt for prompt in known}
+    by_path = {prompt.source_path: prompt for prompt in known}
     for path in prompt_files(paths):
         rel = paths.relative(path)
         present.add(rel)
         try:
-            parsed = parse_prompt(_read(path, rel), rel)
+            text = _read(path, rel)
+        except ConfigError as read_error:
+            report.errors.append(read_error)
+            _record_error(session, rel, prompt_name_from_path(path), read_error)
+            continue
+        digest = _file_sha(text)
+        same = by_path.get(rel)
+        if (
+            same is not None
+            and same.file_sha == digest
+            and same.file_present
+            and same.last_error is None
+            and same.name not in seen
+        ):
+            seen[same.name] = rel  # unchanged since the last sync: nothing to do
+            continue
+        try:
+            parsed = parse_prompt(text, rel)
         except ConfigError as parse_error:
             report.errors.append(parse_error)
             _record_error(session, rel, prompt_name_from_path(path), parse_error)
@@ -88,7 +122,10 @@ def _sync(session: Session, paths: WorkspacePaths) -> SyncReport:
             report.errors.append(error)
             continue
         seen[name] = rel
-        prompt = repo.get_prompt(session, name) or repo.create_prompt(session, name, rel)
+        prompt = by_name.get(name) or repo.get_prompt(session, name)
+        if prompt is None:
+            prompt = repo.create_prompt(session, name, rel)
+        by_name[name] = prompt
         assert prompt.id is not None
         version = repo.find_version_by_hash(session, prompt.id, parsed.content_hash)
         changed = False
@@ -114,13 +151,16 @@ def _sync(session: Session, paths: WorkspacePaths) -> SyncReport:
         changed = _update(prompt, fields) or changed
         if changed:
             prompt.updated_at = utcnow()
+        if changed or prompt.file_sha != digest:
+            prompt.file_sha = digest
             session.add(prompt)
-    for prompt in repo.list_prompts(session):
+    for prompt in by_name.values():
         if prompt.source_path not in present and prompt.file_present:
             prompt.file_present = False
             prompt.updated_at = utcnow()
             session.add(prompt)
             report.missing.append(prompt.name)
+    report.missing.sort()
     session.flush()
     return report
 
@@ -138,7 +178,8 @@ def _record_error(session: Session, rel: str, stem: str, error: ConfigError) -> 
     prompt = repo.get_prompt_by_path(session, rel) or repo.get_prompt(session, stem)
     if prompt is None:
         prompt = repo.create_prompt(session, stem, rel)
-    if _update(prompt, {"last_error": error.title, "file_present": True, "source_path": rel}):
+    fields = {"last_error": error.title, "file_present": True, "source_path": rel, "file_sha": None}
+    if _update(prompt, fields):
         prompt.updated_at = utcnow()
         session.add(prompt)
 

@@ -329,6 +329,12 @@ def m005_run_cell_results(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
+    """The digest of each prompt file as last synced, so unchanged files are not re-parsed."""
+    _script(db, "ALTER TABLE prompt ADD COLUMN file_sha TEXT")
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations already applied, in order."""
     db.execute(

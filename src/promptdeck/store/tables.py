@@ -50,6 +50,8 @@ class Prompt(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = _now_field()
     updated_at: datetime = _now_field()
+    file_sha: str | None = None
+    """Digest of the file's text at the last sync that parsed it (None: parse it again)."""
 
 
 class PromptVersion(SQLModel, table=True):
