@@ -290,7 +290,64 @@ def _compile(prompt: PromptTemplate, where: str, source: str) -> jinja2.Template
         ) from exc
 
 
+#: ``{{ name }}`` and nothing more: a variable printed as it is.
+_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+#: What starts any other Jinja2 construct: an expression, a tag or a comment.
+_JINJA_OPENER = re.compile(r"\{[{%#]")
+#: Names Jinja2 may read as constants or operators: left to Jinja2 itself.
+_JINJA_WORDS = frozenset(
+    "true false none True False None and or not in is if else".split()  # noqa: SIM905
+)
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@lru_cache(maxsize=1024)
+def _plain(source: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    r"""Split a template of plain text and ``{{ name }}`` into its texts and names.
+
+    Most prompt templates are only that, and rendering them needs neither Jinja2
+    (~30 ms to import) nor its sandbox: the result is what Jinja2 gives, each value
+    through ``str`` and the text with Jinja2's newline handling (every line break
+    written as ``\n``, one trailing line break dropped). A test holds the two equal.
+
+    Returns:
+        The texts around the names (one more than the names), or None for a template
+        with anything else in it (filters, tags, comments, expressions).
+    """
+    parts = _PLAIN_VARIABLE.split(source)
+    texts, names = parts[0::2], parts[1::2]
+    if (
+        any(_JINJA_OPENER.search(text) for text in texts)
+        or any(text.endswith("{") for text in texts[:-1])  # "{{{ x }}" opens at the first
+        or _JINJA_WORDS.intersection(names)
+    ):
+        return None
+    lines = _NEWLINE.split(texts[-1])
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    texts[-1] = "\n".join(lines)
+    return tuple(_NEWLINE.sub("\n", text) for text in texts), tuple(names)
+
+
+def _fill_plain(source: str, values: Mapping[str, Any]) -> str | None:
+    plain = _plain(source)
+    if plain is None:
+        return None
+    texts, names = plain
+    out = [texts[0]]
+    try:
+        for name, text in zip(names, texts[1:], strict=True):
+            out.append(str(values[name]))
+            out.append(text)
+    except Exception:  # a missing or unprintable value: Jinja2 will say what
+        return None
+    return "".join(out)
+
+
 def _fill(prompt: PromptTemplate, where: str, source: str, values: Mapping[str, Any]) -> str:
+    plain = _fill_plain(source, values)
+    if plain is not None:
+        return plain
     import jinja2
 
     template = _compile(prompt, where, source)
