@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import Row
 from sqlmodel import col, select
 
 from promptdeck.core.evals.compare import baseline_of, compare_runs
@@ -175,7 +176,7 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
     if view == "changed" and baseline and baseline != full:
         diff = compare_runs(workspace, baseline, full)
         changed = {(k[2], k[1]) for k in [*diff.regressions, *diff.improvements]}
-    folded: dict[str, dict[str, list[RunCell]]] = defaultdict(lambda: defaultdict(list))
+    folded: dict[str, dict[str, list[Row[Any]]]] = defaultdict(lambda: defaultdict(list))
     index: dict[str, int] = {}
     text: dict[str, str] = defaultdict(str)
     columns: list[str] = []

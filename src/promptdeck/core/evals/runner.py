@@ -392,7 +392,7 @@ class EvalRunner:
         options = _options(workspace)
         # Ahead of the first call: how many calls, how many already cached, the cost.
         # The first cells' rendered specs are kept for the run (bounded), not rendered twice.
-        prepared: dict[int, tuple[CallSpec, str]] = {}
+        prepared: dict[int, tuple[CallSpec, str, str]] = {}
         pending_specs: list[CallSpec] = []
         cached = 0
         keys: list[str] = []
@@ -405,11 +405,13 @@ class EvalRunner:
                     if prompt is None or case is None:
                         continue
                     spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
-                    keys.append(self.gateway.cache_key(spec))
+                    key = self.gateway.cache_key(spec)
+                    keys.append(key)
                     pending_specs.append(spec)
                     if len(prepared) < KEEP_RENDERED:
-                        prepared[cell.id] = (spec, user)
+                        prepared[cell.id] = (spec, user, key)
                 after = batch[-1].id
+            # The keys answered in the cache now: the batches read only these (see prefetch).
             hits: set[str] = set()
             if self.cache == "read" and workspace.config.cache.exact:
                 hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
@@ -474,7 +476,7 @@ class EvalRunner:
             with workspace.session() as session:
                 batch = runs_repo.pending_cells(session, run_id, after, 500)
             while batch and stopped is None:
-                jobs = await self._prepare(plan, batch, prepared, prompts, cases, threshold)
+                jobs = await self._prepare(plan, batch, prepared, prompts, cases, threshold, hits)
                 for cell in batch:
                     await limit.acquire()
                     if stopped is not None:
@@ -507,10 +509,11 @@ class EvalRunner:
         self,
         plan: SuitePlan,
         batch: Sequence[PendingCell],
-        prepared: dict[int, tuple[CallSpec, str]],
+        prepared: dict[int, tuple[CallSpec, str, str]],
         prompts: dict[int, ResolvedPrompt],
         cases: dict[str, Case],
         threshold: float,
+        known: set[str],
     ) -> dict[int, _Job]:
         """Get a batch of cells ready: rendered, their cache answers and kept grades found.
 
@@ -518,6 +521,7 @@ class EvalRunner:
         event loop.
         """
         jobs: dict[int, _Job] = {}
+        keys: list[str | None] = []
         for cell in batch:
             prompt = prompts.get(cell.prompt_version_id or -1)
             case = cases.get(cell.case_key)
@@ -525,11 +529,19 @@ class EvalRunner:
                 continue
             ready = prepared.pop(cell.id, None)
             if ready is None:
-                ready = self._spec(plan, prompt, cell.model, case, cell.repeat, cell.run_id)
-            spec, user = ready
+                spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, cell.run_id)
+                keys.append(None)
+            else:
+                spec, user, key = ready
+                keys.append(key)
             identity = CellKey(prompt.version_id, cell.model, case.key, case.index, cell.repeat)
             jobs[cell.id] = _Job(prompt, case, spec, user, identity)
-        hits = await self.gateway.prefetch([job.spec for job in jobs.values()])
+        # Cells rendered after the count are looked up in full (their answers may be new).
+        hits = await self.gateway.prefetch(
+            [job.spec for job in jobs.values()],
+            keys,
+            known if all(key is not None for key in keys) else None,
+        )
         wanted: dict[int, runs_repo.GradeWanted] = {}
         for (cell_id, job), hit in zip(jobs.items(), hits, strict=True):
             if hit is not None:
@@ -720,7 +732,7 @@ def run_results(workspace: Workspace, uid: str) -> Iterator[CellResult]:
                 ttft_ms=cell.ttft_ms,
                 tokens=cell.tokens,
                 cost_usd=cell.cost_usd,
-                source=(cell.source or "fresh"),  # type: ignore[arg-type]
+                source=(cell.source or "fresh"),
             )
 
 

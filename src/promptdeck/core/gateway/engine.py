@@ -17,7 +17,7 @@ import asyncio
 import dataclasses
 import random
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -296,7 +296,12 @@ class Gateway:
         )
         return call, blocked
 
-    async def prefetch(self, specs: Sequence[CallSpec]) -> list[CacheHit | None]:
+    async def prefetch(
+        self,
+        specs: Sequence[CallSpec],
+        keys: Sequence[str | None] | None = None,
+        known: Collection[str] | None = None,
+    ) -> list[CacheHit | None]:
         """Look up the exact-cache answers of calls about to be made, in one query.
 
         Each call made later with one of these specs takes its answer (or its miss) from
@@ -304,23 +309,34 @@ class Gateway:
         batches of calls (an eval run's next cells); what is not used is dropped at the
         prefetch after next, so memory stays bounded by two batches.
 
+        Args:
+            specs: The calls.
+            keys: Each spec's :meth:`cache_key` where the caller has it already.
+            known: The keys found answered by an earlier look-up (``exact_keys``): only
+                these are read; every other key is taken as a miss without a query.
+
         Returns:
             Each spec's cached answer, in order (None: a miss, or a spec that does not
             read the cache).
         """
         self._prefetched_before, self._prefetched = self._prefetched, {}
-        keys = [self.cache_key(spec) if spec.cache == "read" else None for spec in specs]
-        wanted = [key for key in keys if key is not None]
-        if not wanted or not self.config.cache.exact:
+        given = keys if keys is not None else [None] * len(specs)
+        wanted: list[str | None] = [
+            (key or self.cache_key(spec)) if spec.cache == "read" else None
+            for spec, key in zip(specs, given, strict=True)
+        ]
+        asked = [key for key in wanted if key is not None]
+        if not asked or not self.config.cache.exact:
             return [None] * len(specs)
+        read = asked if known is None else [key for key in asked if key in known]
 
         def look_up() -> dict[str, CacheHit]:
             with self._session() as session:
-                return cache_repo.find_exact_many(session, wanted, self.not_before())
+                return cache_repo.find_exact_many(session, read, self.not_before())
 
-        hits = await asyncio.to_thread(look_up)
-        self._prefetched = {key: hits.get(key) for key in wanted}
-        return [hits.get(key) if key is not None else None for key in keys]
+        hits = await asyncio.to_thread(look_up) if read else {}
+        self._prefetched = {key: hits.get(key) for key in asked}
+        return [hits.get(key) if key is not None else None for key in wanted]
 
     def _lookup_exact(self, call: _Call) -> CacheHit | None:
         if call.spec.cache != "read" or not self.config.cache.exact:
