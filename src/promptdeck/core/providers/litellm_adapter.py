@@ -57,8 +57,9 @@ PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _price_map_text() -> str | None:
-    """The bundled map's JSON text (None when litellm's copy cannot be found)."""
+    """The bundled map's JSON text (None when litellm's copy cannot be found), read once."""
     spec = importlib.util.find_spec("litellm")
     if spec is not None and spec.submodule_search_locations:
         path = Path(next(iter(spec.submodule_search_locations))) / PRICE_MAP_FILE
