@@ -227,3 +227,22 @@ def test_an_internal_error_is_one_line_not_a_traceback(
     monkeypatch.setenv("PROMPTDECK_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["-w", str(tmp_path / "w"), "--headless", "prompts", "list"])
+
+
+def test_settle_gc_freezes_what_start_up_built_and_collects_again() -> None:
+    import gc
+
+    from promptdeck.cli.context import settle_gc
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(1_000_000, 50, 50)
+        gc.unfreeze()
+        marker = [object()]
+        settle_gc()
+        assert gc.get_threshold() == (100_000, 50, 50)
+        assert gc.get_freeze_count() > 0
+        assert marker  # alive, and frozen with everything else
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

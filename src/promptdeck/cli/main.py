@@ -146,10 +146,11 @@ def entry() -> NoReturn:
     :func:`main` returns (databases, reports, streams), so once the output streams
     are flushed the process ends at once. ``PROMPTDECK_DEBUG=1`` keeps the normal exit.
     """
-    # Collect reference cycles every 100,000 net allocations instead of 700: start-up
-    # builds hundreds of thousands of long-lived objects (SQLAlchemy, pydantic) that
-    # the default threshold re-scans over and over (~60 ms per eval run, same memory).
-    gc.set_threshold(100_000, 50, 50)
+    # Start-up builds hundreds of thousands of long-lived objects (SQLAlchemy, pydantic,
+    # aiohttp) that a cycle collection would only scan in vain: at the default threshold
+    # (700) that cost ~60 ms an eval run, at 100,000 still one 30 ms pass. Until a
+    # long-running command settles (see `settle_gc`), collect only past a million.
+    gc.set_threshold(1_000_000, 50, 50)
     try:
         main()
     except SystemExit as done:

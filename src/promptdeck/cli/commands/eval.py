@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from promptdeck.cli.context import Options, open_workspace
+from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
 
@@ -173,6 +173,7 @@ def eval_run(
         raise UsageError(f"cannot write {jsonl} ({exc.strerror})", "choose another path") from exc
     try:
         plans = [] if resume else plan_suites(workspace, suites)
+        settle_gc()
 
         async def go() -> None:
             gateway = Gateway.for_workspace(workspace)
