@@ -148,8 +148,6 @@ def eval_run(
     concurrency: int | None,
 ) -> None:
     """Run SUITES (all of them when none is named) over their prompts × models × cases."""
-    from promptdeck.core.evals.compare import baseline_of, compare_runs
-    from promptdeck.core.evals.reports import render_json, render_junit, render_markdown
     from promptdeck.core.evals.results import summarize
     from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
     from promptdeck.core.gateway.engine import Gateway
@@ -197,20 +195,26 @@ def eval_run(
         cells = [cell for outcome in outcomes for cell in outcome.cells]
         judge = next((p.judge for p in plans if p.judge), None) if plans else None
         summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
-        for path, text in (
-            (junit, render_junit(summary, cells) if junit else ""),
-            (json_file, render_json(summary, cells) if json_file else ""),
-            (markdown, render_markdown(summary, cells) if markdown else ""),
-        ):
-            if path is not None:
+        if junit or json_file or markdown:
+            from promptdeck.core.evals import reports
+
+            for path, render in (
+                (junit, reports.render_junit),
+                (json_file, reports.render_json),
+                (markdown, reports.render_markdown),
+            ):
+                if path is None:
+                    continue
                 try:
-                    path.write_text(text, encoding="utf-8")
+                    path.write_text(render(summary, cells), encoding="utf-8")
                 except OSError as exc:
                     raise UsageError(
                         f"cannot write {path} ({exc.strerror})", "choose another path"
                     ) from exc
         regressions = 0
         if fail_on_regression:
+            from promptdeck.core.evals.compare import baseline_of, compare_runs
+
             for outcome in outcomes:
                 suite = next((c.suite for c in outcome.cells), None)
                 base = baseline_of(workspace, suite) if suite else None
