@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import LargeBinary
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from promptdeck.store.tables import TableModel
 from promptdeck.store.types import UTCDateTime
 from promptdeck.timeutil import utcnow
 
 __all__ = ["SemanticShadow", "SemanticVector"]
 
 
-class SemanticVector(SQLModel, table=True):
+class SemanticVector(TableModel, table=True):
     """The sentence vector of one semantic cache entry (float32, unit norm)."""
 
     __tablename__ = "semantic_vector"
@@ -24,7 +25,7 @@ class SemanticVector(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SemanticShadow(SQLModel, table=True):
+class SemanticShadow(TableModel, table=True):
     """What the semantic cache would have served, beside the fresh answer."""
 
     __tablename__ = "semantic_shadow"
