@@ -53,9 +53,9 @@ class ProgressReporter:
             click.echo(f"note: {event.judge_warning}", file=self.stream)
 
     def cell(self, event: CellFinished) -> None:
-        from promptdeck.core.evals.reports import cell_jsonl
-
         if self.jsonl is not None:
+            from promptdeck.core.evals.reports import cell_jsonl
+
             self.jsonl.write(cell_jsonl(event.cell))
             self.jsonl.flush()
         graded = event.passed + event.failed
@@ -194,7 +194,10 @@ def eval_run(
         asyncio.run(go())
         cells = [cell for outcome in outcomes for cell in outcome.cells]
         judge = next((p.judge for p in plans if p.judge), None) if plans else None
-        summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
+        if len(outcomes) == 1:
+            summary = outcomes[0].summary
+        else:
+            summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
         if junit or json_file or markdown:
             from promptdeck.core.evals import reports
 

@@ -271,8 +271,17 @@ class EvalRunner:
         self.cache: CacheMode = cache
         self.concurrency = concurrency
         self._last_render: tuple[tuple[int, str], RenderedPrompt, float] | None = None
+        self._grading_keys: dict[tuple[str, float, str | None], str] = {}
 
     # -- planning helpers ---------------------------------------------------------------
+
+    def _grading_key(self, case: Case, threshold: float, judge: str | None) -> str:
+        # Every model and repeat of a case shares its grading key: hash it once a run.
+        memo = (case.key, threshold, judge)
+        key = self._grading_keys.get(memo)
+        if key is None:
+            key = self._grading_keys[memo] = _grading_key(case, threshold, judge)
+        return key
 
     def _spec(
         self,
@@ -374,6 +383,7 @@ class EvalRunner:
 
     async def _execute(self, plan: SuitePlan, uid: str) -> RunOutcome:
         workspace = self.workspace
+        self._grading_keys.clear()  # case keys are unique within one suite only
         with workspace.session() as session:
             run = runs_repo.get_run(session, uid)
             assert run is not None and run.id is not None
@@ -498,11 +508,11 @@ class EvalRunner:
             await asyncio.gather(*tasks, return_exceptions=True)
             self._write(writes)
             status = "interrupted"
-            self._finish_run(run_id, status, None)
+            self._finish_run(run_id, status, None, plan.judge)
             raise
         if stopped is not None:
             status = "stopped"
-        outcome = self._finish_run(run_id, status, stopped)
+        outcome = self._finish_run(run_id, status, stopped, plan.judge)
         return outcome
 
     async def _prepare(
@@ -545,7 +555,7 @@ class EvalRunner:
         wanted: dict[int, runs_repo.GradeWanted] = {}
         for (cell_id, job), hit in zip(jobs.items(), hits, strict=True):
             if hit is not None:
-                grading = _grading_key(job.case, threshold, plan.judge)
+                grading = self._grading_key(job.case, threshold, plan.judge)
                 wanted[cell_id] = (job.identity, grading, hit.text)
         if wanted:
             kept = await asyncio.to_thread(self._previous_many, list(wanted.values()))
@@ -617,7 +627,7 @@ class EvalRunner:
             write = CellWrite(cell.id, "error", None, None, None, error, "fresh", *timing, None)
             return replace(base, error=error), write
         output = done.text
-        key = _grading_key(case, threshold, plan.judge)
+        key = self._grading_key(case, threshold, plan.judge)
         from_cache = call.cache in ("exact", "semantic")
         previous: runs_repo.PreviousGrade | None = None
         if from_cache:
@@ -662,7 +672,9 @@ class EvalRunner:
             with self.workspace.session() as session:
                 runs_repo.write_cells(session, batch)
 
-    def _finish_run(self, run_id: int, status: str, reason: str | None) -> RunOutcome:
+    def _finish_run(
+        self, run_id: int, status: str, reason: str | None, judge: str | None
+    ) -> RunOutcome:
         with self.workspace.session() as session:
             run = session.get(Run, run_id)
             assert run is not None
@@ -681,7 +693,7 @@ class EvalRunner:
             session.add(run)
             uid = run.uid
         cells = list(self.results(uid))
-        summary = summarize(cells, run_id=uid, judge=None)
+        summary = summarize(cells, run_id=uid, judge=judge)
         outcome = RunOutcome(uid, status, summary, cells, reason)
         if self.reporter:
             self.reporter.finished(RunFinished(uid, status, summary))
