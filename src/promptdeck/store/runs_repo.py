@@ -212,16 +212,35 @@ class PreviousGrade:
     Attributes:
         score: The weighted score.
         passed: Whether the cell passed.
-        scores: Its score rows, in order.
+        scores: Its score rows (the columns of ``score``), in order.
     """
 
     score: float
     passed: bool
-    scores: list[ScoreRow]
+    scores: list[Row[Any]]
 
 
 GradeWanted = tuple[CellKey, str, str]
 """A cell's identity, its grading key and its output."""
+
+
+_GRADES_CHUNK = 400
+
+# For each wanted cell, the latest earlier finished cell with the same identity,
+# assertions and output. The subquery walks the (prompt version, model, case, grading
+# key) index backwards (its entries end with the row id) and stops at the first
+# match: usually the previous run's cell, whatever the number of earlier runs.
+_LATEST_GRADES = """
+WITH wanted(i, version_id, model, case_key, grading_key, rep, output) AS (VALUES {rows})
+SELECT i, c.id, c.score, c.passed
+FROM wanted JOIN run_cell AS c ON c.id = (
+    SELECT id FROM run_cell
+    WHERE prompt_version_id = wanted.version_id AND model = wanted.model
+        AND case_key = wanted.case_key AND grading_key = wanted.grading_key
+        AND repeat = wanted.rep AND output = wanted.output AND status = 'done'
+    ORDER BY id DESC LIMIT 1
+)
+"""
 
 
 def previous_grades_many(
@@ -232,49 +251,36 @@ def previous_grades_many(
     For each wanted cell: the latest earlier finished cell with the same identity,
     assertions (grading key) and output. Cells with none are left out.
     """
-    t = RunCell.__table__  # type: ignore[attr-defined]
-    groups: dict[tuple[int, str], list[GradeWanted]] = {}
-    for item in wanted:
-        groups.setdefault((item[0].prompt_version_id, item[0].model), []).append(item)
     found: dict[GradeWanted, tuple[int, float, bool]] = {}
-    for (version_id, model), items in groups.items():
-        for start in range(0, len(items), 200):
-            chunk = items[start : start + 200]
-            index = {(k.case_key, k.repeat, g, out): (k, g, out) for k, g, out in chunk}
-            # One row per distinct (case, repeat, assertions, output): the latest, found
-            # through the (prompt version, model, case, grading key) index whatever the
-            # number of earlier runs (SQLite gives the bare columns of the MAX(id) row).
-            query = (
-                sa_select(
-                    func.max(t.c.id).label("id"),
-                    t.c.case_key,
-                    t.c.repeat,
-                    t.c.grading_key,
-                    t.c.output,
-                    t.c.score,
-                    t.c.passed,
-                )
-                .where(
-                    t.c.prompt_version_id == version_id,
-                    t.c.model == model,
-                    t.c.case_key.in_({k.case_key for k, _, _ in chunk}),
-                    t.c.grading_key.in_({g for _, g, _ in chunk}),
-                    t.c.output.in_({out for _, _, out in chunk}),
-                    t.c.status == "done",
-                )
-                .group_by(t.c.case_key, t.c.repeat, t.c.grading_key, t.c.output)
-            )
-            for row in session.execute(query):
-                match = index.get((row.case_key, row.repeat, row.grading_key, row.output))
-                if match is not None:
-                    found[match] = (int(row.id), float(row.score or 0.0), bool(row.passed))
-    by_cell: dict[int, list[ScoreRow]] = {cell_id: [] for cell_id, _, _ in found.values()}
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(wanted), _GRADES_CHUNK):
+            chunk = wanted[start : start + _GRADES_CHUNK]
+            rows = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+            parameters: list[Any] = []
+            for i, (key, grading, output) in enumerate(chunk):
+                parameters += [
+                    i,
+                    key.prompt_version_id,
+                    key.model,
+                    key.case_key,
+                    grading,
+                    key.repeat,
+                    output,
+                ]
+            cursor.execute(_LATEST_GRADES.format(rows=rows), parameters)
+            for i, cell_id, score, passed in cursor.fetchall():
+                found[chunk[i]] = (int(cell_id), float(score or 0.0), bool(passed))
+    finally:
+        cursor.close()
+    score_t = ScoreRow.__table__  # type: ignore[attr-defined]
+    by_cell: dict[int, list[Row[Any]]] = {cell_id: [] for cell_id, _, _ in found.values()}
     ids = list(by_cell)
     for start in range(0, len(ids), 500):
-        stored = session.exec(
-            select(ScoreRow)
-            .where(col(ScoreRow.cell_id).in_(ids[start : start + 500]))
-            .order_by(col(ScoreRow.id))
+        stored = session.execute(
+            sa_select(score_t)
+            .where(score_t.c.cell_id.in_(ids[start : start + 500]))
+            .order_by(score_t.c.id)
         )
         for score_row in stored:
             by_cell[score_row.cell_id].append(score_row)
