@@ -1,12 +1,13 @@
 """Run eval suites: prompts × models × cases × repeats through the gateway.
 
-A run is planned first, with every problem found before any model call: the suite
-validates, every assertion validates, every prompt renders for every case. Then all
-its cells are stored as ``pending`` and worked through in id order with bounded
-memory: concurrent gateway calls, each graded as it finishes, results written in
-small batches. A run killed at any point leaves a consistent database (finished
-cells stay finished, the rest stay pending) and ``resume`` finishes it without
-redoing anything. Errors are values: a failed call is a cell with an error.
+A run is planned first (:mod:`promptdeck.core.evals.plan`), with every problem found
+before any model call: the suite validates, every assertion validates, every prompt
+renders for every case. Then all its cells are stored as ``pending`` and worked
+through in id order with bounded memory: concurrent gateway calls, each graded as it
+finishes, results written in small batches. A run killed at any point leaves a
+consistent database (finished cells stay finished, the rest stay pending) and
+``resume`` finishes it without redoing anything. Errors are values: a failed call is
+a cell with an error.
 """
 
 from __future__ import annotations
@@ -17,33 +18,35 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any
 
+from promptdeck.core.evals.events import (
+    CellFinished,
+    Reporter,
+    RunFinished,
+    RunOutcome,
+    RunStarted,
+)
 from promptdeck.core.evals.judge import make_judge
-from promptdeck.core.evals.results import CellResult, CellSource, RunSummary, summarize
+from promptdeck.core.evals.plan import SuitePlan, plan_suite, plan_suites, scoring_options
+from promptdeck.core.evals.results import CellResult, CellSource, summarize
+from promptdeck.core.evals.stored import run_results, score_from_row
 from promptdeck.core.gateway.costs import estimate_tokens
 from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
-from promptdeck.core.prompt_refs import ResolvedPrompt, resolve_prompt
-from promptdeck.core.scorers import (
-    CallMeta,
-    Score,
-    ScoringOptions,
-    a_grade_case,
-    check_cases,
-    judge_warning,
-    requires_judge,
-)
-from promptdeck.core.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
+from promptdeck.core.prompt_refs import ResolvedPrompt
+from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case, judge_warning
+from promptdeck.core.suites import Case
 from promptdeck.core.templating import RenderedPrompt, render_prompt
 from promptdeck.core.workspace import Workspace
-from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, RuntimeFailureError
+from promptdeck.errors import ConfigError, NotFoundError, RuntimeFailureError
 from promptdeck.store import cache_repo, runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell, ScoreWrite
 from promptdeck.store.tables import Run
 from promptdeck.timeutil import utcnow
 
+# The run API in one place: the runner, and the planning, events and stored results it
+# works with (defined in their own modules).
 __all__ = [
     "CellFinished",
     "EvalRunner",
@@ -54,6 +57,7 @@ __all__ = [
     "SuitePlan",
     "plan_suite",
     "plan_suites",
+    "run_results",
 ]
 
 DEFAULT_MAX_TOKENS_ESTIMATE = 256
@@ -61,172 +65,6 @@ FLUSH_EVERY = 50
 FLUSH_SECONDS = 0.5
 KEEP_RENDERED = 5000
 """Cells whose specs rendered for the estimate are kept for the run (bounds memory)."""
-
-
-@dataclass(frozen=True)
-class SuitePlan:
-    """A validated suite, its prompt versions and models, ready to run."""
-
-    suite: LoadedSuite
-    prompts: list[ResolvedPrompt]
-    models: list[str]
-    judge: str | None
-
-    @property
-    def name(self) -> str:
-        """The suite's name."""
-        return self.suite.name
-
-    @property
-    def total(self) -> int:
-        """Cells: prompts × models × cases × repeats."""
-        return len(self.prompts) * len(self.models) * len(self.suite.cases) * self.suite.file.repeat
-
-    def cells(self) -> Iterator[tuple[ResolvedPrompt, str, Case, int]]:
-        """Every cell, case by case."""
-        for case in self.suite.cases:
-            for prompt in self.prompts:
-                for model in self.models:
-                    for repeat in range(self.suite.file.repeat):
-                        yield prompt, model, case, repeat
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    """Reported before the first call."""
-
-    run_uid: str
-    suite: str
-    total: int
-    pending: int
-    cached: int
-    estimated_cost: float
-    judge_warning: str | None
-
-
-@dataclass(frozen=True)
-class CellFinished:
-    """Reported as each cell is graded."""
-
-    cell: CellResult
-    done: int
-    total: int
-    passed: int
-    failed: int
-    errors: int
-    cost_usd: float
-    elapsed: float
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    """Reported when the run ends (finished, stopped or interrupted)."""
-
-    run_uid: str
-    status: str
-    summary: RunSummary
-
-
-class Reporter(Protocol):
-    """Where a run reports its progress (the CLI prints, the TUI posts messages)."""
-
-    def started(self, event: RunStarted) -> None:
-        """A run is about to make its first call."""
-
-    def cell(self, event: CellFinished) -> None:
-        """A cell finished."""
-
-    def finished(self, event: RunFinished) -> None:
-        """The run ended."""
-
-
-@dataclass
-class RunOutcome:
-    """What a finished run gives back to its caller."""
-
-    run_uid: str
-    status: str
-    summary: RunSummary
-    cells: list[CellResult] = field(default_factory=list)
-    stopped_reason: str | None = None
-
-
-def _suite_path(workspace: Workspace, name: str) -> Path:
-    candidate = Path(name)
-    if candidate.suffix == ".yaml" and candidate.exists():
-        return candidate.resolve()
-    path = workspace.paths.suites / f"{name}{SUITE_SUFFIX}"
-    if not path.is_file():
-        names = [p.name.removesuffix(SUITE_SUFFIX) for p in suite_files(workspace.paths)]
-        raise NotFoundError(
-            f"no suite named {name!r} in {workspace.paths.relative(workspace.paths.suites)}/",
-            f"suites: {', '.join(names) or 'none yet'}",
-        )
-    return path
-
-
-def plan_suite(
-    workspace: Workspace, name: str, *, versions: dict[str, int] | None = None
-) -> SuitePlan:
-    """Validate a suite completely and resolve what it runs, before any call.
-
-    Args:
-        workspace: The open (synced) workspace.
-        name: The suite's name (or path to its file).
-        versions: Pin prompts to these versions (name -> version), as a resumed run does.
-
-    Raises:
-        ConfigError: The first problem (its count in the title when there are more).
-        NotFoundError: Unknown suite or prompt.
-    """
-    suite = load_suite(_suite_path(workspace, name), workspace.paths)
-    options = _options(workspace)
-    problems = check_cases(suite.cases, options)
-    with workspace.session() as session:
-        prompts = []
-        for ref in suite.file.prompts:
-            if versions and ref.split("@", 1)[0] in versions:
-                base = ref.split("@", 1)[0]
-                prompts.append(resolve_prompt(session, f"{base}@{versions[base]}"))
-            else:
-                prompts.append(resolve_prompt(session, ref))
-    config = workspace.config
-    models = [m for m in suite.file.models] or [config.default_model]
-    for prompt in prompts:
-        for case in suite.cases:
-            try:
-                render_prompt(prompt.file, case.vars, allow_extra=True)
-            except PromptdeckError as error:
-                problems.append(
-                    ConfigError(f"{case.source}: {error.title}", error.hint or "fix the case")
-                )
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise ConfigError(f"{first.title}{more}", first.hint)
-    needs_judge = any(requires_judge(spec) for case in suite.cases for spec in case.asserts)
-    judge = (suite.file.judge or config.judge_model) if needs_judge else None
-    return SuitePlan(suite, prompts, models, judge)
-
-
-def plan_suites(workspace: Workspace, names: Sequence[str]) -> list[SuitePlan]:
-    """Plan the named suites (all of them when none is named)."""
-    chosen = list(names) or [
-        p.name.removesuffix(SUITE_SUFFIX) for p in suite_files(workspace.paths)
-    ]
-    if not chosen:
-        raise NotFoundError(
-            "this workspace has no suites", "add one in suites/ (see docs/formats.md)"
-        )
-    return [plan_suite(workspace, name) for name in chosen]
-
-
-def _options(workspace: Workspace) -> ScoringOptions:
-    return ScoringOptions(
-        allow_python=workspace.config.evals.allow_python,
-        workspace_root=workspace.paths.root,
-        state_dir=workspace.paths.state,
-    )
 
 
 def _grading_key(case: Case, threshold: float, judge: str | None) -> str:
@@ -238,17 +76,6 @@ def _grading_key(case: Case, threshold: float, judge: str | None) -> str:
         "judge": judge,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:24]
-
-
-def _score_from_row(row: Any) -> Score:
-    return Score(
-        name=row.name,
-        type=row.assertion_type,
-        value=row.value,
-        passed=bool(row.passed),
-        reason=row.reason or "",
-        weight=row.weight,
-    )
 
 
 class EvalRunner:
@@ -381,6 +208,49 @@ class EvalRunner:
         plan = plan_suite(self.workspace, str(config["suite"]), versions=dict(config["prompts"]))
         return await self._execute(plan, full)
 
+    def _count_ahead(
+        self,
+        plan: SuitePlan,
+        run_id: int,
+        prompts: dict[int, ResolvedPrompt],
+        cases: dict[str, Case],
+    ) -> _Ahead:
+        """Ahead of the first call: the calls to make, those the cache answers, the cost.
+
+        The first cells' rendered specs and cache keys are kept for the run (bounded by
+        ``KEEP_RENDERED``), so they are not rendered or hashed twice.
+        """
+        prepared: dict[int, tuple[CallSpec, str, str]] = {}
+        pending_specs: list[CallSpec] = []
+        keys: list[str] = []
+        hits: set[str] = set()
+        with self.workspace.session() as session:
+            after = 0
+            while batch := runs_repo.pending_cells(session, run_id, after, 2000):
+                for cell in batch:
+                    prompt = prompts.get(cell.prompt_version_id or -1)
+                    case = cases.get(cell.case_key)
+                    if prompt is None or case is None:
+                        continue
+                    spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
+                    key = self.gateway.cache_key(spec)
+                    keys.append(key)
+                    pending_specs.append(spec)
+                    if len(prepared) < KEEP_RENDERED:
+                        prepared[cell.id] = (spec, user, key)
+                after = batch[-1].id
+            # The keys answered in the cache now: the batches read only these (prefetch).
+            if self.cache == "read" and self.workspace.config.cache.exact:
+                hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
+        # Only calls that will really be made cost anything (and need litellm's prices).
+        uncached = [spec for spec, key in zip(pending_specs, keys, strict=True) if key not in hits]
+        return _Ahead(
+            prepared=prepared,
+            hits=hits,
+            cached=len(keys) - len(uncached),
+            cost=self._estimate(plan, uncached) if uncached else 0.0,
+        )
+
     async def _execute(self, plan: SuitePlan, uid: str) -> RunOutcome:
         workspace = self.workspace
         self._grading_keys.clear()  # case keys are unique within one suite only
@@ -399,37 +269,9 @@ class EvalRunner:
             if plan.judge
             else None
         )
-        options = _options(workspace)
-        # Ahead of the first call: how many calls, how many already cached, the cost.
-        # The first cells' rendered specs are kept for the run (bounded), not rendered twice.
-        prepared: dict[int, tuple[CallSpec, str, str]] = {}
-        pending_specs: list[CallSpec] = []
-        cached = 0
-        keys: list[str] = []
-        with workspace.session() as session:
-            after = 0
-            while batch := runs_repo.pending_cells(session, run_id, after, 2000):
-                for cell in batch:
-                    prompt = prompts.get(cell.prompt_version_id or -1)
-                    case = cases.get(cell.case_key)
-                    if prompt is None or case is None:
-                        continue
-                    spec, user = self._spec(plan, prompt, cell.model, case, cell.repeat, run_id)
-                    key = self.gateway.cache_key(spec)
-                    keys.append(key)
-                    pending_specs.append(spec)
-                    if len(prepared) < KEEP_RENDERED:
-                        prepared[cell.id] = (spec, user, key)
-                after = batch[-1].id
-            # The keys answered in the cache now: the batches read only these (see prefetch).
-            hits: set[str] = set()
-            if self.cache == "read" and workspace.config.cache.exact:
-                hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
-                cached = sum(1 for key in keys if key in hits)
-        # Only calls that will really be made cost anything (and need litellm's prices).
-        uncached = [spec for spec, key in zip(pending_specs, keys, strict=True) if key not in hits]
-        estimate = self._estimate(plan, uncached) if uncached else 0.0
-        del pending_specs, keys, uncached
+        options = scoring_options(workspace)
+        ahead = self._count_ahead(plan, run_id, prompts, cases)
+        prepared, hits, cached, estimate = ahead.prepared, ahead.hits, ahead.cached, ahead.cost
         if self.max_cost is not None and estimate > self.max_cost:
             raise RuntimeFailureError(
                 f"suite {plan.name!r}: estimated cost ${estimate:.4f} is over --max-cost "
@@ -639,7 +481,7 @@ class EvalRunner:
                 previous = found.get(wanted)
         source: CellSource
         if previous is not None:
-            scores: Sequence[Score] = tuple(_score_from_row(r) for r in previous.scores)
+            scores: Sequence[Score] = tuple(score_from_row(r) for r in previous.scores)
             score, passed = previous.score, previous.passed
             source = "cached"
         else:
@@ -704,50 +546,6 @@ class EvalRunner:
         return run_results(self.workspace, uid)
 
 
-def run_results(workspace: Workspace, uid: str) -> Iterator[CellResult]:
-    """Yield a stored run's finished cells as result records."""
-    with workspace.session() as session:
-        run = runs_repo.get_run(session, uid)
-        if run is None or run.id is None:
-            raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
-        suite = run.suite or "?"
-        from sqlmodel import select
-
-        from promptdeck.store.tables import Prompt, PromptVersion
-
-        names = {
-            vid: f"{name}@{version}"
-            for vid, name, version in session.exec(
-                select(PromptVersion.id, Prompt.name, PromptVersion.version).join(
-                    Prompt,
-                    Prompt.id == PromptVersion.prompt_id,  # type: ignore[arg-type]
-                )
-            ).all()
-        }
-        for cell, rows in runs_repo.iter_cells(session, run.id):
-            if cell.status == "pending":
-                continue
-            yield CellResult(
-                suite=suite,
-                prompt=names.get(cell.prompt_version_id or -1, "?"),
-                model=cell.model,
-                case_key=cell.case_key,
-                case_index=cell.case_index,
-                case_source=cell.case_key.split("#")[0],
-                repeat=cell.repeat,
-                output=cell.output,
-                scores=tuple(_score_from_row(r) for r in rows),
-                score=float(cell.score or 0.0),
-                passed=bool(cell.passed),
-                error=cell.error,
-                latency_ms=cell.latency_ms,
-                ttft_ms=cell.ttft_ms,
-                tokens=cell.tokens,
-                cost_usd=cell.cost_usd,
-                source=(cell.source or "fresh"),
-            )
-
-
 @dataclass
 class _Progress:
     total: int
@@ -784,3 +582,13 @@ class _Job:
     identity: CellKey
     kept: runs_repo.PreviousGrade | None = None
     kept_for: runs_repo.GradeWanted | None = None
+
+
+@dataclass
+class _Ahead:
+    """What the runner knows before a run's first call (see ``_count_ahead``)."""
+
+    prepared: dict[int, tuple[CallSpec, str, str]]
+    hits: set[str]
+    cached: int
+    cost: float

@@ -1,0 +1,127 @@
+"""Plan an eval run: validate a suite whole and resolve what it runs, before any call.
+
+Every problem is found here, none during the run: the suite validates, every
+assertion validates, every prompt renders for every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from promptdeck.core.prompt_refs import ResolvedPrompt, resolve_prompt
+from promptdeck.core.scorers import ScoringOptions, check_cases, requires_judge
+from promptdeck.core.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
+from promptdeck.core.templating import render_prompt
+from promptdeck.core.workspace import Workspace
+from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError
+
+__all__ = ["SuitePlan", "plan_suite", "plan_suites", "scoring_options"]
+
+
+@dataclass(frozen=True)
+class SuitePlan:
+    """A validated suite, its prompt versions and models, ready to run."""
+
+    suite: LoadedSuite
+    prompts: list[ResolvedPrompt]
+    models: list[str]
+    judge: str | None
+
+    @property
+    def name(self) -> str:
+        """The suite's name."""
+        return self.suite.name
+
+    @property
+    def total(self) -> int:
+        """Cells: prompts × models × cases × repeats."""
+        return len(self.prompts) * len(self.models) * len(self.suite.cases) * self.suite.file.repeat
+
+    def cells(self) -> Iterator[tuple[ResolvedPrompt, str, Case, int]]:
+        """Every cell, case by case."""
+        for case in self.suite.cases:
+            for prompt in self.prompts:
+                for model in self.models:
+                    for repeat in range(self.suite.file.repeat):
+                        yield prompt, model, case, repeat
+
+
+def _suite_path(workspace: Workspace, name: str) -> Path:
+    candidate = Path(name)
+    if candidate.suffix == ".yaml" and candidate.exists():
+        return candidate.resolve()
+    path = workspace.paths.suites / f"{name}{SUITE_SUFFIX}"
+    if not path.is_file():
+        names = [p.name.removesuffix(SUITE_SUFFIX) for p in suite_files(workspace.paths)]
+        raise NotFoundError(
+            f"no suite named {name!r} in {workspace.paths.relative(workspace.paths.suites)}/",
+            f"suites: {', '.join(names) or 'none yet'}",
+        )
+    return path
+
+
+def plan_suite(
+    workspace: Workspace, name: str, *, versions: dict[str, int] | None = None
+) -> SuitePlan:
+    """Validate a suite completely and resolve what it runs, before any call.
+
+    Args:
+        workspace: The open (synced) workspace.
+        name: The suite's name (or path to its file).
+        versions: Pin prompts to these versions (name -> version), as a resumed run does.
+
+    Raises:
+        ConfigError: The first problem (its count in the title when there are more).
+        NotFoundError: Unknown suite or prompt.
+    """
+    suite = load_suite(_suite_path(workspace, name), workspace.paths)
+    options = scoring_options(workspace)
+    problems = check_cases(suite.cases, options)
+    with workspace.session() as session:
+        prompts = []
+        for ref in suite.file.prompts:
+            if versions and ref.split("@", 1)[0] in versions:
+                base = ref.split("@", 1)[0]
+                prompts.append(resolve_prompt(session, f"{base}@{versions[base]}"))
+            else:
+                prompts.append(resolve_prompt(session, ref))
+    config = workspace.config
+    models = [m for m in suite.file.models] or [config.default_model]
+    for prompt in prompts:
+        for case in suite.cases:
+            try:
+                render_prompt(prompt.file, case.vars, allow_extra=True)
+            except PromptdeckError as error:
+                problems.append(
+                    ConfigError(f"{case.source}: {error.title}", error.hint or "fix the case")
+                )
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise ConfigError(f"{first.title}{more}", first.hint)
+    needs_judge = any(requires_judge(spec) for case in suite.cases for spec in case.asserts)
+    judge = (suite.file.judge or config.judge_model) if needs_judge else None
+    return SuitePlan(suite, prompts, models, judge)
+
+
+def plan_suites(workspace: Workspace, names: Sequence[str]) -> list[SuitePlan]:
+    """Plan the named suites (all of them when none is named)."""
+    chosen = list(names) or [
+        p.name.removesuffix(SUITE_SUFFIX) for p in suite_files(workspace.paths)
+    ]
+    if not chosen:
+        raise NotFoundError(
+            "this workspace has no suites", "add one in suites/ (see docs/formats.md)"
+        )
+    return [plan_suite(workspace, name) for name in chosen]
+
+
+def scoring_options(workspace: Workspace) -> ScoringOptions:
+    """The scoring options of a workspace (python asserts allowed, where state lives)."""
+    return ScoringOptions(
+        allow_python=workspace.config.evals.allow_python,
+        workspace_root=workspace.paths.root,
+        state_dir=workspace.paths.state,
+    )
