@@ -104,9 +104,9 @@ async def test_prefetched_answers_and_misses_skip_the_per_call_lookup(
 
 
 async def test_trace_ids_are_unique_hex(tmp_path: Path) -> None:
-    from promptdeck.core.gateway.engine import _trace_uid
+    from promptdeck.core.gateway.inflight import trace_uid
 
-    ids = {_trace_uid() for _ in range(10_000)}
+    ids = {trace_uid() for _ in range(10_000)}
     assert len(ids) == 10_000
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
 

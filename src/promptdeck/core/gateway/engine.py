@@ -9,20 +9,22 @@ Records are buffered and written in batches off the event loop; call
 
 Failures are values: a call never raises for a model error; its
 :class:`CallResult` carries a Completion whose ``error`` says what went wrong.
+
+Around this module: :mod:`~promptdeck.core.gateway.spec` (what a call asks for and
+gets), :mod:`~promptdeck.core.gateway.inflight` (a call under way),
+:mod:`~promptdeck.core.gateway.guarding` (its guardrails) and
+:mod:`~promptdeck.core.gateway.recording` (the rows it writes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import random
 import time
-from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -30,18 +32,16 @@ from sqlmodel import Session
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook, estimate_tokens
+from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
+from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
-from promptdeck.core.gateway.semantic import Embedder, SemanticCache, SemanticMatch, request_text
+from promptdeck.core.gateway.recording import call_record, provider_span
+from promptdeck.core.gateway.semantic import Embedder, SemanticCache, request_text
+from promptdeck.core.gateway.spec import CacheMode, CallResult, CallSpec
 from promptdeck.core.guardrails.policy import (
-    Check,
-    Decision,
-    GuardrailsLike,
     Policy,
-    check_messages,
-    check_output,
-    rewrite_request,
 )
-from promptdeck.core.providers.base import Completion, ErrorKind, Usage, redact
+from promptdeck.core.providers.base import Completion, ErrorKind, Usage
 from promptdeck.core.providers.router import (
     Attempt,
     ModelRouter,
@@ -49,7 +49,6 @@ from promptdeck.core.providers.router import (
     Target,
     default_provider_factory,
 )
-from promptdeck.errors import PromptdeckError
 from promptdeck.store import cache_repo
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
@@ -57,15 +56,9 @@ from promptdeck.store.db import session_scope
 from promptdeck.timeutil import utcnow
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
     from promptdeck.core.workspace import Workspace
 
 __all__ = ["CacheMode", "CallResult", "CallSpec", "Gateway", "make_provider_factory"]
-
-CacheMode = Literal["read", "write", "off"]
-"""``read``: serve from and write to the cache; ``write``: only write; ``off``: neither."""
 
 FLUSH_DELAY = 0.05
 FLUSH_BATCH = 256
@@ -74,96 +67,6 @@ FLUSH_BATCH = 256
 def make_provider_factory(config: WorkspaceConfig, root: Path) -> ProviderFactory:
     """Build the provider factory the gateway uses (tests monkeypatch this)."""
     return default_provider_factory(config, root)
-
-
-@dataclass(frozen=True)
-class CallSpec:
-    """One call to make.
-
-    Attributes:
-        model: An alias or model string.
-        messages: Chat messages.
-        params: Call parameters (over the alias's defaults).
-        response_format: A JSON schema the answer must follow.
-        repeat: The repeat index (each index is an independent sample).
-        cache: The cache mode of this call.
-        prompt_name: The prompt rendered, if any.
-        prompt_version: Its version number.
-        prompt_version_id: Its version's database id.
-        name: The trace's name.
-        kind: The trace's kind (``run``, ``eval``, ``judge``…).
-        run_id: The run this call belongs to.
-        render_ms: Time spent rendering, recorded as the ``render`` span.
-        variables: The variables rendered with (recorded on the render span).
-        guardrails: The prompt's ``guardrails:`` block (or a :class:`Policy`); None: the
-            ``[guardrails]`` defaults of the workspace for prompt calls, nothing otherwise.
-    """
-
-    model: str
-    messages: Sequence[Mapping[str, str]]
-    params: Mapping[str, Any] = field(default_factory=dict)
-    response_format: Mapping[str, Any] | None = None
-    repeat: int = 0
-    cache: CacheMode = "read"
-    prompt_name: str | None = None
-    prompt_version: int | None = None
-    prompt_version_id: int | None = None
-    name: str = "chat"
-    kind: str = "call"
-    run_id: int | None = None
-    render_ms: float | None = None
-    variables: Mapping[str, Any] | None = None
-    guardrails: Policy | GuardrailsLike | None = None
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """The outcome of one gateway call.
-
-    Attributes:
-        completion: The answer (or the error value).
-        trace_id: The trace's id (``promptdeck traces show <id>``).
-        cache: ``exact`` or ``semantic`` when served from a cache, ``miss``, or ``off``.
-        warnings: Budget alerts and switches, for the user.
-        shadow_similarity: In shadow mode, how similar the nearest cached request was.
-    """
-
-    completion: Completion
-    trace_id: str
-    cache: str
-    warnings: tuple[str, ...] = ()
-    shadow_similarity: float | None = None
-
-
-@dataclass
-class _Call:
-    spec: CallSpec
-    uid: str
-    started: datetime
-    perf: float
-    spans: list[SpanRecord]
-    model_name: str
-    target: Target
-    params: dict[str, Any]
-    rhash: str
-    key: str
-    warnings: list[str]
-    vector: NDArray[np.float32] | None = None
-    scope: str | None = None
-    shadow: SemanticMatch | None = None
-
-
-def _trace_uid() -> str:
-    """A random 128-bit trace id as 32 hex digits (unique, not secret: no ``os.urandom``).
-
-    ``uuid4`` reads the OS's random source on every call, which under a busy event loop
-    costs milliseconds; Python's generator is seeded from it once (and again after a fork).
-    """
-    return f"{random.getrandbits(128):032x}"
-
-
-def _span_times(started_perf: float, anchor: datetime, anchor_perf: float) -> datetime:
-    return anchor + timedelta(seconds=started_perf - anchor_perf)
 
 
 class Gateway:
@@ -240,7 +143,7 @@ class Gateway:
         rhash = request_hash(target.model, spec.messages, params, spec.response_format)
         return exact_key(rhash, spec.repeat)
 
-    def _begin(self, spec: CallSpec) -> tuple[_Call, Completion | None]:
+    def _begin(self, spec: CallSpec) -> tuple[InFlight, Completion | None]:
         started, perf = utcnow(), time.perf_counter()
         spans: list[SpanRecord] = []
         if spec.render_ms is not None:
@@ -281,9 +184,9 @@ class Gateway:
         target = self.router.resolve(model_name)
         params = {**target.params, **spec.params}
         rhash = request_hash(target.model, spec.messages, params, spec.response_format)
-        call = _Call(
+        call = InFlight(
             spec=spec,
-            uid=_trace_uid(),
+            uid=trace_uid(),
             started=started,
             perf=perf,
             spans=spans,
@@ -338,7 +241,7 @@ class Gateway:
         self._prefetched = {key: hits.get(key) for key in asked}
         return [hits.get(key) if key is not None else None for key in wanted]
 
-    def _lookup_exact(self, call: _Call) -> CacheHit | None:
+    def _lookup_exact(self, call: InFlight) -> CacheHit | None:
         if call.spec.cache != "read" or not self.config.cache.exact:
             return None
         start = utcnow()
@@ -362,7 +265,7 @@ class Gateway:
         )
         return hit
 
-    async def _lookup_semantic(self, call: _Call) -> CacheHit | None:
+    async def _lookup_semantic(self, call: InFlight) -> CacheHit | None:
         if self.semantic is None or call.spec.cache == "off":
             return None
         start = utcnow()
@@ -399,7 +302,7 @@ class Gateway:
         )
         return match.hit if serve and match is not None else None
 
-    def _served(self, call: _Call, hit: CacheHit, kind: str) -> Completion:
+    def _served(self, call: InFlight, hit: CacheHit, kind: str) -> Completion:
         return Completion(
             text=hit.text,
             usage=Usage(hit.prompt_tokens, hit.completion_tokens),
@@ -412,7 +315,7 @@ class Gateway:
             provider="cache",
         )
 
-    async def _cached_fallback(self, call: _Call, target: Target) -> Completion | None:
+    async def _cached_fallback(self, call: InFlight, target: Target) -> Completion | None:
         rhash = request_hash(
             target.model, call.spec.messages, call.params, call.spec.response_format
         )
@@ -503,50 +406,17 @@ class Gateway:
 
     def policy(self, spec: CallSpec) -> Policy:
         """The guardrails of a call: its own, else the workspace's defaults for prompt calls."""
-        if spec.guardrails is not None:
-            return Policy.of(spec.guardrails)
-        if spec.prompt_name is not None:
-            return Policy.of(self.config.guardrails)
-        return Policy()
-
-    def _record_checks(self, call: _Call, checks: Sequence[Check]) -> None:
-        for check in checks:
-            call.spans.append(
-                SpanRecord(
-                    f"guardrail.{check.side}",
-                    "guardrail",
-                    "error" if check.outcome == "blocked" else "ok",
-                    datetime.fromtimestamp(check.started, tz=UTC),
-                    datetime.fromtimestamp(check.ended, tz=UTC),
-                    check.attributes(),
-                )
-            )
+        return call_policy(spec, self.config)
 
     async def _guarded_begin(
         self, spec: CallSpec, policy: Policy
-    ) -> tuple[_Call, Completion | None]:
+    ) -> tuple[InFlight, Completion | None]:
         """Apply the input rules (redacting the messages sent), then begin the call."""
         if not policy.input:
             return self._begin(spec)
-        alias = self.config.models.get(spec.model)
-        window = alias.context_window if alias is not None else None
-        error: str | None = None
-        decision = Decision(())
-        try:
-            # A prompt call's rules read its variable values (the template is trusted).
-            decision = await asyncio.to_thread(
-                check_messages,
-                policy.input,
-                spec.messages,
-                spec.variables,
-                context_window=window,
-            )
-        except PromptdeckError as exc:
-            error = f"guardrail check failed: {exc.title}"
-        if decision.messages is not None:
-            spec = dataclasses.replace(spec, messages=list(decision.messages))
+        spec, decision, error = await check_input(spec, policy, self.config)
         call, blocked = self._begin(spec)
-        self._record_checks(call, decision.checks)
+        record_checks(call, decision.checks)
         call.warnings += decision.warnings
         if error is not None:
             blocked = Completion.failure(spec.model, error, ErrorKind.CONFIG)
@@ -554,112 +424,15 @@ class Gateway:
             blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.GUARDRAIL)
         return call, blocked
 
-    async def _scan_answer(self, call: _Call, policy: Policy, done: Completion) -> Decision:
-        users = [m["content"] for m in call.spec.messages if m.get("role") == "user"]
-        return await asyncio.to_thread(
-            check_output,
-            policy.output,
-            done.text,
-            input_text="\n".join(users),
-            json_schema=call.spec.response_format,
-        )
-
-    async def _rewrite(
-        self, call: _Call, done: Completion, checks: Sequence[Check], attempts: list[Attempt]
-    ) -> Completion:
-        """Send the answer back once with its violations named; return the second answer."""
-        spec = call.spec
-        second = await self.router.complete(
-            call.model_name,
-            [*spec.messages, *rewrite_request(done.text, checks)],
-            spec.params,
-            spec.response_format,
-            attempts=attempts,
-        )
-        usage = Usage(
-            done.usage.prompt_tokens + second.usage.prompt_tokens,
-            done.usage.completion_tokens + second.usage.completion_tokens,
-            done.usage.estimated or second.usage.estimated,
-        )
-        return second.but(
-            usage=usage,
-            latency_ms=done.latency_ms + second.latency_ms,
-            retries=done.retries + second.retries,
-        )
-
     async def _guard_output(
-        self, call: _Call, policy: Policy, done: Completion, attempts: list[Attempt]
+        self, call: InFlight, policy: Policy, done: Completion, attempts: list[Attempt]
     ) -> Completion:
-        """Apply the output rules: withhold, redact, or ask once more for a rewrite."""
-        if not policy.output or not done.ok:
-            return done
-        try:
-            decision = await self._scan_answer(call, policy, done)
-            self._record_checks(call, decision.checks)
-            if decision.rewrite and decision.blocked is None:
-                done = await self._rewrite(call, done, decision.rewrite, attempts)
-                if not done.ok:
-                    return done
-                decision = await self._scan_answer(call, policy, done)
-                self._record_checks(call, decision.checks)
-                if decision.rewrite and decision.blocked is None:
-                    names = ", ".join(c.rule.scanner for c in decision.rewrite)
-                    blocked = f"answer withheld: still flagged by {names} after one rewrite"
-                    decision = dataclasses.replace(decision, blocked=blocked)
-        except PromptdeckError as exc:
-            return Completion.failure(
-                done.model, f"guardrail check failed: {exc.title}", ErrorKind.CONFIG
-            )
-        call.warnings += decision.warnings
-        if decision.blocked is not None:
-            return Completion.failure(
-                done.model, decision.blocked, ErrorKind.GUARDRAIL, latency_ms=done.latency_ms
-            ).but(usage=done.usage, answered_by=done.answered_by, provider=done.provider)
-        if decision.texts[0] != done.text:
-            done = done.but(text=decision.texts[0])
-        return done
+        return await guard_output(call, policy, done, attempts, self.router)
 
     # -- recording --------------------------------------------------------------------
 
-    def _provider_span(self, call: _Call, attempt: Attempt, cost: float | None) -> SpanRecord:
-        done = attempt.completion
-        start = datetime.fromtimestamp(attempt.started, tz=call.started.tzinfo)
-        params = call.params
-        attributes: dict[str, Any] = {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": attempt.provider,
-            "gen_ai.system": attempt.target.model.split("/", 1)[0],
-            "gen_ai.request.model": attempt.target.model,
-            "gen_ai.response.model": done.answered_by or None,
-            "gen_ai.request.temperature": params.get("temperature"),
-            "gen_ai.request.max_tokens": params.get("max_tokens"),
-            "gen_ai.request.seed": params.get("seed"),
-            "gen_ai.usage.input_tokens": done.usage.prompt_tokens,
-            "gen_ai.usage.output_tokens": done.usage.completion_tokens,
-            "gen_ai.response.finish_reasons": [done.finish_reason] if done.finish_reason else [],
-            "gen_ai.input.messages": [dict(m) for m in call.spec.messages],
-            "gen_ai.output.text": done.text,
-            "promptdeck.alias": attempt.target.name,
-            "promptdeck.latency_ms": round(done.latency_ms, 3),
-            "promptdeck.ttft_ms": done.ttft_ms,
-            "promptdeck.cost_usd": cost,
-            "promptdeck.retries": done.retries,
-            "promptdeck.fallback_reason": attempt.reason,
-        }
-        if done.error:
-            attributes["error.type"] = str(done.error_kind)
-            attributes["promptdeck.error"] = done.error
-        return SpanRecord(
-            f"chat {attempt.target.model}",
-            "llm",
-            "ok" if done.ok else "error",
-            start,
-            start + timedelta(milliseconds=done.latency_ms),
-            {k: v for k, v in attributes.items() if v is not None},
-        )
-
     async def _finish(
-        self, call: _Call, done: Completion, attempts: list[Attempt], hit: CacheHit | None
+        self, call: InFlight, done: Completion, attempts: list[Attempt], hit: CacheHit | None
     ) -> CallResult:
         spec = call.spec
         if done.ok and done.cached is None and done.text and done.usage.total_tokens == 0:
@@ -676,63 +449,11 @@ class Gateway:
                 cost = priced
             done = done.but(cost_usd=cost or 0.0)
         for attempt in attempts:
-            call.spans.append(
-                self._provider_span(call, attempt, cost if attempt.completion.ok else None)
-            )
+            call.spans.append(provider_span(call, attempt, cost if attempt.completion.ok else None))
         ended = utcnow()
         now = ended
         cached_kind = done.cached
-        request: dict[str, Any] = {
-            "messages": [dict(m) for m in spec.messages],
-            "params": call.params,
-            "repeat": spec.repeat,
-            "cache": cached_kind,
-        }
-        if spec.response_format is not None:
-            request["response_format"] = dict(spec.response_format)
-        if hit is not None:
-            request.update(
-                saved_usd=hit.cost_usd,
-                saved_ms=max(0.0, hit.latency_ms - done.latency_ms),
-                source_completion_id=hit.completion_id,
-            )
-        error = redact(done.error) if done.error else None
-        record = CallRecord(
-            trace={
-                "uid": call.uid,
-                "name": spec.name,
-                "kind": spec.kind,
-                "prompt_name": spec.prompt_name,
-                "prompt_version_id": spec.prompt_version_id,
-                "model": spec.model,
-                "status": "ok" if done.ok else "error",
-                "run_id": spec.run_id,
-                "latency_ms": (time.perf_counter() - call.perf) * 1000,
-                "total_tokens": done.usage.total_tokens,
-                "cost_usd": done.cost_usd,
-                "error": error,
-                "started_at": call.started,
-                "ended_at": ended,
-            },
-            completion={
-                "request_hash": call.rhash,
-                "model": spec.model,
-                "answered_by": done.answered_by or None,
-                "request": request,
-                "text": done.text if done.ok else None,
-                "prompt_tokens": done.usage.prompt_tokens,
-                "completion_tokens": done.usage.completion_tokens,
-                "cost_usd": done.cost_usd,
-                "latency_ms": done.latency_ms,
-                "ttft_ms": done.ttft_ms,
-                "finish_reason": done.finish_reason,
-                "error": error,
-                "cached": cached_kind is not None,
-                "created_at": now,
-            },
-            spans=call.spans,
-            hit_entry_id=hit.entry_id if hit is not None and hit.entry_id > 0 else None,
-        )
+        record = call_record(call, done, hit, ended)
         fresh = done.ok and cached_kind is None
         if fresh and (done.cost_usd > 0 or done.usage.total_tokens):
             record.spend = {
