@@ -20,20 +20,17 @@ from typing import Any, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, HorizontalScroll, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
 from textual.worker import Worker, WorkerState
 
 from promptdeck.core.compare import (
-    ColumnDelta,
-    ColumnDone,
     CompareColumn,
     CompareEvent,
     CompareResult,
     plan_compare,
     run_compare,
-    word_diff,
 )
 from promptdeck.errors import UsageError
 from promptdeck.store.feedback_repo import ReviewItem, add_feedback, completion_of, review_queue
@@ -41,6 +38,9 @@ from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
 from promptdeck.tui.screens.compare_palette import compare_commands
 from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
 from promptdeck.tui.widgets.compare_column import ColumnView
+from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
+from promptdeck.tui.widgets.compare_setup import SetupRow, VariableInputs, models_hint
+from promptdeck.tui.widgets.review_queue import ReviewQueue
 
 __all__ = ["CompareScreen"]
 
@@ -74,17 +74,6 @@ class Rated:
 
     index: int
     label: str
-
-
-def parse_models(text: str) -> list[str]:
-    """Models from the models field: comma- or space-separated."""
-    return [m for m in text.replace(",", " ").split() if m]
-
-
-def parse_versions(name: str, text: str) -> list[str]:
-    """Prompt references from a prompt name and ``1, 3`` (or labels); none: ``name``."""
-    versions = [v for v in text.replace(",", " ").split() if v]
-    return [f"{name}@{v}" for v in versions] or [name]
 
 
 class CompareScreen(WorkbenchScreen):
@@ -131,10 +120,6 @@ class CompareScreen(WorkbenchScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.views: list[ColumnView] = []
-        self.hidden: set[int] = set()
-        self.current = 0
-        self.diff_on = False
         self.result: CompareResult | None = None
         self._started = 0.0
         self._generation = 0
@@ -142,34 +127,17 @@ class CompareScreen(WorkbenchScreen):
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="compare-body"):
-            with Horizontal(id="compare-setup"):
-                yield Select[str]([], prompt="prompt", id="compare-prompt")
-                yield Input(placeholder="versions, e.g. 1, 3", id="compare-versions")
-                yield Input(
-                    self.workbench.workspace.config.default_model,
-                    placeholder="models, comma-separated",
-                    id="compare-models",
-                )
-            yield Horizontal(id="compare-vars")
-            yield Static(self._models_hint(), id="compare-hint")
-            with HorizontalScroll(id="compare-grid"):
+            yield SetupRow(self.workbench.workspace.config.default_model, id="compare-setup")
+            yield VariableInputs(id="compare-vars")
+            yield Static(models_hint(self.workbench.workspace.config), id="compare-hint")
+            with CompareGrid(id="compare-grid"):
                 yield Static(
                     "Pick a prompt, fill its variables, list the models (aliases and "
                     "ensembles too) and press ctrl+r: each answer streams into its own column.",
                     id="compare-empty",
                 )
             yield Static("", id="compare-similarity")
-            yield DataTable(id="compare-review", cursor_type="row")
-
-    def _models_hint(self) -> str:
-        config = self.workbench.workspace.config
-        parts = []
-        if config.models:
-            parts.append("aliases: " + ", ".join(sorted(config.models)))
-        if config.ensembles:
-            parts.append("ensembles: " + ", ".join(sorted(config.ensembles)))
-        keys = "ctrl+r run · [ ] column · < > move · w s width · d diff · + - r rate"
-        return " · ".join([*parts, keys])
+            yield ReviewQueue(id="compare-review", cursor_type="row")
 
     @property
     def compact(self) -> bool:
@@ -184,9 +152,6 @@ class CompareScreen(WorkbenchScreen):
                 widget.compact = compact
 
     def on_mount(self) -> None:
-        review = self.query_one("#compare-review", DataTable)
-        review.add_columns("Needs review", "Ensemble", "Prompt", "Agreement", "Decision")
-        review.border_title = "Review queue"
         self.run_worker(
             self._load,
             name=LOAD_WORKER,
@@ -218,53 +183,24 @@ class CompareScreen(WorkbenchScreen):
     # ------------------------------------------------------------- setup
     def _apply_setup(self, setup: CompareSetup) -> None:
         self._variables = setup.prompts
-        select = self.query_one("#compare-prompt", Select)
-        select.set_options([(name, name) for name in setup.prompts])
-        if setup.prompts and select.is_blank():
-            select.value = next(iter(setup.prompts))
-        self._show_reviews(setup.reviews)
+        self.query_one(SetupRow).offer(list(setup.prompts))
+        self.query_one(ReviewQueue).show(setup.reviews)
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:
-        box = self.query_one("#compare-vars", Horizontal)
-        await box.remove_children()
-        if not isinstance(event.value, str):
-            return
-        inputs = [
-            Input(placeholder=name, id=f"var-{name}", classes="compare-var", compact=self.compact)
-            for name in self._variables.get(event.value, [])
-        ]
-        await box.mount_all(inputs)
-
-    def _show_reviews(self, reviews: list[ReviewItem]) -> None:
-        table = self.query_one("#compare-review", DataTable)
-        table.clear()
-        for item in reviews:
-            agreement = "-" if item.agreement is None else f"{item.agreement:.2f}"
-            table.add_row(
-                item.started_at.strftime("%Y-%m-%d %H:%M"),
-                item.ensemble,
-                item.prompt_name or "-",
-                agreement,
-                item.decision,
-                key=item.trace_uid,
-            )
+        names = self._variables.get(event.value, []) if isinstance(event.value, str) else None
+        await self.query_one(VariableInputs).ask_for(names, compact=self.compact)
 
     # ------------------------------------------------------------- running
     def action_run(self) -> None:
         """Render the prompt and send it to every model, versions × models."""
-        prompt = self.query_one("#compare-prompt", Select).value
-        if not isinstance(prompt, str):
+        setup = self.query_one(SetupRow)
+        prompt = setup.prompt
+        if prompt is None:
             self.notify("Pick a prompt first", severity="warning")
             return
-        refs = parse_versions(prompt, self.query_one("#compare-versions", Input).value)
-        variables = {
-            name: self.query_one(f"#var-{name}", Input).value
-            for name in self._variables.get(prompt, [])
-            if self.query_one(f"#var-{name}", Input).value
-        }
-        models = parse_models(self.query_one("#compare-models", Input).value)
-        self.run_compare(refs, variables, models)
+        variables = self.query_one(VariableInputs).values(self._variables.get(prompt, []))
+        self.run_compare(setup.refs(prompt), variables, setup.models())
 
     def run_compare(self, refs: list[str], variables: dict[str, str], models: list[str]) -> None:
         """Start a compare (also used by tests and the command palette).
@@ -311,30 +247,15 @@ class CompareScreen(WorkbenchScreen):
     async def on_compare_screen_planned(self, message: Planned) -> None:
         if message.generation != self._generation:
             return
-        grid = self.query_one("#compare-grid", HorizontalScroll)
-        await grid.remove_children()
-        self.views = [
-            ColumnView(c.index, c.title, is_ensemble=c.model in message.ensembles)
-            for c in message.columns
-        ]
-        self.hidden.clear()
-        self.current = 0
-        self.diff_on = False
         self.result = None
         self._started = time.perf_counter()
         self.query_one("#compare-similarity", Static).update("")
-        await grid.mount_all(self.views)
-        self._mark_current()
+        await self._grid.show_columns(message.columns, message.ensembles)
 
     def on_compare_screen_progress(self, message: Progress) -> None:
-        event = message.event
-        if message.generation != self._generation or not 0 <= event.index < len(self.views):
-            return
-        view = self.views[event.index]
-        if isinstance(event, ColumnDelta):
-            view.append(event.text, (time.perf_counter() - self._started) * 1000)
-        elif isinstance(event, ColumnDone):
-            view.finish(event.column)
+        if message.generation == self._generation:
+            elapsed_ms = (time.perf_counter() - self._started) * 1000
+            self._grid.progress(message.event, elapsed_ms)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)
@@ -350,7 +271,7 @@ class CompareScreen(WorkbenchScreen):
         ):
             self.result = value.result
             self._show_similarity(value.result)
-            self._show_reviews(value.reviews)
+            self.query_one(ReviewQueue).show(value.reviews)
             if value.result.all_failed:
                 self.notify("Every model failed; see the columns", severity="error")
         elif event.worker.name == RATE_WORKER and isinstance(value, Rated):
@@ -358,97 +279,63 @@ class CompareScreen(WorkbenchScreen):
             self.notify(f"Stored {value.label} on column {value.index + 1}")
 
     def _show_similarity(self, result: CompareResult) -> None:
-        matrix = result.similarity
-        pairs = [
-            f"{i + 1}↔{j + 1} {matrix[i][j]:.2f}"
-            for i in range(len(matrix))
-            for j in range(i + 1, len(matrix))
-            if matrix[i][j] is not None
-        ]
-        text = "similarity  " + ("  ".join(pairs) if pairs else result.similarity_error or "-")
-        self.query_one("#compare-similarity", Static).update(text)
+        self.query_one("#compare-similarity", Static).update(similarity_line(result))
 
     # ------------------------------------------------------------- columns
+    @property
+    def _grid(self) -> CompareGrid:
+        return self.query_one("#compare-grid", CompareGrid)
+
+    @property
+    def views(self) -> list[ColumnView]:
+        """Every column of the current compare, in the order they were planned."""
+        return self._grid.views
+
+    @property
+    def hidden(self) -> set[int]:
+        """The indexes of the hidden columns."""
+        return self._grid.hidden
+
+    @property
+    def diff_on(self) -> bool:
+        """True while the word diff is highlighted."""
+        return self._grid.diff_on
+
     def visible_columns(self) -> list[ColumnView]:
         """The columns not hidden, left to right."""
-        grid = self.query_one("#compare-grid", HorizontalScroll)
-        return [v for v in grid.query_children(ColumnView) if v.index not in self.hidden]
+        return self._grid.visible_columns()
 
     def selected_column(self) -> ColumnView | None:
         """The selected visible column, if there is any."""
-        visible = self.visible_columns()
-        if not visible:
-            return None
-        self.current = min(max(self.current, 0), len(visible) - 1)
-        return visible[self.current]
-
-    def _mark_current(self) -> None:
-        chosen = self.selected_column()
-        for view in self.views:
-            view.set_class(view is chosen, "-selected")
+        return self._grid.selected_column()
 
     def action_select(self, step: int) -> None:
         """Select the previous or next visible column."""
-        self.current += step
-        self._mark_current()
+        self._grid.select(step)
 
     def action_hide(self) -> None:
         """Hide the selected column."""
-        view = self.selected_column()
-        if view is None or len(self.visible_columns()) == 1:
-            return
-        self.hidden.add(view.index)
-        view.display = False
-        self._mark_current()
+        self._grid.hide()
 
     def action_show_all(self) -> None:
         """Show every hidden column again."""
-        for view in self.views:
-            view.display = True
-        self.hidden.clear()
-        self._mark_current()
+        self._grid.show_all()
 
     def action_move(self, step: int) -> None:
         """Move the selected column left or right."""
-        visible = self.visible_columns()
-        view = self.selected_column()
-        target = self.current + step
-        if view is None or not 0 <= target < len(visible):
-            return
-        grid = self.query_one("#compare-grid", HorizontalScroll)
-        other = visible[target]
-        if step < 0:
-            grid.move_child(view, before=other)
-        else:
-            grid.move_child(view, after=other)
-        self.current = target
-        self._mark_current()
+        self._grid.move(step)
 
     def action_widen(self, step: int) -> None:
         """Make the selected column wider or narrower."""
-        view = self.selected_column()
-        if view is not None:
-            view.widen(step)
+        self._grid.widen(step)
 
     def action_members(self) -> None:
         """Fold or unfold the members of the selected ensemble column."""
-        view = self.selected_column()
-        if view is not None and view.is_ensemble:
-            view.toggle_members()
+        self._grid.toggle_members()
 
     def action_diff(self) -> None:
         """Highlight word-level differences between the selected column and the next."""
-        visible = self.visible_columns()
-        for view in self.views:
-            view.show_diff(None, "a")
-        self.diff_on = not self.diff_on and len(visible) >= 2
-        if not self.diff_on:
-            return
-        a = visible[min(self.current, len(visible) - 2)]
-        b = visible[visible.index(a) + 1]
-        pieces = word_diff(a.text, b.text)
-        a.show_diff(pieces, "a")
-        b.show_diff(pieces, "b")
+        self._grid.toggle_diff()
 
     # ------------------------------------------------------------- palette
     def palette_commands(self) -> Iterable[PaletteCommand]:

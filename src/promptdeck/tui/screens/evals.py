@@ -11,13 +11,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.coordinate import Coordinate
-from textual.message import Message
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
@@ -32,19 +29,23 @@ from promptdeck.core.evals.browse import (
 )
 from promptdeck.store.runs_repo import list_runs
 from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.widgets.eval_text import (
+    RunItem,
+    cell_detail_text,
+    cell_progress,
+    grid_status,
+    run_row,
+    run_started,
+    suite_row,
+)
+from promptdeck.tui.widgets.result_grid import ResultGrid
 
 if TYPE_CHECKING:
     from promptdeck.core.evals.runner import CellFinished, RunFinished, RunOutcome, RunStarted
 
+# ResultGrid lives with the widgets; it is exported here too, where it always was.
 __all__ = ["EvalsScreen", "ResultGrid"]
 
-STYLES = {
-    "pass": ("✔", "green"),
-    "fail": ("✘", "red"),
-    "error": ("!", "bold red"),
-    "flaky": ("~", "yellow"),
-    "pending": ("…", "dim"),
-}
 FILTERS = [
     ("all", "all"),
     ("failures", "failures"),
@@ -54,46 +55,12 @@ FILTERS = [
 ]
 
 
-class ResultGrid(DataTable[Any]):
-    """The grid of results; grades the selected cell from the keyboard and moves on."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("plus", "grade('up')", "👍", id="evals.thumbs_up"),
-        Binding("minus", "grade('down')", "👎", id="evals.thumbs_down"),
-        *[
-            Binding(str(n), f"grade('{n}')", f"{n}/5", id=f"evals.rate_{n}", show=n == 1)
-            for n in range(1, 6)
-        ],
-        Binding("c", "grade('comment')", "Comment", id="evals.comment"),
-    ]
-
-    class Graded(Message):
-        """The user graded the selected cell."""
-
-        def __init__(self, grid: ResultGrid, grade: str, coordinate: Coordinate) -> None:
-            super().__init__()
-            self.grid = grid
-            self.grade = grade
-            self.coordinate = coordinate
-
-    def action_grade(self, grade: str) -> None:
-        """Grade the selected cell, then move to the next one."""
-        if self.row_count == 0 or self.cursor_coordinate.column == 0:
-            return
-        self.post_message(self.Graded(self, grade, self.cursor_coordinate))
-        row, column = self.cursor_coordinate
-        if column + 1 < len(self.columns):
-            self.move_cursor(column=column + 1)
-        elif row + 1 < self.row_count:
-            self.move_cursor(row=row + 1, column=1)
-
-
 @dataclass(frozen=True)
 class Lists:
     """Suites and runs, loaded off the UI thread."""
 
     suites: list[SuiteRow]
-    runs: list[tuple[str, str, str, int, int, bool]]
+    runs: list[RunItem]
 
 
 class EvalsScreen(WorkbenchScreen):
@@ -170,18 +137,11 @@ class EvalsScreen(WorkbenchScreen):
         suites = self.query_one("#suite-table", DataTable)
         suites.clear()
         for s in lists.suites:
-            last = (
-                Text(s.problem.split(": ", 1)[-1][:30], style="red")
-                if s.problem
-                else (f"{s.passed}/{s.total} {s.last_status}" if s.last_run else "never run")
-            )
-            suites.add_row(s.name, "-" if s.cases is None else str(s.cases), last, key=s.name)
+            suites.add_row(*suite_row(s), key=s.name)
         runs = self.query_one("#run-table", DataTable)
         runs.clear()
-        for uid, suite, status, passed, total, baseline in lists.runs:
-            runs.add_row(
-                uid, suite, status, f"{passed}/{total}" + (" ★" if baseline else ""), key=uid
-            )
+        for run in lists.runs:
+            runs.add_row(*run_row(run), key=run[0])
         if lists.runs and self._run_uid is None:
             self._open_run(lists.runs[0][0])
 
@@ -212,28 +172,8 @@ class EvalsScreen(WorkbenchScreen):
 
     def _show_grid(self, grid: RunGrid) -> None:
         self._grid = grid
-        table = self.query_one("#evals-grid", ResultGrid)
-        table.clear(columns=True)
-        table.add_column("Case", key="case")
-        for column in grid.columns:
-            table.add_column(column, key=column)
-        for row in grid.rows:
-            label = f"#{row.case_index} {row.description or row.case_key.split('#')[0]}"
-            cells: list[Any] = [label[:40]]
-            for column in grid.columns:
-                cell = row.cells.get(column)
-                if cell is None:
-                    cells.append("")
-                    continue
-                mark, style = STYLES[cell.status]
-                total = cell.passed + cell.failed + cell.errors
-                detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
-                cells.append(Text(f"{mark} {detail}", style=style))
-            table.add_row(*cells, key=row.case_key)
-        base = f" · baseline {grid.baseline}" if grid.baseline else ""
-        self.query_one("#evals-status", Static).update(
-            f"run {grid.uid} · {grid.suite} · {grid.status} · {len(grid.rows)} cases shown{base}"
-        )
+        self.query_one("#evals-grid", ResultGrid).show_grid(grid)
+        self.query_one("#evals-status", Static).update(grid_status(grid))
 
     # ----------------------------------------------------------------- detail
     def _selected_cell(self) -> int | None:
@@ -262,28 +202,7 @@ class EvalsScreen(WorkbenchScreen):
         )
 
     def _show_detail(self, d: CellDetail) -> None:
-        text = Text()
-        text.append(f"{d.column} · case #{d.case_index}", style="bold")
-        text.append(f" · repeat {d.repeat} · {d.status}\n")
-        if d.description:
-            text.append(f"{d.description}\n", style="italic")
-        for key, value in d.vars.items():
-            text.append(f"{key}: ", style="bold")
-            text.append(f"{str(value)[:300]}\n")
-        if d.expected is not None:
-            text.append("expected: ", style="bold")
-            text.append(f"{str(d.expected)[:300]}\n")
-        text.append("\nanswer\n", style="bold")
-        text.append(f"{d.output if d.output is not None else d.error}\n")
-        text.append("\nassertions\n", style="bold")
-        for name, value, passed, reason in d.scores:
-            text.append("✔ " if passed else "✘ ", style="green" if passed else "red")
-            text.append(f"{name} {value:.2f}  {reason}\n")
-        if d.feedback:
-            text.append("\nratings: " + " · ".join(d.feedback) + "\n")
-        latency = f"{d.latency_ms:.0f} ms" if d.latency_ms is not None else "-"
-        text.append(f"\ntrace {d.trace or '-'} · {latency} · ${d.cost_usd:.4f}", style="dim")
-        self.query_one("#evals-detail", Static).update(text)
+        self.query_one("#evals-detail", Static).update(cell_detail_text(d))
 
     # ---------------------------------------------------------------- grading
     @on(ResultGrid.Graded)
@@ -388,18 +307,12 @@ class EvalsScreen(WorkbenchScreen):
         """A run started (called on the UI thread)."""
         bar = self.query_one("#evals-progress", ProgressBar)
         bar.update(total=event.total, progress=event.total - event.pending)
-        note = f" · note: {event.judge_warning}" if event.judge_warning else ""
-        self.query_one("#evals-status", Static).update(
-            f"running {event.suite}: {event.pending} calls, {event.cached} cached{note}"
-        )
+        self.query_one("#evals-status", Static).update(run_started(event))
 
     def progress_cell(self, event: CellFinished) -> None:
         """A cell finished (called on the UI thread)."""
         self.query_one("#evals-progress", ProgressBar).update(progress=event.done)
-        self.query_one("#evals-status", Static).update(
-            f"{event.done}/{event.total} · {event.passed} passed · {event.failed} failed · "
-            f"{event.errors} errors · ${event.cost_usd:.4f}"
-        )
+        self.query_one("#evals-status", Static).update(cell_progress(event))
 
     def progress_finished(self, event: RunFinished) -> None:
         """The run ended (called on the UI thread)."""

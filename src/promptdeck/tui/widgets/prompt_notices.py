@@ -1,0 +1,65 @@
+"""What the Prompts screen tells the user after a save, a label move, an approval or an export.
+
+Pure functions from the engine's results to a notification's message, title and
+severity; the screen shows them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from promptdeck.core.sync import SyncReport
+
+# The engine's result types are imported inside the function that needs them, so
+# importing this module costs the first paint nothing.
+
+__all__ = ["action_notice", "save_notice"]
+
+
+def save_notice(name: str, report: SyncReport) -> tuple[str, str, SeverityLevel]:
+    """The notification after a save.
+
+    Args:
+        name: The saved prompt.
+        report: The sync that followed the save.
+
+    Returns:
+        Message, title and severity.
+    """
+    made = [v for n, v in report.new_versions if n == name]
+    problem = next((e for e in report.errors if e.title.startswith(f"prompts/{name}.")), None)
+    if problem is not None:
+        return f"{problem.title} (last good version kept)", "Saved, but not loadable", "warning"
+    if made:
+        return f"{name}: version {made[-1]}", "Saved", "information"
+    return f"{name}: same content as an existing version", "Saved", "information"
+
+
+def action_notice(result: object) -> tuple[str, str] | None:
+    """The notification after a label move, an approval or an export.
+
+    Args:
+        result: What the action's worker returned.
+
+    Returns:
+        Message and title, or None for a result that needs no notification.
+    """
+    from promptdeck.core.export import ExportReport
+    from promptdeck.core.registry_ops import ApprovalInfo, LabelMove
+
+    if isinstance(result, LabelMove):
+        before = f"v{result.from_version}" if result.from_version else "(new)"
+        return f"{result.label}: {before} → v{result.to_version}", "Label moved"
+    if isinstance(result, ApprovalInfo):
+        message = "approved" if result.created else "was already approved"
+        return f"{result.name}@{result.version} {message}", "Approval"
+    if isinstance(result, ExportReport):
+        return (
+            f"{len(result.exported)} prompts to {result.folder} "
+            f"({len(result.written)} files written)",
+            "Exported",
+        )
+    return None

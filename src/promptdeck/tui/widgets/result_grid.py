@@ -1,0 +1,89 @@
+"""The Evals screen's results grid: cases × (prompt, model), each cell coloured by result.
+
+The grid grades its selected cell from the keyboard (``+``, ``-``, ``1``-``5``,
+``c``), posts :class:`ResultGrid.Graded` and moves on to the next cell; the screen
+stores the grade.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from promptdeck.core.evals.browse import GridRow, RunGrid
+
+__all__ = ["STYLES", "ResultGrid", "result_row"]
+
+STYLES = {
+    "pass": ("✔", "green"),
+    "fail": ("✘", "red"),
+    "error": ("!", "bold red"),
+    "flaky": ("~", "yellow"),
+    "pending": ("…", "dim"),
+}
+"""Mark and style of each cell status."""
+
+
+def result_row(row: GridRow, columns: list[str]) -> list[Any]:
+    """One case of the grid: its label, then a coloured cell per column (blank: not run)."""
+    label = f"#{row.case_index} {row.description or row.case_key.split('#')[0]}"
+    cells: list[Any] = [label[:40]]
+    for column in columns:
+        cell = row.cells.get(column)
+        if cell is None:
+            cells.append("")
+            continue
+        mark, style = STYLES[cell.status]
+        total = cell.passed + cell.failed + cell.errors
+        detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
+        cells.append(Text(f"{mark} {detail}", style=style))
+    return cells
+
+
+class ResultGrid(DataTable[Any]):
+    """The grid of results; grades the selected cell from the keyboard and moves on."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus", "grade('up')", "👍", id="evals.thumbs_up"),
+        Binding("minus", "grade('down')", "👎", id="evals.thumbs_down"),
+        *[
+            Binding(str(n), f"grade('{n}')", f"{n}/5", id=f"evals.rate_{n}", show=n == 1)
+            for n in range(1, 6)
+        ],
+        Binding("c", "grade('comment')", "Comment", id="evals.comment"),
+    ]
+
+    class Graded(Message):
+        """The user graded the selected cell."""
+
+        def __init__(self, grid: ResultGrid, grade: str, coordinate: Coordinate) -> None:
+            super().__init__()
+            self.grid = grid
+            self.grade = grade
+            self.coordinate = coordinate
+
+    def action_grade(self, grade: str) -> None:
+        """Grade the selected cell, then move to the next one."""
+        if self.row_count == 0 or self.cursor_coordinate.column == 0:
+            return
+        self.post_message(self.Graded(self, grade, self.cursor_coordinate))
+        row, column = self.cursor_coordinate
+        if column + 1 < len(self.columns):
+            self.move_cursor(column=column + 1)
+        elif row + 1 < self.row_count:
+            self.move_cursor(row=row + 1, column=1)
+
+    def show_grid(self, grid: RunGrid) -> None:
+        """Replace the columns and rows with a run's grid."""
+        self.clear(columns=True)
+        self.add_column("Case", key="case")
+        for column in grid.columns:
+            self.add_column(column, key=column)
+        for row in grid.rows:
+            self.add_row(*result_row(row, grid.columns), key=row.case_key)
