@@ -208,3 +208,29 @@ def test_a_rerun_looks_up_the_cache_and_grades_in_bulk(
     assert [c.source for c in again.cells] == ["cached"] * 6
     assert bulk == [6]
     assert [c.passed for c in again.cells] == [True] * 3 + [False] * 3
+
+
+def test_a_fresh_runs_results_are_what_reads_back_from_the_database(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    """A fresh run keeps its results as it stores them instead of reading them back."""
+    from promptdeck.core.evals.runner import run_results
+
+    def login_fails(request: ChatRequest) -> str:
+        if "sign in" in request.messages[-1]["content"]:
+            raise ProviderError(ErrorKind.AUTH, "HTTP 401 from the server")
+        return label(request)
+
+    workspace.sync()
+    fake.default = login_fails
+    write_suite(workspace, repeat=2)
+    outcomes = [run_suite(workspace)]  # errors and passes
+    fake.default = label
+    for assertion in ("icontains", "contains"):  # fresh and cached, then regraded
+        write_suite(workspace, repeat=2, assertion=assertion)
+        outcomes.append(run_suite(workspace))
+    for outcome in outcomes:
+        assert outcome.cells == list(run_results(workspace, outcome.run_uid))
+    assert {c.status for c in outcomes[0].cells} == {"error", "pass"}
+    assert {c.source for c in outcomes[1].cells} == {"cached", "fresh"}
+    assert {c.source for c in outcomes[2].cells} == {"cached", "regraded"}

@@ -31,7 +31,7 @@ from promptdeck.core.evals.events import (
 from promptdeck.core.evals.judge import make_judge
 from promptdeck.core.evals.plan import SuitePlan, plan_suite, plan_suites, scoring_options
 from promptdeck.core.evals.results import CellResult, CellSource, summarize
-from promptdeck.core.evals.stored import run_results, score_from_row
+from promptdeck.core.evals.stored import run_results, score_from_row, stored_result
 from promptdeck.core.gateway.costs import estimate_tokens
 from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
 from promptdeck.core.prompt_refs import ResolvedPrompt
@@ -294,6 +294,11 @@ class EvalRunner:
             cost=counts["cost_micro"] / 1_000_000,
         )
         writes: list[CellWrite] = []
+        # A run that starts with nothing finished keeps its results as it stores them
+        # (built as they read back), so its end does not read every cell back.
+        finished: list[tuple[int, CellResult]] | None = (
+            [] if counts["pending"] == counts["total"] else None
+        )
         last_flush = time.monotonic()
         limit = asyncio.Semaphore(self.concurrency or plan.suite.file.concurrency or 8)
         tasks: set[asyncio.Task[None]] = set()
@@ -308,10 +313,16 @@ class EvalRunner:
                 await asyncio.to_thread(self._write, batch)
 
         async def do(cell: PendingCell, job: _Job | None) -> None:
-            nonlocal stopped
+            nonlocal stopped, finished
             try:
                 result, write = await self._cell(plan, cell, job, threshold, judge, options)
                 writes.append(write)
+                if finished is not None and job is not None:
+                    prompt = f"{job.prompt.name}@{job.prompt.version}"
+                    stored = stored_result(plan.name, prompt, cell, write, write.scores)
+                    finished.append((cell.id, stored))
+                elif finished is not None:
+                    finished = None  # an orphaned cell: read the run back instead
                 state.add(result)
                 if self.reporter:
                     self.reporter.cell(state.event(result, time.monotonic() - started))
@@ -354,8 +365,8 @@ class EvalRunner:
             raise
         if stopped is not None:
             status = "stopped"
-        outcome = self._finish_run(run_id, status, stopped, plan.judge)
-        return outcome
+        kept = [r for _, r in sorted(finished, key=lambda item: item[0])] if finished else None
+        return self._finish_run(run_id, status, stopped, plan.judge, kept)
 
     async def _prepare(
         self,
@@ -515,8 +526,23 @@ class EvalRunner:
                 runs_repo.write_cells(session, batch)
 
     def _finish_run(
-        self, run_id: int, status: str, reason: str | None, judge: str | None
+        self,
+        run_id: int,
+        status: str,
+        reason: str | None,
+        judge: str | None,
+        cells: list[CellResult] | None = None,
     ) -> RunOutcome:
+        """Close the run's row; report and return its results.
+
+        Args:
+            run_id: The run's row id.
+            status: How it ended (``finished``, ``stopped``, ``interrupted``).
+            reason: Why it stopped early, if it did.
+            judge: The judge model of its model-graded assertions, if any.
+            cells: Every finished cell as stored, when the caller kept them (in cell
+                order); None: read them back from the database.
+        """
         with self.workspace.session() as session:
             run = session.get(Run, run_id)
             assert run is not None
@@ -534,7 +560,8 @@ class EvalRunner:
             run.summary = {"counts": counts, "stopped": reason}
             session.add(run)
             uid = run.uid
-        cells = list(self.results(uid))
+        if cells is None:
+            cells = list(self.results(uid))
         summary = summarize(cells, run_id=uid, judge=judge)
         outcome = RunOutcome(uid, status, summary, cells, reason)
         if self.reporter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlmodel import select
@@ -14,7 +14,7 @@ from promptdeck.errors import NotFoundError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Prompt, PromptVersion
 
-__all__ = ["run_results", "score_from_row"]
+__all__ = ["run_results", "score_from_row", "stored_result"]
 
 
 def score_from_row(row: Any) -> Score:
@@ -26,6 +26,42 @@ def score_from_row(row: Any) -> Score:
         passed=bool(row.passed),
         reason=row.reason or "",
         weight=row.weight,
+    )
+
+
+def stored_result(
+    suite: str, prompt: str, cell: Any, done: Any, scores: Iterable[Any]
+) -> CellResult:
+    """A finished cell as a result record, exactly as it reads back from the database.
+
+    Args:
+        suite: The suite's name.
+        prompt: The prompt version as ``name@version``.
+        cell: The cell's identity (``model``, ``case_key``, ``case_index``, ``repeat``).
+        done: What was stored for it (``output``, ``score``, ``passed``, ``error``,
+            ``latency_ms``, ``ttft_ms``, ``tokens``, ``cost_usd``, ``source``): a
+            ``run_cell`` row, or the :class:`~promptdeck.store.runs_repo.CellWrite`
+            that wrote one.
+        scores: Its score rows, or the score writes that wrote them.
+    """
+    return CellResult(
+        suite=suite,
+        prompt=prompt,
+        model=cell.model,
+        case_key=cell.case_key,
+        case_index=cell.case_index,
+        case_source=cell.case_key.split("#")[0],
+        repeat=cell.repeat,
+        output=done.output,
+        scores=tuple(score_from_row(r) for r in scores),
+        score=float(done.score or 0.0),
+        passed=bool(done.passed),
+        error=done.error,
+        latency_ms=done.latency_ms,
+        ttft_ms=done.ttft_ms,
+        tokens=done.tokens,
+        cost_usd=done.cost_usd,
+        source=(done.source or "fresh"),
     )
 
 
@@ -48,22 +84,6 @@ def run_results(workspace: Workspace, uid: str) -> Iterator[CellResult]:
         for cell, rows in runs_repo.iter_cells(session, run.id):
             if cell.status == "pending":
                 continue
-            yield CellResult(
-                suite=suite,
-                prompt=names.get(cell.prompt_version_id or -1, "?"),
-                model=cell.model,
-                case_key=cell.case_key,
-                case_index=cell.case_index,
-                case_source=cell.case_key.split("#")[0],
-                repeat=cell.repeat,
-                output=cell.output,
-                scores=tuple(score_from_row(r) for r in rows),
-                score=float(cell.score or 0.0),
-                passed=bool(cell.passed),
-                error=cell.error,
-                latency_ms=cell.latency_ms,
-                ttft_ms=cell.ttft_ms,
-                tokens=cell.tokens,
-                cost_usd=cell.cost_usd,
-                source=(cell.source or "fresh"),
+            yield stored_result(
+                suite, names.get(cell.prompt_version_id or -1, "?"), cell, cell, rows
             )
