@@ -157,9 +157,12 @@ class EvalRunner:
 
     def _estimate(self, plan: SuitePlan, specs: Sequence[CallSpec]) -> float:
         total = 0.0
+        known: dict[str, tuple[float, float] | None] = {}
         for spec in specs:
-            target = self.gateway.router.resolve(spec.model)
-            prices = self.gateway.costs.prices(spec.model, target.model)
+            if spec.model not in known:
+                target = self.gateway.router.resolve(spec.model)
+                known[spec.model] = self.gateway.costs.prices(spec.model, target.model)
+            prices = known[spec.model]
             if not prices:
                 continue
             prompt_tokens = sum(estimate_tokens(m["content"]) for m in spec.messages)

@@ -93,10 +93,14 @@ def _surely_absent(names: Sequence[str]) -> bool:
     text = _price_map_text()
     if text is None:
         return False
-    for name in names:
-        if not name.isascii() or '"' in name or "\\" in name or f'"{name}"' in text:
-            return False
-    return True
+    if any(not name.isascii() or '"' in name or "\\" in name for name in names):
+        return False
+    # The names are a model string and its tail ("openai/x", "x"): when the shortest
+    # one, closing quote included, is nowhere in the text, none of them is a key.
+    shortest = min(names, key=len)
+    if all(name.endswith(shortest) for name in names) and f'{shortest}"' not in text:
+        return True
+    return not any(f'"{name}"' in text for name in names)
 
 
 def model_info(model: str) -> dict[str, Any] | None:
