@@ -73,7 +73,10 @@ async def test_run_a_suite_from_the_screen_and_grade_a_cell(
         assert [str(grid.get_row_at(i)[1]) for i in range(2)] == ["✔ 2/2", "✘ 0/2"]
         assert len(fake.requests) == 4
         await pilot.press("g")
-        grid.move_cursor(row=1, column=1)
+        await settle(pilot)
+        assert grid.cursor_coordinate == (0, 1)  # on a result cell, not the case name
+        assert "✔" in str(screen.query_one("#evals-detail", Static).render())
+        await pilot.press("down")
         await settle(pilot)
         detail = str(screen.query_one("#evals-detail", Static).render())
         assert "technical" in detail and "equals" in detail and "✘" in detail

@@ -255,8 +255,11 @@ class EvalsScreen(WorkbenchScreen):
         self.query_one("#evals-search", Input).focus()
 
     def action_focus_grid(self) -> None:
-        """Focus the grid (for grading with +, -, 1–5, c)."""
-        self.query_one("#evals-grid", ResultGrid).focus()
+        """Focus the grid on a result cell (for grading with +, -, 1–5, c)."""
+        grid = self.query_one("#evals-grid", ResultGrid)
+        grid.focus()
+        if grid.row_count and grid.cursor_coordinate.column == 0 and len(grid.columns) > 1:
+            grid.move_cursor(column=1)  # the first column names the case; grades go right
 
     def action_leave(self) -> None:
         """Back to the suite list."""

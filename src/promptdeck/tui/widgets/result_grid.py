@@ -70,7 +70,10 @@ class ResultGrid(DataTable[Any]):
 
     def action_grade(self, grade: str) -> None:
         """Grade the selected cell, then move to the next one."""
-        if self.row_count == 0 or self.cursor_coordinate.column == 0:
+        if self.row_count == 0:
+            return
+        if self.cursor_coordinate.column == 0:
+            self.notify("Move to a result cell (→) to grade it", severity="warning")
             return
         self.post_message(self.Graded(self, grade, self.cursor_coordinate))
         row, column = self.cursor_coordinate
