@@ -32,6 +32,7 @@ from sqlmodel import Session
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook, estimate_tokens
+from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
@@ -104,10 +105,7 @@ class Gateway:
                 self.embedder, self._session, config.cache.semantic_threshold, self.not_before
             )
         self._pending: list[CallRecord] = []
-        self._pending_exact: dict[str, CacheHit] = {}
-        # Two generations of prefetched exact-cache answers (None: a known miss).
-        self._prefetched: dict[str, CacheHit | None] = {}
-        self._prefetched_before: dict[str, CacheHit | None] = {}
+        self.exact = ExactCache(self._session, self.not_before)
         self._flush_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
 
@@ -222,37 +220,20 @@ class Gateway:
             Each spec's cached answer, in order (None: a miss, or a spec that does not
             read the cache).
         """
-        self._prefetched_before, self._prefetched = self._prefetched, {}
+        if not self.config.cache.exact:
+            return [None] * len(specs)
         given = keys if keys is not None else [None] * len(specs)
         wanted: list[str | None] = [
             (key or self.cache_key(spec)) if spec.cache == "read" else None
             for spec, key in zip(specs, given, strict=True)
         ]
-        asked = [key for key in wanted if key is not None]
-        if not asked or not self.config.cache.exact:
-            return [None] * len(specs)
-        read = asked if known is None else [key for key in asked if key in known]
-
-        def look_up() -> dict[str, CacheHit]:
-            with self._session() as session:
-                return cache_repo.find_exact_many(session, read, self.not_before())
-
-        hits = await asyncio.to_thread(look_up) if read else {}
-        self._prefetched = {key: hits.get(key) for key in asked}
-        return [hits.get(key) if key is not None else None for key in wanted]
+        return await self.exact.prefetch(wanted, known)
 
     def _lookup_exact(self, call: InFlight) -> CacheHit | None:
         if call.spec.cache != "read" or not self.config.cache.exact:
             return None
         start = utcnow()
-        hit = self._pending_exact.get(call.key)
-        if hit is None and call.key in self._prefetched:
-            hit = self._prefetched.pop(call.key)
-        elif hit is None and call.key in self._prefetched_before:
-            hit = self._prefetched_before.pop(call.key)
-        elif hit is None:
-            with self._session() as session:
-                hit = cache_repo.find_exact(session, call.key, self.not_before())
+        hit = self.exact.find(call.key)
         call.spans.append(
             SpanRecord(
                 "cache.lookup",
@@ -479,16 +460,19 @@ class Gateway:
                 "scope": "",
                 "created_at": now,
             }
-            self._pending_exact[call.key] = CacheHit(
-                entry_id=-1,
-                completion_id=-1,
-                text=done.text,
-                prompt_tokens=done.usage.prompt_tokens,
-                completion_tokens=done.usage.completion_tokens,
-                cost_usd=done.cost_usd,
-                latency_ms=done.latency_ms,
-                finish_reason=done.finish_reason,
-                answered_by=done.answered_by,
+            self.exact.remember(
+                call.key,
+                CacheHit(
+                    entry_id=-1,
+                    completion_id=-1,
+                    text=done.text,
+                    prompt_tokens=done.usage.prompt_tokens,
+                    completion_tokens=done.usage.completion_tokens,
+                    cost_usd=done.cost_usd,
+                    latency_ms=done.latency_ms,
+                    finish_reason=done.finish_reason,
+                    answered_by=done.answered_by,
+                ),
             )
         shadow_similarity: float | None = None
         if fresh and self.semantic is not None and call.vector is not None and call.scope:
