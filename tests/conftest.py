@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from promptdeck.core.init import init_workspace
 from promptdeck.core.offline import apply_offline_environment
@@ -20,6 +22,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's workspace variable or runs in a workspace."""
     monkeypatch.delenv("PROMPTDECK_WORKSPACE", raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+FROZEN_NOW = datetime(2026, 11, 20, 18, 0, 0, tzinfo=UTC)
+"""The moment every test starts at: the day the fixed traces and guard checks were made."""
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock() -> Iterator[time_machine.Coordinates]:
+    """Every test starts at :data:`FROZEN_NOW`, whatever today's date is.
+
+    The clock ticks from there (timeouts and latencies still pass), but nothing a test
+    shows or asserts (this month's spend, "3 days ago", a TTL) depends on the real date.
+    Only the wall clock moves: ``time.monotonic`` and ``perf_counter`` are untouched.
+    """
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture
