@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from promptdeck.errors import RuntimeFailureError
-from promptdeck.store.db import apply_pragmas
+from promptdeck.store.db import BUSY_TIMEOUT_MS, apply_pragmas
 from promptdeck.timeutil import utcnow
 
 __all__ = ["MIGRATIONS", "applied_migrations", "migrate", "migration"]
@@ -361,7 +361,7 @@ def migrate(path: Path, upto: str | None = None) -> list[str]:
     known = [name for name, _ in MIGRATIONS]
     applied_now: list[str] = []
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         raise RuntimeFailureError(
             f"{path}: cannot open the workspace database ({exc})",
