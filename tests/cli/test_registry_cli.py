@@ -110,6 +110,10 @@ def test_unapprove_is_recorded_and_export_leaves_the_version_out(
     code, out, _ = pd(capsys, ws, "prompts", "history", "summarize", "--json")
     actions = [(a["action"], a["note"]) for a in json.loads(out)["approvals"]]
     assert actions == [("revoked", "too long"), ("approved", None)]
+    pd(capsys, ws, "prompts", "approve", "summarize@2")
+    code, out, _ = pd(capsys, ws, "prompts", "list", "--json")
+    listed = {p["name"]: p for p in json.loads(out)}
+    assert listed["summarize"]["approved"] == [2]
 
 
 def test_diff_json(capsys: pytest.CaptureFixture[str], ws: Path) -> None:

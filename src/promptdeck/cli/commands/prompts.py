@@ -39,6 +39,7 @@ def prompts_list(options: Options, as_json: bool) -> None:
                     "versions": s.versions,
                     "latest_version": s.latest_version,
                     "labels": s.labels,
+                    "approved": s.approved,
                     "error": s.last_error,
                 }
                 for s in summaries
