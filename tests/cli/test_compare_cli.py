@@ -194,3 +194,47 @@ def test_a_grid_too_large_is_refused(
     models = [arg for i in range(13) for arg in ("-m", f"fake/m{i}")]
     code, _, err = run(capsys, *_ws(demo_paths), "compare", "summarize", "-v", TEXT, *models)
     assert code == ExitCode.USAGE and "13 columns (at most 12)" in err and not fake.requests
+
+
+def _duo(demo_paths: WorkspacePaths) -> None:
+    toml = demo_paths.root / "promptdeck.toml"
+    toml.write_text(
+        toml.read_text()
+        + '\n[ensembles.duo]\nmembers = ["fake/alpha", "fake/beta"]\nprefer = "fake/beta"\n'
+        + "agreement_threshold = 0.3\n"
+    )
+
+
+def test_run_json_of_an_ensemble_has_its_decision_and_members(
+    capsys: pytest.CaptureFixture[str], demo_paths: WorkspacePaths, fake: FakeProvider
+) -> None:
+    _duo(demo_paths)
+    args = ["run", "summarize", "-v", TEXT, "-m", "duo", "--json"]
+    code, out, _ = run(capsys, *_ws(demo_paths), *args)
+    assert code == 0
+    data = json.loads(out)
+    assert data["text"] == ANSWERS["fake/beta"]
+    ens = data["ensemble"]
+    assert (ens["name"], ens["strategy"], ens["requires_review"]) == ("duo", "consensus", False)
+    assert ens["agreement"] is not None and ens["decision"] and ens["chosen"] == ["fake/beta"]
+    assert [(m["model"], m["text"]) for m in ens["members"]] == [
+        ("fake/alpha", ANSWERS["fake/alpha"]),
+        ("fake/beta", ANSWERS["fake/beta"]),
+    ]
+    assert all(m["trace_id"] for m in ens["members"])
+    code, out, _ = run(capsys, *_ws(demo_paths), "run", "summarize", "-v", TEXT, "-m", "duo")
+    assert code == 0 and out.splitlines()[-1].startswith("ensemble duo · consensus · agreement")
+
+
+def test_compare_takes_json_like_every_data_command(
+    capsys: pytest.CaptureFixture[str], demo_paths: WorkspacePaths, fake: FakeProvider
+) -> None:
+    base = ["compare", "summarize", "--var", TEXT, "-m", "fake/alpha", "-m", "fake/beta"]
+    code, out, _ = run(capsys, *_ws(demo_paths), *base, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [c["model"] for c in data["columns"]] == ["fake/alpha", "fake/beta"]
+    code, out, _ = run(capsys, *_ws(demo_paths), *base, "--format", "json")
+    assert code == 0 and set(json.loads(out)) == set(data)
+    code, _, err = run(capsys, *_ws(demo_paths), *base, "--json", "--format", "markdown")
+    assert code == ExitCode.USAGE and "--json and --format markdown" in err

@@ -69,6 +69,60 @@ def test_label_approve_export_flow(
     assert json.loads(out)["written"] == []
 
 
+def test_history_json_has_the_notes_approvals_and_who(
+    capsys: pytest.CaptureFixture[str], ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("getpass.getuser", lambda: "alice")
+    code, out, _ = pd(capsys, ws, "prompts", "label", "summarize@1", "production", "--note", "ok")
+    assert code == 0
+    code, out, _ = pd(capsys, ws, "prompts", "label", "summarize@1", "production", "--json")
+    assert json.loads(out)["note"] is None and json.loads(out)["from"] == 1
+    pd(capsys, ws, "prompts", "approve", "summarize@1", "--note", "reviewed by legal")
+    code, out, _ = pd(capsys, ws, "prompts", "history", "summarize", "--json")
+    history = json.loads(out)
+    v1 = next(v for v in history["versions"] if v["version"] == 1)
+    assert v1["note"] == "reviewed by legal" and v1["approved"]
+    assert v1["approval"]["note"] == "reviewed by legal" and v1["approval"]["by"] == "alice"
+    production = [m for m in history["label_moves"] if m["label"] == "production"]
+    assert [(m["to"], m["note"], m["by"]) for m in production] == [(1, "ok", "alice")]
+    assert [(a["version"], a["action"], a["note"]) for a in history["approvals"]] == [
+        (1, "approved", "reviewed by legal")
+    ]
+    code, out, _ = pd(capsys, ws, "prompts", "history", "summarize")
+    assert "Approvals:" in out and "reviewed by legal" in out
+    assert any(
+        line.split()[2:4] == ["production", "(new)"] and "ok" in line for line in out.splitlines()
+    )
+
+
+def test_unapprove_is_recorded_and_export_leaves_the_version_out(
+    capsys: pytest.CaptureFixture[str], ws: Path, tmp_path: Path
+) -> None:
+    pd(capsys, ws, "prompts", "label", "summarize@1", "production")
+    pd(capsys, ws, "prompts", "approve", "summarize@1")
+    code, out, _ = pd(capsys, ws, "prompts", "unapprove", "summarize@1", "--note", "too long")
+    assert code == 0 and out.splitlines()[0] == "Revoked the approval of summarize@1."
+    assert "production still points at v1" in out
+    code, out, _ = pd(capsys, ws, "prompts", "unapprove", "summarize@1", "--json")
+    assert code == 0 and json.loads(out)["revoked"] is False
+    code, _, err = pd(capsys, ws, "export", "--to", str(tmp_path / "reg"))
+    assert code == ExitCode.CHECK_FAILED and "summarize@1 (approval revoked)" in err
+    code, out, _ = pd(capsys, ws, "prompts", "history", "summarize", "--json")
+    actions = [(a["action"], a["note"]) for a in json.loads(out)["approvals"]]
+    assert actions == [("revoked", "too long"), ("approved", None)]
+    pd(capsys, ws, "prompts", "approve", "summarize@2")
+    code, out, _ = pd(capsys, ws, "prompts", "list", "--json")
+    listed = {p["name"]: p for p in json.loads(out)}
+    assert listed["summarize"]["approved"] == [2]
+
+
+def test_diff_json(capsys: pytest.CaptureFixture[str], ws: Path) -> None:
+    code, out, _ = pd(capsys, ws, "prompts", "diff", "summarize", "1", "latest", "--json")
+    data = json.loads(out)
+    assert code == 0 and (data["from"], data["to"], data["same"]) == (1, 2, False)
+    assert "+  temperature: 0.4" in data["diff"]
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -77,6 +131,7 @@ def test_label_approve_export_flow(
         (("prompts", "show", "Bad Ref"), ExitCode.USAGE, "is not a prompt reference"),
         (("prompts", "label", "summarize@1", "latest"), ExitCode.USAGE, "cannot be moved"),
         (("prompts", "history", "nope"), ExitCode.USAGE, "no prompt named"),
+        (("prompts", "unapprove", "summarize@9"), ExitCode.USAGE, "has no version 9"),
         (("export", "--label", "gold"), ExitCode.USAGE, "no prompt has the label 'gold'"),
     ],
 )

@@ -92,3 +92,30 @@ def test_a_clean_query_runs_with_pii_redacted(
         "toxicity": "passed",
         "pii-leak": "passed",
     }
+
+
+def test_each_warning_is_recorded_under_its_own_attribute(
+    capsys: pytest.CaptureFixture[str], demo_paths: WorkspacePaths, fake: FakeProvider
+) -> None:
+    config = demo_paths.root / "promptdeck.toml"
+    text = config.read_text()
+    assert "[budgets.monthly]\nlimit_usd = 10.0" in text  # the demo's budget
+    config.write_text(text.replace("limit_usd = 10.0", "limit_usd = 0.0"))  # reached
+    query = "My card 4111 1111 1111 1111 was charged twice, can you refund it?"
+    code, out, err = run(capsys, *_support(demo_paths, query, "--json"))
+    assert code == ExitCode.OK, err
+    warnings = json.loads(out)["warnings"]
+    redaction = [w for w in warnings if "redacted by guardrail pii" in w]
+    budget = [w for w in warnings if w.startswith("budget 'monthly' reached")]
+    assert len(redaction) == 1 and len(budget) == 1
+    with sqlite3.connect(demo_paths.root / ".promptdeck" / "workspace.db") as conn:
+        rows = conn.execute("SELECT kind, attributes FROM span").fetchall()
+    spans = [(kind, json.loads(attributes)) for kind, attributes in rows]
+    [budget_span] = [a for kind, a in spans if kind == "budget"]
+    assert budget_span["promptdeck.budget.warnings"] == budget
+    [pii] = [a for a in _guard_spans(demo_paths) if a["promptdeck.guardrail.scanner"] == "pii"]
+    assert pii["promptdeck.redaction.warnings"] == redaction
+    recorded = {
+        key: value for _, a in spans for key, value in a.items() if key.endswith(".warnings")
+    }
+    assert set(recorded) == {"promptdeck.budget.warnings", "promptdeck.redaction.warnings"}

@@ -122,3 +122,32 @@ async def test_palette_offers_the_prompt_actions(workspace: Workspace) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert _row(app, "truthful-qa")[3] == "v1"
+
+
+async def test_an_approval_is_revoked_from_the_palette_and_shown_in_history(
+    workspace: Workspace,
+) -> None:
+    workspace.sync()
+    app = make_app(workspace)
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot)
+        await _select(pilot, "truthful-qa")
+        screen = app.screen
+        assert isinstance(screen, PromptsScreen)
+        titles = [c.title for c in screen.palette_commands()]
+        assert "Approve version" in titles and "Revoke approval" not in titles
+        await pilot.press("a")
+        await settle(pilot)
+        assert _row(app, "truthful-qa")[3] == "v1"
+        assert "Revoke approval" in [c.title for c in screen.palette_commands()]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Revoke approval")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _row(app, "truthful-qa")[3] == "-"
+        assert any("approval revoked" in n.message for n in app._notifications)
+        await pilot.press("h")
+        await settle(pilot)
+        moves = str(app.screen.query_one("#label-moves", Static).render())
+        assert "Approvals" in moves and "v1 revoked" in moves and "v1 approved" in moves

@@ -146,3 +146,34 @@ def test_langfuse_format(workspace: Workspace, tmp_path: Path) -> None:
     assert [m["role"] for m in data["prompt"]] == ["system", "user"]
     assert "{{company_name}}" in data["prompt"][0]["content"]
     assert data["config"]["temperature"] == 0.7
+
+
+def test_a_revoked_version_is_refused_then_leaves_the_registry(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from promptdeck.core.registry_ops import unapprove_version
+
+    _release(workspace)
+    folder = tmp_path / "reg"
+    with workspace.session() as session:
+        export_registry(session, folder)
+        unapprove_version(session, "customer-support@1", "leaks the system prompt")
+        with pytest.raises(CheckFailedError, match=r"customer-support@1 \(approval revoked\)"):
+            export_registry(session, folder)
+    path = workspace.paths.prompts / "customer-support.prompt.yaml"
+    path.write_text(path.read_text().replace("You are", "You are always"))
+    _release(workspace, "customer-support@2")
+    with workspace.session() as session:
+        report = export_registry(session, folder)
+    assert report.removed == ["prompts/customer-support/v1.json"]
+    assert not (folder / "prompts/customer-support/v1.json").exists()
+    index = json.loads((folder / "index.json").read_text())
+    assert index["prompts"]["customer-support"] == {
+        "production": {
+            "file": "prompts/customer-support/v2.json",
+            "hash": index["prompts"]["customer-support"]["production"]["hash"],
+            "version": 2,
+        }
+    }
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "prompts/customer-support/v1.json" not in manifest["files"]

@@ -86,6 +86,37 @@ def test_upgrade_from_each_previous_schema_keeps_rows(tmp_path: Path, previous: 
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1, table
 
 
+def test_approvals_made_before_the_history_existed_are_in_it(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    migrate(db, upto=ALL[ALL.index("m009_approval_events") - 1])
+    at = "2026-01-01T00:00:00.000000+00:00"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO prompt (id, name, source_path, created_at, updated_at) "
+            "VALUES (1, 'p', 'prompts/p.prompt.yaml', ?, ?)",
+            (at, at),
+        )
+        for version in (1, 2):
+            conn.execute(
+                "INSERT INTO prompt_version (id, prompt_id, version, content_hash, content, "
+                "source_path, created_at) VALUES (?, 1, ?, ?, '', 'p', ?)",
+                (version, version, f"h{version}", at),
+            )
+        conn.execute(
+            "INSERT INTO approval (prompt_id, version_id, note, evidence, created_at) "
+            "VALUES (1, 2, 'ok', '[\"r-1\"]', ?)",
+            (at,),
+        )
+        conn.commit()
+    migrate(db)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT prompt_id, version_id, action, note, evidence, actor, created_at "
+            "FROM approval_event"
+        ).fetchall()
+    assert rows == [(1, 2, "approved", "ok", '["r-1"]', None, at)]
+
+
 def test_a_failing_migration_leaves_the_previous_schema(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,10 +8,12 @@ from sqlmodel import Session
 from promptdeck.config import ApprovalConfig, WorkspaceConfig
 from promptdeck.core.registry_ops import (
     approve_version,
+    approved_version_ids,
     diff_versions,
     move_label,
     prompt_history,
     suites_using,
+    unapprove_version,
 )
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
@@ -141,3 +143,98 @@ def _run(session: Session, suite: str, version_id: int, *, failed: int, uid: str
         )
     )
     session.flush()
+
+
+@pytest.fixture
+def alice(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Who acts: the OS user name is what label moves and approvals record."""
+    monkeypatch.setattr("getpass.getuser", lambda: "alice")
+    return "alice"
+
+
+def test_a_note_on_a_label_that_already_points_there_is_kept(
+    workspace: Workspace, alice: str
+) -> None:
+    workspace.sync()
+    with workspace.session() as session:
+        move_label(session, "summarize@1", "production")
+        again = move_label(session, "summarize@1", "production", "ok")
+        history = prompt_history(session, "summarize")
+    assert (again.from_version, again.to_version, again.note, again.by) == (1, 1, "ok", alice)
+    production = [m for m in history.moves if m.label == "production"]
+    assert [(m.from_version, m.to_version, m.note, m.by) for m in production] == [
+        (1, 1, "ok", alice),
+        (None, 1, None, alice),
+    ]
+    # The sync's moves of `latest` are promptdeck's, not a person's.
+    assert [m.by for m in history.moves if m.label == "latest"] == [None]
+
+
+def test_each_version_shows_its_newest_note(workspace: Workspace) -> None:
+    _two_versions(workspace)
+    with workspace.session() as session:
+        move_label(session, "summarize@1", "production", "ok")
+        move_label(session, "summarize@2", "staging", "try warmer")
+        approve_version(session, workspace.paths, workspace.config, "summarize@2", "reviewed")
+        notes = {v.version: v.note for v in prompt_history(session, "summarize").versions}
+    assert notes == {1: "ok", 2: "reviewed"}
+
+
+def test_approvals_are_in_the_history_with_note_evidence_and_who(
+    workspace: Workspace, alice: str
+) -> None:
+    workspace.sync()
+    strict = WorkspaceConfig(approval=ApprovalConfig(require_passing_suites=True))
+    with workspace.session() as session:
+        _run(session, "summarize", _version_id(session, "summarize"), failed=0, uid="r-good")
+        info = approve_version(session, workspace.paths, strict, "summarize@1", "looks right")
+        history = prompt_history(session, "summarize")
+    assert info.by == alice
+    [record] = history.approvals
+    assert (record.version, record.action, record.note, record.evidence, record.by) == (
+        1,
+        "approved",
+        "looks right",
+        ["r-good"],
+        alice,
+    )
+    assert history.versions[0].approval == record
+
+
+def test_an_approval_can_be_revoked_and_given_again(workspace: Workspace, alice: str) -> None:
+    workspace.sync()
+    with workspace.session() as session:
+        approve_version(session, workspace.paths, workspace.config, "summarize@1", "ok")
+        move_label(session, "summarize@1", "production")
+        revoked = unapprove_version(session, "summarize@1", "wrong tone")
+        assert approved_version_ids(session) == set()
+        history = prompt_history(session, "summarize")
+        assert not history.versions[0].approved and history.versions[0].approval is None
+        assert history.versions[0].note == "wrong tone"
+        assert [(a.action, a.note, a.by) for a in history.approvals] == [
+            ("revoked", "wrong tone", alice),
+            ("approved", "ok", alice),
+        ]
+        again = approve_version(session, workspace.paths, workspace.config, "summarize@1")
+        assert again.created
+        assert [a.action for a in prompt_history(session, "summarize").approvals] == [
+            "approved",
+            "revoked",
+            "approved",
+        ]
+    assert (revoked.revoked, revoked.note, revoked.by, revoked.labels) == (
+        True,
+        "wrong tone",
+        alice,
+        ["production"],
+    )
+
+
+def test_revoking_a_version_that_is_not_approved_records_nothing(workspace: Workspace) -> None:
+    _two_versions(workspace)
+    with workspace.session() as session:
+        approve_version(session, workspace.paths, workspace.config, "summarize@1")
+        nothing = unapprove_version(session, "summarize", "oops")  # the latest: v2
+        history = prompt_history(session, "summarize")
+    assert (nothing.version, nothing.revoked, nothing.approved) == (2, False, [1])
+    assert [a.action for a in history.approvals] == ["approved"]

@@ -127,13 +127,20 @@ def main(argv: list[str] | None = None) -> NoReturn:
         click.echo("interrupted", err=True)
         code = ExitCode.INTERRUPTED
     except Exception as exc:
-        if os.environ.get("PROMPTDECK_DEBUG"):
+        from promptdeck.store.db import lock_error
+
+        locked = lock_error(exc)
+        if locked is None and os.environ.get("PROMPTDECK_DEBUG"):
             raise
-        echo_error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            "this is a bug in promptdeck; rerun with PROMPTDECK_DEBUG=1 to see the traceback",
-        )
-        code = ExitCode.RUNTIME
+        if locked is not None:
+            echo_error(locked.title, locked.hint)
+            code = locked.exit_code
+        else:
+            echo_error(
+                f"internal error: {type(exc).__name__}: {exc}",
+                "this is a bug in promptdeck; rerun with PROMPTDECK_DEBUG=1 to see the traceback",
+            )
+            code = ExitCode.RUNTIME
     sys.exit(code)
 
 

@@ -133,28 +133,9 @@ class ColumnResult:
             "warnings": list(self.result.warnings),
         }
         if self.ensemble is not None:
-            ens = self.ensemble
-            data["ensemble"] = {
-                "strategy": ens.strategy,
-                "agreement": ens.agreement,
-                "requires_review": ens.requires_review,
-                "decision": ens.decision,
-                "chosen": list(ens.chosen),
-                "answered": list(ens.answered),
-                "matrix": [list(r) for r in ens.matrix],
-                "members": [
-                    {
-                        "model": m.member,
-                        "text": m.result.completion.text,
-                        "error": m.result.completion.error,
-                        "latency_ms": round(m.result.completion.latency_ms, 3),
-                        "total_tokens": m.result.completion.usage.total_tokens,
-                        "cost_usd": m.result.completion.cost_usd,
-                        "trace_id": m.result.trace_id,
-                    }
-                    for m in ens.members
-                ],
-            }
+            from promptdeck.core.ensemble_trace import ensemble_summary
+
+            data["ensemble"] = ensemble_summary(self.ensemble)
         return data
 
 

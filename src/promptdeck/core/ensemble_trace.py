@@ -21,10 +21,42 @@ from promptdeck.store.calls_repo import CallRecord, SpanRecord
 from promptdeck.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from promptdeck.core.ensembles import MemberAnswer
+    from promptdeck.core.ensembles import EnsembleResult, MemberAnswer
     from promptdeck.core.gateway.engine import CallSpec, Gateway
 
-__all__ = ["EnsembleTrace", "record_ensemble"]
+__all__ = ["EnsembleTrace", "ensemble_summary", "record_ensemble"]
+
+
+def ensemble_summary(result: EnsembleResult) -> dict[str, Any]:
+    """What an ensemble decided, as JSON: strategy, agreement, decision, every member's answer.
+
+    ``run --json`` and ``compare --json`` print it under ``ensemble``.
+    """
+    return {
+        "name": result.name,
+        "strategy": result.strategy,
+        "agreement": result.agreement,
+        "requires_review": result.requires_review,
+        "decision": result.decision,
+        "chosen": list(result.chosen),
+        "answered": list(result.answered),
+        "matrix": [list(row) for row in result.matrix],
+        "members": [
+            {
+                "model": m.member,
+                "text": m.result.completion.text,
+                "error": m.result.completion.error,
+                "latency_ms": round(m.result.completion.latency_ms, 3),
+                "prompt_tokens": m.result.completion.usage.prompt_tokens,
+                "completion_tokens": m.result.completion.usage.completion_tokens,
+                "total_tokens": m.result.completion.usage.total_tokens,
+                "cost_usd": m.result.completion.cost_usd,
+                "cache": m.result.cache,
+                "trace_id": m.result.trace_id,
+            }
+            for m in result.members
+        ],
+    }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Formats:
 - ``langfuse``: one file per version in the shape Langfuse's create-prompt API takes
   (``name``, ``type``, ``prompt``, ``config``, ``labels``), plus the same manifest.
 
-Exports are deterministic: re-exporting the same versions writes nothing.
+Exports are deterministic: re-exporting the same versions writes nothing. A version
+whose approval was revoked leaves the registry at the next export (its index entries
+and its file).
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from promptdeck.core.prompt_refs import ResolvedPrompt, resolve_prompt
 from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
 from promptdeck.registry import FORMAT
 from promptdeck.store import prompts_repo as repo
-from promptdeck.store.tables import Approval
+from promptdeck.store.approvals_repo import REVOKED
+from promptdeck.store.tables import Approval, ApprovalEvent, Prompt, PromptVersion
 
 __all__ = ["ExportReport", "export_registry"]
 
@@ -42,6 +45,7 @@ class ExportReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 def _dumps(data: Any) -> bytes:
@@ -97,6 +101,35 @@ def _langfuse(target: ResolvedPrompt, labels: list[str]) -> dict[str, Any]:
     }
 
 
+def _drop_revoked(
+    session: Session, folder: Path, index: dict[str, Any], report: ExportReport
+) -> None:
+    """Remove from the index, and the folder, the exported versions no longer approved."""
+    approved = set(
+        session.exec(
+            select(Prompt.name, PromptVersion.version)
+            .join(PromptVersion, col(PromptVersion.prompt_id) == col(Prompt.id))
+            .join(Approval, col(Approval.version_id) == col(PromptVersion.id))
+        ).all()
+    )
+    dropped: set[str] = set()
+    kept: set[str] = set()
+    for name, labels in index["prompts"].items():
+        for label in list(labels):
+            entry = labels[label]
+            if (name, entry.get("version")) in approved:
+                kept.add(str(entry.get("file")))
+            else:
+                dropped.add(str(entry.get("file")))
+                del labels[label]
+    index["prompts"] = {name: labels for name, labels in index["prompts"].items() if labels}
+    for relative in sorted(dropped - kept):
+        path = folder / relative
+        if path.is_file() and path.resolve().is_relative_to(folder.resolve()):
+            path.unlink()
+            report.removed.append(relative)
+
+
 def export_registry(
     session: Session,
     folder: Path,
@@ -146,11 +179,30 @@ def export_registry(
             select(Approval).where(Approval.version_id.in_([t.version_id for t in targets]))  # type: ignore[attr-defined]
         )
     }
-    unapproved = [f"{t.name}@{t.version}" for t in targets if t.version_id not in approvals]
-    if unapproved:
+    missing_ids = [t.version_id for t in targets if t.version_id not in approvals]
+    if missing_ids:
+        revoked = set(
+            session.exec(
+                select(ApprovalEvent.version_id).where(
+                    col(ApprovalEvent.version_id).in_(missing_ids),
+                    ApprovalEvent.action == REVOKED,
+                )
+            ).all()
+        )
+        unapproved = [
+            f"{t.name}@{t.version}" + (" (approval revoked)" if t.version_id in revoked else "")
+            for t in targets
+            if t.version_id in missing_ids
+        ]
+        first = next(t for t in targets if t.version_id in missing_ids)
+        hint = (
+            f"move {label!r} to an approved version: "
+            f"promptdeck prompts label {first.name}@VERSION {label}"
+            if first.version_id in revoked
+            else f"approve first: promptdeck prompts approve {first.name}@{first.version}"
+        )
         raise CheckFailedError(
-            f"cannot export label {label!r}: not approved: {', '.join(unapproved)}",
-            f"approve first: promptdeck prompts approve {unapproved[0]}",
+            f"cannot export label {label!r}: not approved: {', '.join(unapproved)}", hint
         )
     folder.mkdir(parents=True, exist_ok=True)
     index_path = folder / "index.json"
@@ -162,6 +214,7 @@ def export_registry(
                 index = old
         except ValueError:
             pass
+    _drop_revoked(session, folder, index, report)
     for target in targets:
         approval = approvals[target.version_id]
         relative = f"prompts/{target.name}/v{target.version}.json"

@@ -1,4 +1,7 @@
-"""Registry operations on stored prompt versions: history, diff, labels, approval."""
+"""Registry operations on stored prompt versions: history, diff, labels, approval.
+
+Approving and revoking live in :mod:`promptdeck.core.approvals` (re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,33 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-import yaml
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from promptdeck.config import WorkspaceConfig
-from promptdeck.core.prompt_refs import ResolvedPrompt, parse_ref, resolve_prompt
+from promptdeck.core.approvals import (
+    ApprovalInfo,
+    Revocation,
+    approve_version,
+    approved_version_ids,
+    current_actor,
+    suites_using,
+    unapprove_version,
+)
+from promptdeck.core.prompt_refs import parse_ref, resolve_prompt
 from promptdeck.core.sync import LATEST_LABEL
-from promptdeck.errors import CheckFailedError, UsageError
-from promptdeck.paths import WorkspacePaths
+from promptdeck.errors import UsageError
+from promptdeck.store import approvals_repo
 from promptdeck.store import prompts_repo as repo
-from promptdeck.store.tables import Approval, LabelEvent, Prompt, PromptVersion, Run, RunCell
+from promptdeck.store.tables import Prompt, PromptVersion
 from promptdeck.timeutil import utcnow
 
 __all__ = [
     "ApprovalInfo",
+    "ApprovalRecord",
     "LabelMove",
     "PromptDetail",
     "PromptHistory",
+    "Revocation",
     "VersionInfo",
     "approve_version",
     "approved_version_ids",
@@ -33,14 +44,42 @@ __all__ = [
     "prompt_detail",
     "prompt_history",
     "suites_using",
+    "unapprove_version",
 ]
 
 LABEL_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,49}$")
 
 
 @dataclass(frozen=True)
+class ApprovalRecord:
+    """One approval or revocation of a version, as the history shows it.
+
+    Attributes:
+        version: The version.
+        action: ``approved`` or ``revoked``.
+        at: When.
+        note: Why.
+        evidence: The runs that justified an approval.
+        by: Who (the OS user), if known.
+    """
+
+    version: int
+    action: str
+    at: datetime
+    note: str | None
+    evidence: list[str] = field(default_factory=list)
+    by: str | None = None
+
+
+@dataclass(frozen=True)
 class VersionInfo:
-    """One version in a prompt's history."""
+    """One version in a prompt's history.
+
+    Attributes:
+        note: The newest note recorded about this version: a label moved to it, its
+            approval or its revocation.
+        approval: Its approval, while it is approved.
+    """
 
     version: int
     content_hash: str
@@ -49,34 +88,24 @@ class VersionInfo:
     note: str | None
     labels: list[str]
     approved: bool
+    approval: ApprovalRecord | None = None
 
 
 @dataclass(frozen=True)
 class LabelMove:
-    """One recorded move of a label."""
+    """One recorded move of a label (``by``: who, None for a sync's moves of ``latest``)."""
 
     label: str
     from_version: int | None
     to_version: int | None
     at: datetime
     note: str | None
-
-
-@dataclass(frozen=True)
-class ApprovalInfo:
-    """An approval of a version."""
-
-    name: str
-    version: int
-    at: datetime
-    note: str | None
-    evidence: list[str] = field(default_factory=list)
-    created: bool = True
+    by: str | None = None
 
 
 @dataclass(frozen=True)
 class PromptHistory:
-    """Every version of a prompt (newest first) and every label move (newest first)."""
+    """Every version (newest first), label move and approval or revocation (newest first)."""
 
     name: str
     source_path: str
@@ -84,7 +113,7 @@ class PromptHistory:
     last_error: str | None
     versions: list[VersionInfo]
     moves: list[LabelMove]
-    approvals: list[ApprovalInfo]
+    approvals: list[ApprovalRecord]
 
 
 def _prompt_or_error(session: Session, name: str) -> Prompt:
@@ -109,19 +138,36 @@ def prompt_history(session: Session, name: str) -> PromptHistory:
     labels: dict[int, list[str]] = {}
     for label in repo.list_labels(session, prompt.id):
         labels.setdefault(label.version_id, []).append(label.name)
-    approvals = list(
-        session.exec(
-            select(Approval)
-            .where(Approval.prompt_id == prompt.id)
-            .order_by(col(Approval.created_at).desc())
+    current = {
+        a.version_id: ApprovalRecord(
+            number[a.version_id], "approved", a.created_at, a.note, list(a.evidence), a.actor
         )
-    )
-    approved = {a.version_id for a in approvals}
-    events = session.exec(
-        select(LabelEvent)
-        .where(LabelEvent.prompt_id == prompt.id)
-        .order_by(col(LabelEvent.created_at).desc(), col(LabelEvent.id).desc())
-    ).all()
+        for a in approvals_repo.list_approvals(session, prompt.id)
+    }
+    moves = [
+        LabelMove(
+            label=e.label,
+            from_version=number.get(e.from_version_id) if e.from_version_id else None,
+            to_version=number.get(e.to_version_id) if e.to_version_id else None,
+            at=e.created_at,
+            note=e.note,
+            by=e.actor,
+        )
+        for e in repo.list_label_events(session, prompt.id)
+    ]
+    approvals = [
+        ApprovalRecord(
+            number[e.version_id], e.action, e.created_at, e.note, list(e.evidence), e.actor
+        )
+        for e in approvals_repo.approval_events(session, prompt.id)
+    ]
+    # Each version's newest note: from the moves to it and its approvals (newest first).
+    notes: dict[int, tuple[datetime, str]] = {}
+    dated = [(m.to_version, m.at, m.note) for m in moves]
+    dated += [(a.version, a.at, a.note) for a in approvals]
+    for version, at, note in dated:
+        if version is not None and note and (version not in notes or at > notes[version][0]):
+            notes[version] = (at, note)
     return PromptHistory(
         name=prompt.name,
         source_path=prompt.source_path,
@@ -133,26 +179,15 @@ def prompt_history(session: Session, name: str) -> PromptHistory:
                 content_hash=v.content_hash,
                 created_at=v.created_at,
                 source_path=v.source_path,
-                note=v.note,
+                note=notes[v.version][1] if v.version in notes else v.note,
                 labels=sorted(labels.get(v.id or -1, [])),
-                approved=v.id in approved,
+                approved=v.id in current,
+                approval=current.get(v.id or -1),
             )
             for v in reversed(versions)
         ],
-        moves=[
-            LabelMove(
-                label=e.label,
-                from_version=number.get(e.from_version_id) if e.from_version_id else None,
-                to_version=number.get(e.to_version_id) if e.to_version_id else None,
-                at=e.created_at,
-                note=e.note,
-            )
-            for e in events
-        ],
-        approvals=[
-            ApprovalInfo(prompt.name, number[a.version_id], a.created_at, a.note, list(a.evidence))
-            for a in approvals
-        ],
+        moves=moves,
+        approvals=approvals,
     )
 
 
@@ -204,7 +239,8 @@ def move_label(session: Session, ref: str, label: str, note: str | None = None) 
     assert prompt is not None and prompt.id is not None
     before = repo.get_label(session, prompt.id, label)
     old_version = session.get(PromptVersion, before.version_id) if before else None
-    event = repo.move_label(session, prompt.id, label, target.version_id, note)
+    actor = current_actor()
+    event = repo.move_label(session, prompt.id, label, target.version_id, note, actor)
     at = event.created_at if event else (before.updated_at if before else utcnow())
     return LabelMove(
         label=label,
@@ -212,101 +248,8 @@ def move_label(session: Session, ref: str, label: str, note: str | None = None) 
         to_version=target.version,
         at=at,
         note=note,
+        by=actor if event else None,
     )
-
-
-def suites_using(paths: WorkspacePaths, name: str) -> list[str]:
-    """Return the names of the suites whose ``prompts:`` list names this prompt."""
-    found = []
-    folder = paths.suites
-    for path in sorted(folder.glob("*.suite.yaml")) if folder.is_dir() else []:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, OSError, UnicodeDecodeError):
-            continue
-        refs = data.get("prompts", []) if isinstance(data, dict) else []
-        refs = [refs] if isinstance(refs, str) else refs
-        for entry in refs if isinstance(refs, list) else []:
-            if isinstance(entry, str) and entry.split("@", 1)[0].strip() == name:
-                found.append(Path(path.name).name.removesuffix(".suite.yaml"))
-                break
-    return found
-
-
-def _evidence(session: Session, paths: WorkspacePaths, target: ResolvedPrompt) -> list[str]:
-    suites = suites_using(paths, target.name)
-    if not suites:
-        raise CheckFailedError(
-            f"cannot approve {target.name}@{target.version}: no suite uses this prompt",
-            "add a suite in suites/ that tests it, or set approval.require_passing_suites = false",
-        )
-    evidence = []
-    for suite in suites:
-        run = session.exec(
-            select(Run)
-            .where(
-                Run.suite == suite,
-                Run.status == "finished",
-                Run.failed == 0,
-                Run.errors == 0,
-                col(Run.id).in_(
-                    select(RunCell.run_id).where(RunCell.prompt_version_id == target.version_id)
-                ),
-            )
-            .order_by(col(Run.started_at).desc())
-        ).first()
-        if run is None:
-            raise CheckFailedError(
-                f"cannot approve {target.name}@{target.version}: suite {suite!r} has no "
-                "finished run on this version with no failures",
-                f"run `promptdeck --headless eval {suite}` and fix its failures first",
-            )
-        evidence.append(run.uid)
-    return evidence
-
-
-def approve_version(
-    session: Session,
-    paths: WorkspacePaths,
-    config: WorkspaceConfig,
-    ref: str,
-    note: str | None = None,
-) -> ApprovalInfo:
-    """Mark the version ``ref`` names approved, with evidence when the workspace requires it.
-
-    Approving an approved version changes nothing and returns the existing approval.
-
-    Raises:
-        NotFoundError: When the version does not exist.
-        CheckFailedError: When evidence is required and missing.
-    """
-    target = resolve_prompt(session, ref)
-    existing = session.exec(
-        select(Approval).where(Approval.version_id == target.version_id)
-    ).first()
-    if existing is not None:
-        return ApprovalInfo(
-            target.name,
-            target.version,
-            existing.created_at,
-            existing.note,
-            list(existing.evidence),
-            created=False,
-        )
-    evidence = _evidence(session, paths, target) if config.approval.require_passing_suites else []
-    prompt = repo.get_prompt(session, target.name)
-    assert prompt is not None and prompt.id is not None
-    approval = Approval(
-        prompt_id=prompt.id, version_id=target.version_id, note=note, evidence=evidence
-    )
-    session.add(approval)
-    session.flush()
-    return ApprovalInfo(target.name, target.version, approval.created_at, note, evidence)
-
-
-def approved_version_ids(session: Session) -> set[int]:
-    """Return the ids of every approved version."""
-    return set(session.exec(select(Approval.version_id)).all())
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from promptdeck.core.promptfile import PROMPT_SUFFIX, parse_prompt, prompt_name_from_path
+from promptdeck.core.promptfile import (
+    PROMPT_SUFFIX,
+    ParsedPrompt,
+    parse_prompt,
+    prompt_name_from_path,
+)
 from promptdeck.errors import ConfigError
 from promptdeck.paths import WorkspacePaths
 from promptdeck.store import prompts_repo as repo
@@ -51,6 +56,12 @@ def prompt_files(paths: WorkspacePaths) -> list[Path]:
 def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
     """Bring the database in line with the prompt files on disk.
 
+    The files are read, and the changed ones parsed, before any lock is taken. When
+    nothing changed (the common case) the sync only reads: it never waits for another
+    process's writer. Otherwise it writes in one short immediate transaction (a
+    savepoint; see :mod:`promptdeck.store.db`), deciding again from what the database
+    holds once it has the write lock.
+
     Args:
         session: An open session; the caller commits.
         paths: The workspace.
@@ -58,13 +69,17 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
     Returns:
         What changed and what failed to parse.
     """
+    files = [_DiskFile.read(paths, path) for path in prompt_files(paths)]
+    unchanged = _unchanged(session, files)
+    if unchanged is not None:
+        return unchanged
     try:
         with session.begin_nested():
-            return _sync(session, paths)
+            return _sync(session, files)
     except IntegrityError:
-        # Another process added the same version first; its work is ours.
+        # Another writer added the same version first; its work is ours.
         with session.begin_nested():
-            return _sync(session, paths)
+            return _sync(session, files)
 
 
 _SYNC_FORMAT = "1"
@@ -80,23 +95,95 @@ def _file_sha(text: str) -> str:
     return hashlib.sha256(f"{_SYNC_FORMAT}\0{text}".encode()).hexdigest()
 
 
-def _sync(session: Session, paths: WorkspacePaths) -> SyncReport:
+@dataclass
+class _DiskFile:
+    """One prompt file as read from disk: its text (or why it cannot be read), parsed lazily."""
+
+    path: Path
+    rel: str
+    text: str | None
+    digest: str | None
+    error: ConfigError | None
+    parsed: ParsedPrompt | None = None
+
+    @classmethod
+    def read(cls, paths: WorkspacePaths, path: Path) -> _DiskFile:
+        rel = paths.relative(path)
+        try:
+            text = _read(path, rel)
+        except ConfigError as error:
+            return cls(path, rel, None, None, error)
+        return cls(path, rel, text, _file_sha(text), None)
+
+    def parse(self) -> None:
+        """Parse the text once (a parse error is kept in ``error``)."""
+        if self.text is None or self.parsed is not None or self.error is not None:
+            return
+        try:
+            self.parsed = parse_prompt(self.text, self.rel)
+        except ConfigError as error:
+            self.error = error
+
+
+def _unchanged(session: Session, files: list[_DiskFile]) -> SyncReport | None:
+    """The report of a sync that would write nothing, or None when it would write.
+
+    Nothing to write: every file is as last synced (same digest, no error), or still
+    fails to load with the error already recorded on its prompt; and no prompt's file
+    is gone. Files that changed are parsed here, before the write lock is taken.
+
+    It reads plain columns (no ORM objects), so the session's identity map holds no
+    rows that the sync under the write lock would then see stale.
+    """
+    rows = session.exec(
+        select(Prompt.name, Prompt.source_path, Prompt.file_sha, Prompt.last_error)
+        .where(col(Prompt.file_present))
+        .order_by(col(Prompt.name))
+    ).all()
+    by_path = {row[1]: row for row in rows}
+    # Two prompts claiming one file: let the full sync sort it out.
+    write = len(by_path) != len(rows)
+    report = SyncReport()
+    names: set[str] = set()
+    for file in files:
+        row = by_path.get(file.rel)
+        if row is None:
+            file.parse()
+            write = True
+            continue
+        name, _, file_sha, last_error = row
+        if last_error is None and file.digest is not None and file_sha == file.digest:
+            write = write or name in names
+            names.add(name)
+            continue
+        # Changed, or it failed last time: unchanged only if it fails the same way now.
+        file.parse()
+        if file.error is None or file.error.title != last_error or file_sha is not None:
+            write = True
+        else:
+            report.errors.append(file.error)
+    present = {file.rel for file in files}
+    if write or any(row[1] not in present for row in rows):
+        return None
+    return report
+
+
+def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
     report = SyncReport()
     present: set[str] = set()
     seen: dict[str, str] = {}
     known = repo.list_prompts(session)
     by_name = {prompt.name: prompt for prompt in known}
     by_path = {prompt.source_path: prompt for prompt in known}
-    for path in prompt_files(paths):
-        rel = paths.relative(path)
+    for file in files:
+        path, rel = file.path, file.rel
         present.add(rel)
-        try:
-            text = _read(path, rel)
-        except ConfigError as read_error:
-            report.errors.append(read_error)
-            _record_error(session, rel, prompt_name_from_path(path), read_error)
+        if file.text is None:
+            assert file.error is not None
+            report.errors.append(file.error)
+            _record_error(session, rel, prompt_name_from_path(path), file.error)
             continue
-        digest = _file_sha(text)
+        digest = file.digest
         same = by_path.get(rel)
         if (
             same is not None
@@ -107,12 +194,13 @@ def _sync(session: Session, paths: WorkspacePaths) -> SyncReport:
         ):
             seen[same.name] = rel  # unchanged since the last sync: nothing to do
             continue
-        try:
-            parsed = parse_prompt(text, rel)
-        except ConfigError as parse_error:
-            report.errors.append(parse_error)
-            _record_error(session, rel, prompt_name_from_path(path), parse_error)
+        file.parse()
+        if file.parsed is None:
+            assert file.error is not None
+            report.errors.append(file.error)
+            _record_error(session, rel, prompt_name_from_path(path), file.error)
             continue
+        parsed = file.parsed
         name = parsed.file.name
         if name in seen:
             error = ConfigError(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from promptdeck.errors import RuntimeFailureError
-from promptdeck.store.db import apply_pragmas
+from promptdeck.store.db import BUSY_TIMEOUT_MS, apply_pragmas
 from promptdeck.timeutil import utcnow
 
 __all__ = ["MIGRATIONS", "applied_migrations", "migrate", "migration"]
@@ -335,6 +335,31 @@ def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
     _script(db, "ALTER TABLE prompt ADD COLUMN file_sha TEXT")
 
 
+@migration
+def m009_approval_events(db: sqlite3.Connection) -> None:
+    """Approvals and revocations as a history (like label moves), and who made each move."""
+    _script(
+        db,
+        """
+        CREATE TABLE approval_event (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompt (id),
+            version_id INTEGER NOT NULL REFERENCES prompt_version (id),
+            action TEXT NOT NULL,
+            note TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            actor TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_approval_event_prompt_created ON approval_event (prompt_id, created_at);
+        INSERT INTO approval_event (prompt_id, version_id, action, note, evidence, created_at)
+            SELECT prompt_id, version_id, 'approved', note, evidence, created_at FROM approval;
+        ALTER TABLE approval ADD COLUMN actor TEXT;
+        ALTER TABLE label_event ADD COLUMN actor TEXT
+        """,
+    )
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations already applied, in order."""
     db.execute(
@@ -361,7 +386,7 @@ def migrate(path: Path, upto: str | None = None) -> list[str]:
     known = [name for name, _ in MIGRATIONS]
     applied_now: list[str] = []
     try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         raise RuntimeFailureError(
             f"{path}: cannot open the workspace database ({exc})",

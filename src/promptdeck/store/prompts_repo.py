@@ -21,6 +21,7 @@ __all__ = [
     "get_version",
     "last_pass_rates",
     "latest_contents",
+    "list_label_events",
     "list_labels",
     "list_prompt_summaries",
     "list_prompts",
@@ -118,9 +119,17 @@ def add_version(
 
 
 def move_label(
-    session: Session, prompt_id: int, label: str, version_id: int, note: str | None = None
+    session: Session,
+    prompt_id: int,
+    label: str,
+    version_id: int,
+    note: str | None = None,
+    actor: str | None = None,
 ) -> LabelEvent | None:
-    """Point ``label`` at a version, recording the move. A no-op if it already points there.
+    """Point ``label`` at a version, recording the move.
+
+    Pointing it where it already points records nothing, unless a note is given: the
+    note is then kept in the history as a move from that version to itself.
 
     Args:
         session: The session.
@@ -128,14 +137,15 @@ def move_label(
         label: The label's name.
         version_id: The version it should point at.
         note: Why (kept in the history).
+        actor: Who moved it (None for the moves a sync makes).
 
     Returns:
-        The recorded event, or None when nothing moved.
+        The recorded event, or None when nothing was recorded.
     """
     current = session.exec(
         select(Label).where(Label.prompt_id == prompt_id, Label.name == label)
     ).first()
-    if current is not None and current.version_id == version_id:
+    if current is not None and current.version_id == version_id and note is None:
         return None
     now = utcnow()
     event = LabelEvent(
@@ -144,11 +154,12 @@ def move_label(
         from_version_id=current.version_id if current else None,
         to_version_id=version_id,
         note=note,
+        actor=actor,
         created_at=now,
     )
     if current is None:
         session.add(Label(prompt_id=prompt_id, name=label, version_id=version_id, updated_at=now))
-    else:
+    elif current.version_id != version_id:
         current.version_id = version_id
         current.updated_at = now
         session.add(current)
@@ -273,4 +284,14 @@ def get_label(session: Session, prompt_id: int, name: str) -> Label | None:
 def list_labels(session: Session, prompt_id: int) -> list[Label]:
     """Return a prompt's labels, by name."""
     query = select(Label).where(Label.prompt_id == prompt_id).order_by(col(Label.name))
+    return list(session.exec(query))
+
+
+def list_label_events(session: Session, prompt_id: int) -> list[LabelEvent]:
+    """Return every move of a prompt's labels, newest first."""
+    query = (
+        select(LabelEvent)
+        .where(LabelEvent.prompt_id == prompt_id)
+        .order_by(col(LabelEvent.created_at).desc(), col(LabelEvent.id).desc())
+    )
     return list(session.exec(query))

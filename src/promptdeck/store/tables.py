@@ -18,6 +18,7 @@ from promptdeck.timeutil import utcnow
 
 __all__ = [
     "Approval",
+    "ApprovalEvent",
     "BudgetEvent",
     "CacheEntry",
     "CompletionRow",
@@ -103,10 +104,12 @@ class LabelEvent(TableModel, table=True):
     to_version_id: int | None = Field(default=None, foreign_key="prompt_version.id")
     note: str | None = None
     created_at: datetime = _now_field()
+    actor: str | None = None
+    """Who moved it (the OS user); None for the moves of ``latest`` a sync makes."""
 
 
 class Approval(TableModel, table=True):
-    """A version marked approved, with the runs that justified it."""
+    """A version approved now, with the runs that justified it (revoking deletes the row)."""
 
     __tablename__ = "approval"
     id: int | None = Field(default=None, primary_key=True)
@@ -114,6 +117,22 @@ class Approval(TableModel, table=True):
     version_id: int = Field(foreign_key="prompt_version.id", unique=True)
     note: str | None = None
     evidence: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _now_field()
+    actor: str | None = None
+
+
+class ApprovalEvent(TableModel, table=True):
+    """One approval or revocation of a version: who, when, why, on what evidence."""
+
+    __tablename__ = "approval_event"
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(foreign_key="prompt.id")
+    version_id: int = Field(foreign_key="prompt_version.id")
+    action: str
+    """``approved`` or ``revoked``."""
+    note: str | None = None
+    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
+    actor: str | None = None
     created_at: datetime = _now_field()
 
 

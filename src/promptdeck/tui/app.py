@@ -345,6 +345,10 @@ class PromptdeckApp(App[None]):
         workers here (see ``WorkbenchScreen``).
         """
         error = worker.error
+        if error is not None and not isinstance(error, PromptdeckError):
+            from promptdeck.store.db import lock_error
+
+            error = lock_error(error) or error
         if isinstance(error, PromptdeckError):
             self.notify(error.hint or " ", title=error.title, severity="error")
         else:

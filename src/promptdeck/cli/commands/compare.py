@@ -13,7 +13,7 @@ import click
 from promptdeck.cli.commands.run import parse_vars
 from promptdeck.cli.context import Options, open_tui, open_workspace
 from promptdeck.cli.output import echo_json, echo_warning
-from promptdeck.errors import RuntimeFailureError
+from promptdeck.errors import RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
     from promptdeck.core.compare import ColumnResult, CompareColumn, CompareResult
@@ -161,6 +161,7 @@ async def _compare(gateway: Gateway, columns: list[CompareColumn]) -> CompareRes
     show_default=True,
     help="text: columns side by side; json: every answer and metric; markdown: a table.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (--format json).")
 @click.option(
     "--save-case",
     "suite",
@@ -174,6 +175,7 @@ def compare(
     pairs: tuple[str, ...],
     models: tuple[str, ...],
     fmt: str,
+    as_json: bool,
     suite: str | None,
 ) -> None:
     """Send PROMPT (or several versions of it) to every -m model at once and compare.
@@ -183,6 +185,10 @@ def compare(
     tokens, cost, cache state and finish reason, and the answers' pairwise semantic
     similarity. Exits 3 when every model fails.
     """
+    if as_json:
+        if fmt not in ("text", "json"):
+            raise UsageError(f"--json and --format {fmt} ask for two outputs", "give one of them")
+        fmt = "json"
     if options.wants_tui(fmt == "json"):
         open_tui(options, "compare")
         return

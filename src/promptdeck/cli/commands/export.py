@@ -67,6 +67,7 @@ def export(
                 "written": report.written,
                 "unchanged": report.unchanged,
                 "skipped": report.skipped,
+                "removed": report.removed,
             }
         )
         return
@@ -76,3 +77,5 @@ def export(
     click.echo(
         f"{changed} file{'s' if changed != 1 else ''} written, {len(report.unchanged)} unchanged."
     )
+    if report.removed:
+        click.echo(f"Removed (approval revoked): {', '.join(report.removed)}")

@@ -12,7 +12,7 @@ __all__ = ["prompts"]
 
 @click.group()
 def prompts() -> None:
-    """Versioned prompts: list, show, history, diff, label, approve, lint."""
+    """Versioned prompts: list, show, history, diff, label, approve, unapprove, lint."""
 
 
 @prompts.command("list")
@@ -39,6 +39,7 @@ def prompts_list(options: Options, as_json: bool) -> None:
                     "versions": s.versions,
                     "latest_version": s.latest_version,
                     "labels": s.labels,
+                    "approved": s.approved,
                     "error": s.last_error,
                 }
                 for s in summaries
@@ -91,7 +92,11 @@ def _vars(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.pass_obj
 def prompts_history(options: Options, name: str, as_json: bool) -> None:
-    """Show every version of prompt NAME, its labels, approvals and label moves."""
+    """Show every version of prompt NAME with its labels, label moves and approvals.
+
+    Each move and approval shows who made it, when and the note given.
+    """
+    from promptdeck.cli.commands.prompts_output import history_json, history_text
     from promptdeck.core.registry_ops import prompt_history
 
     workspace = open_workspace(options)
@@ -101,64 +106,9 @@ def prompts_history(options: Options, name: str, as_json: bool) -> None:
     finally:
         workspace.close()
     if as_json:
-        echo_json(
-            {
-                "name": history.name,
-                "file": history.source_path,
-                "file_present": history.file_present,
-                "error": history.last_error,
-                "versions": [
-                    {
-                        "version": v.version,
-                        "hash": v.content_hash,
-                        "created_at": v.created_at.isoformat(),
-                        "labels": v.labels,
-                        "approved": v.approved,
-                        "note": v.note,
-                    }
-                    for v in history.versions
-                ],
-                "label_moves": [
-                    {
-                        "label": m.label,
-                        "from": m.from_version,
-                        "to": m.to_version,
-                        "at": m.at.isoformat(),
-                        "note": m.note,
-                    }
-                    for m in history.moves
-                ],
-            }
-        )
-        return
-    status = "" if history.file_present else " (file gone; versions kept)"
-    click.echo(f"{history.name}: {history.source_path}{status}")
-    if history.last_error:
-        click.echo(f"current file does not load: {history.last_error}")
-    rows = [
-        (
-            f"v{v.version}",
-            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            v.content_hash[:12],
-            ", ".join(v.labels) or None,
-            "yes" if v.approved else None,
-        )
-        for v in history.versions
-    ]
-    click.echo(render_table(("VERSION", "CREATED (UTC)", "HASH", "LABELS", "APPROVED"), rows))
-    if history.moves:
-        click.echo("\nLabel moves:")
-        rows = [
-            (
-                m.at.strftime("%Y-%m-%d %H:%M:%S"),
-                m.label,
-                f"v{m.from_version}" if m.from_version else "(new)",
-                f"v{m.to_version}",
-                m.note,
-            )
-            for m in history.moves
-        ]
-        click.echo(render_table(("WHEN (UTC)", "LABEL", "FROM", "TO", "NOTE"), rows))
+        echo_json(history_json(history))
+    else:
+        click.echo(history_text(history))
 
 
 @prompts.command("show")
@@ -201,17 +151,25 @@ def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bo
 @click.argument("name")
 @click.argument("a")
 @click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.pass_obj
-def prompts_diff(options: Options, name: str, a: str, b: str) -> None:
+def prompts_diff(options: Options, name: str, a: str, b: str, as_json: bool) -> None:
     """Unified diff of two versions or labels of NAME (e.g. `diff support 2 production`)."""
+    from promptdeck.core.prompt_refs import resolve_prompt
     from promptdeck.core.registry_ops import diff_versions
 
     workspace = open_workspace(options)
     try:
         with workspace.session() as session:
             diff = diff_versions(session, name, a, b)
+            versions = [resolve_prompt(session, f"{name}@{ref}").version for ref in (a, b)]
     finally:
         workspace.close()
+    if as_json:
+        echo_json(
+            {"name": name, "from": versions[0], "to": versions[1], "same": not diff, "diff": diff}
+        )
+        return
     if not diff:
         click.echo(f"{name}@{a} and {name}@{b} have the same content.")
         return
@@ -226,6 +184,7 @@ def prompts_diff(options: Options, name: str, a: str, b: str) -> None:
 @click.pass_obj
 def prompts_label(options: Options, ref: str, label: str, note: str | None, as_json: bool) -> None:
     """Point LABEL at the version REF names (NAME@VERSION); moving it back is a rollback."""
+    from promptdeck.cli.commands.prompts_output import move_json
     from promptdeck.core.registry_ops import move_label
 
     workspace = open_workspace(options)
@@ -236,11 +195,12 @@ def prompts_label(options: Options, ref: str, label: str, note: str | None, as_j
         workspace.close()
     name = ref.split("@", 1)[0]
     if as_json:
-        echo_json({"name": name, "label": label, "from": move.from_version, "to": move.to_version})
+        echo_json({"name": name, **move_json(move)})
         return
     before = f"v{move.from_version}" if move.from_version else "(new)"
     if move.from_version == move.to_version:
-        click.echo(f"{name}: {label} already points at v{move.to_version}")
+        kept = " (note kept in the history)" if note else ""
+        click.echo(f"{name}: {label} already points at v{move.to_version}{kept}")
     else:
         click.echo(f"{name}: {label} {before} → v{move.to_version}")
 
@@ -266,6 +226,8 @@ def prompts_approve(options: Options, ref: str, note: str | None, as_json: bool)
                 "name": info.name,
                 "version": info.version,
                 "approved_at": info.at.isoformat(),
+                "by": info.by,
+                "note": info.note,
                 "evidence": info.evidence,
                 "new": info.created,
             }
@@ -276,6 +238,53 @@ def prompts_approve(options: Options, ref: str, note: str | None, as_json: bool)
         return
     evidence = f" (evidence: {', '.join(info.evidence)})" if info.evidence else ""
     click.echo(f"Approved {info.name}@{info.version}{evidence}.")
+
+
+@prompts.command("unapprove")
+@click.argument("ref", metavar="NAME[@VERSION]")
+@click.option("--note", help="Why (kept in the history).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.pass_obj
+def prompts_unapprove(options: Options, ref: str, note: str | None, as_json: bool) -> None:
+    """Revoke the approval of the version REF names; exports leave it out from then on.
+
+    The revocation is kept in the history with who, when and the note.
+    """
+    from promptdeck.core.registry_ops import unapprove_version
+
+    workspace = open_workspace(options)
+    try:
+        with workspace.session() as session:
+            done = unapprove_version(session, ref, note)
+    finally:
+        workspace.close()
+    if as_json:
+        echo_json(
+            {
+                "name": done.name,
+                "version": done.version,
+                "revoked": done.revoked,
+                "revoked_at": done.at.isoformat() if done.at else None,
+                "by": done.by,
+                "note": done.note,
+                "approved": done.approved,
+                "labels": done.labels,
+            }
+        )
+        return
+    if done.revoked:
+        click.echo(f"Revoked the approval of {done.name}@{done.version}.")
+        for label in done.labels:
+            click.echo(
+                f"{label} still points at v{done.version}: move it to an approved version "
+                f"before exporting it (promptdeck prompts label {done.name}@VERSION {label})."
+            )
+        return
+    others = ", ".join(f"v{v}" for v in done.approved)
+    click.echo(
+        f"{done.name}@{done.version} is not approved"
+        + (f" (approved: {others})." if others else ".")
+    )
 
 
 @prompts.command("lint")

@@ -12,9 +12,10 @@ from promptdeck.cli.output import echo_json, echo_warning
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
+    from promptdeck.core.ensembles import EnsembleResult
     from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
 
-__all__ = ["parse_vars", "run", "summary_line"]
+__all__ = ["ensemble_line", "parse_vars", "run", "summary_line"]
 
 _HINTS = {
     "auth": "set the key's environment variable (see `api_key_env` in docs/formats.md)",
@@ -57,9 +58,9 @@ def summary_line(result: CallResult) -> str:
     )
 
 
-def _as_json(result: CallResult) -> dict[str, Any]:
+def _as_json(result: CallResult, ensemble: EnsembleResult | None = None) -> dict[str, Any]:
     done = result.completion
-    return {
+    data: dict[str, Any] = {
         "text": done.text,
         "model": done.model,
         "answered_by": done.answered_by,
@@ -80,14 +81,36 @@ def _as_json(result: CallResult) -> dict[str, Any]:
         "warnings": list(result.warnings),
         "error": done.error,
     }
+    if ensemble is not None:
+        from promptdeck.core.ensemble_trace import ensemble_summary
+
+        data["ensemble"] = ensemble_summary(ensemble)
+    return data
 
 
-async def _call(gateway: Gateway, spec: CallSpec, stream: bool) -> CallResult:
+def ensemble_line(ensemble: EnsembleResult) -> str:
+    """One line: the ensemble's strategy, agreement and decision."""
+    agreement = f" · agreement {ensemble.agreement:.2f}" if ensemble.agreement is not None else ""
+    review = " · REVIEW" if ensemble.requires_review else ""
+    head = f"ensemble {ensemble.name} · {ensemble.strategy}{agreement}{review}"
+    return f"{head} · {ensemble.decision}"
+
+
+async def _call(
+    gateway: Gateway, spec: CallSpec, stream: bool
+) -> tuple[CallResult, EnsembleResult | None]:
     from promptdeck.core.gateway.engine import CallResult
 
     try:
+        if spec.model in gateway.config.ensembles:
+            from promptdeck.core.ensembles import run_ensemble
+
+            ensemble = await run_ensemble(gateway, spec, spec.model)
+            if stream and ensemble.result.completion.ok:
+                click.echo(ensemble.result.completion.text)
+            return ensemble.result, ensemble
         if not stream:
-            return await gateway.call(spec)
+            return await gateway.call(spec), None
         result: CallResult | None = None
         async for event in gateway.stream(spec):
             if isinstance(event, CallResult):
@@ -97,7 +120,7 @@ async def _call(gateway: Gateway, spec: CallSpec, stream: bool) -> CallResult:
         assert result is not None
         if result.completion.ok:
             click.echo()
-        return result
+        return result, None
     finally:
         await gateway.aclose()
 
@@ -146,13 +169,13 @@ def run(
             repeat=repeat,
         )
         gateway = engine.Gateway.for_workspace(workspace)
-        result = asyncio.run(_call(gateway, spec, stream and not as_json))
+        result, ensemble = asyncio.run(_call(gateway, spec, stream and not as_json))
     finally:
         workspace.close()
     for warning in result.warnings:
         echo_warning(warning)
     if as_json:
-        echo_json(_as_json(result))
+        echo_json(_as_json(result, ensemble))
     done = result.completion
     if not done.ok:
         kind = str(done.error_kind or "")
@@ -165,3 +188,5 @@ def run(
         if not stream:
             click.echo(done.text)
         click.echo(summary_line(result))
+        if ensemble is not None:
+            click.echo(ensemble_line(ensemble))

@@ -36,7 +36,7 @@ from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
-from promptdeck.core.gateway.recording import call_record, provider_span
+from promptdeck.core.gateway.recording import call_record, note_warnings, provider_span
 from promptdeck.core.gateway.semantic import Embedder, SemanticCache, request_text
 from promptdeck.core.gateway.spec import CacheMode, CallResult, CallSpec
 from promptdeck.core.guardrails.policy import (
@@ -174,7 +174,10 @@ class Gateway:
                     "error" if decision.blocked else "ok",
                     b_start,
                     utcnow(),
-                    {"promptdeck.budget.model": model_name, "promptdeck.budget.warnings": warnings},
+                    {
+                        "promptdeck.budget.model": model_name,
+                        "promptdeck.budget.warnings": list(decision.warnings),
+                    },
                 )
             )
             if decision.blocked:
@@ -451,7 +454,7 @@ class Gateway:
                     call.model_name, done.answered_by or call.target.model, done.cost_usd
                 )
                 record.budget_events = events
-                call.warnings += warnings
+                note_warnings(call, "budget", warnings)
         if fresh and spec.cache != "off" and self.config.cache.exact:
             record.cache = {
                 "kind": "exact",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,23 @@ from promptdeck.core.providers.router import Attempt
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import CallRecord, SpanRecord
 
-__all__ = ["call_record", "provider_span"]
+__all__ = ["call_record", "note_warnings", "provider_span"]
+
+
+def note_warnings(call: InFlight, kind: str, lines: Sequence[str]) -> None:
+    """Give ``lines`` to the user and record them on the call's ``kind`` span.
+
+    Each kind of warning goes under its own attribute, ``promptdeck.<kind>.warnings``
+    (``budget``, ``redaction``, ``guardrail``), on the span of the step that raised it.
+    """
+    if not lines:
+        return
+    call.warnings += lines
+    for span in reversed(call.spans):
+        if span.kind == kind:
+            key = f"promptdeck.{kind}.warnings"
+            span.attributes[key] = [*span.attributes.get(key, []), *lines]
+            return
 
 
 def provider_span(call: InFlight, attempt: Attempt, cost: float | None) -> SpanRecord:

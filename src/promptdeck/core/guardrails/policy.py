@@ -174,6 +174,7 @@ class Check:
         outcome: ``passed``, ``blocked``, ``redacted``, ``warned`` or ``rewritten``.
         started: ``time.time()`` when the scan started.
         ended: ``time.time()`` when it ended.
+        warnings: The lines it gave the user (a redaction, a warning).
     """
 
     side: Side
@@ -182,10 +183,15 @@ class Check:
     outcome: str
     started: float
     ended: float
+    warnings: tuple[str, ...] = ()
 
     def attributes(self) -> dict[str, Any]:
-        """The span's attributes."""
-        return {
+        """The span's attributes; its warnings go under an attribute of their own kind.
+
+        ``promptdeck.redaction.warnings`` for a redaction, ``promptdeck.guardrail.warnings``
+        for a ``warn`` rule that flagged.
+        """
+        attributes: dict[str, Any] = {
             "promptdeck.guardrail.side": self.side,
             "promptdeck.guardrail.scanner": self.rule.scanner,
             "promptdeck.guardrail.action": self.rule.action,
@@ -195,6 +201,10 @@ class Check:
             "promptdeck.guardrail.outcome": self.outcome,
             "promptdeck.guardrail.reason": self.verdict.reason,
         }
+        if self.warnings:
+            kind = "redaction" if self.outcome == "redacted" else "guardrail"
+            attributes[f"promptdeck.{kind}.warnings"] = list(self.warnings)
+        return attributes
 
 
 @dataclass(frozen=True)
@@ -294,6 +304,7 @@ def _apply(
         verdict = _merge(rule.scanner, verdicts) if verdicts else Verdict(rule.scanner, False, 0)
         outcome = "passed"
         action = rule.action
+        warned = len(warnings)
         if verdict.flagged:
             check_text = _describe(Check(side, rule, verdict, "", started, started))
             if action == "block" or (action == "rewrite" and side == "input"):
@@ -312,7 +323,7 @@ def _apply(
             else:
                 outcome = "warned"
                 warnings.append(f"{what} flagged by {check_text}")
-        check = Check(side, rule, verdict, outcome, started, time.time())
+        check = Check(side, rule, verdict, outcome, started, time.time(), tuple(warnings[warned:]))
         checks.append(check)
         if outcome == "rewritten":
             rewrite.append(check)
@@ -402,10 +413,16 @@ def check_messages(
         fallback = _apply("input", redacting, contents, base)
         for message, text in zip(sent, fallback.texts, strict=True):
             message["content"] = text
-        warnings.append(
+        line = (
             "input: a redacted variable value does not occur verbatim in the rendered "
             "messages; the whole messages were redacted instead"
         )
+        warnings.append(line)
+        checks = tuple(
+            dataclasses.replace(c, warnings=(*c.warnings, line)) if c.rule in redacting else c
+            for c in decision.checks
+        )
+        decision = dataclasses.replace(decision, checks=checks)
     return dataclasses.replace(decision, messages=tuple(sent), warnings=tuple(warnings))
 
 

@@ -1,7 +1,7 @@
 """The Prompts screen: the list, and the selected prompt's version, editor, history, diff, lint.
 
 The editor saves to the prompt file (a save makes a version); the diff compares any
-two versions; lint runs live on the unsaved buffer. Label, approve and export from
+two versions; lint runs live on the unsaved buffer. Label, approve (or revoke) and export from
 keys or the command palette.
 
 Everything that touches the disk or the database runs in thread workers; results
@@ -313,6 +313,14 @@ class PromptsScreen(WorkbenchScreen):
         workspace = self.workbench.workspace
         self._act(lambda session: approve_version(session, workspace.paths, workspace.config, ref))
 
+    def action_unapprove(self) -> None:
+        """Revoke the approval of the selected version (History tab row, else the latest)."""
+        ref = self._selected_ref()
+        if ref is not None:
+            from promptdeck.core.registry_ops import unapprove_version
+
+            self._act(lambda session: unapprove_version(session, ref))
+
     def action_export(self) -> None:
         """Export the approved versions behind `production` to the workspace's registry."""
         if not self.workbench.workspace_ready:
@@ -356,6 +364,14 @@ class PromptsScreen(WorkbenchScreen):
     def has_detail(self) -> bool:
         """True once a prompt is selected and its detail is loaded."""
         return self._detail is not None
+
+    @property
+    def selection_approved(self) -> bool:
+        """True when the version label and approve act on (see ``_selected_ref``) is approved."""
+        snap = self._detail
+        if snap is None or not snap.detail.history.versions:
+            return False
+        return self.query_one(PromptDetail).selected_approved(snap)
 
     @property
     def has_unsaved_edits(self) -> bool:

@@ -15,7 +15,7 @@ __all__ = ["prompts_commands"]
 TABS = [
     ("Show version", "The latest version's YAML", "tab-version"),
     ("Edit prompt", "Edit the selected prompt file (ctrl+s saves)", "tab-edit"),
-    ("Show history", "Versions, labels, approvals and label moves", "tab-history"),
+    ("Show history", "Versions, labels, label moves, approvals and revocations", "tab-history"),
     ("Show diff", "Compare any two versions", "tab-diff"),
     ("Show lint findings", "Problems found in the prompt", "tab-lint"),
 ]
@@ -37,6 +37,12 @@ def prompts_commands(screen: PromptsScreen) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "Approve version", "Approve the selected version", screen.action_approve
         )
+        if screen.selection_approved:
+            yield PaletteCommand(
+                "Revoke approval",
+                "Revoke the selected version's approval (kept in the history)",
+                screen.action_unapprove,
+            )
     if screen.has_unsaved_edits:
         yield PaletteCommand(
             "Save prompt file",

@@ -100,6 +100,11 @@ class PromptDetail(Vertical):
             version = self.query_one(HistoryPane).cursor_version() or version
         return f"{snap.name}@{version}"
 
+    def selected_approved(self, snap: DetailSnapshot) -> bool:
+        """True when the version :meth:`selected_ref` names is approved."""
+        version = int(self.selected_ref(snap).rsplit("@", 1)[1])
+        return any(v.approved and v.version == version for v in snap.detail.history.versions)
+
     def show_tab(self, tab: str) -> None:
         """Show one of the tabs (and focus the editor for Edit)."""
         self.query_one("#prompt-tabs", TabbedContent).active = tab

@@ -48,7 +48,7 @@ def action_notice(result: object) -> tuple[str, str] | None:
         Message and title, or None for a result that needs no notification.
     """
     from promptdeck.core.export import ExportReport
-    from promptdeck.core.registry_ops import ApprovalInfo, LabelMove
+    from promptdeck.core.registry_ops import ApprovalInfo, LabelMove, Revocation
 
     if isinstance(result, LabelMove):
         before = f"v{result.from_version}" if result.from_version else "(new)"
@@ -56,6 +56,10 @@ def action_notice(result: object) -> tuple[str, str] | None:
     if isinstance(result, ApprovalInfo):
         message = "approved" if result.created else "was already approved"
         return f"{result.name}@{result.version} {message}", "Approval"
+    if isinstance(result, Revocation):
+        message = "approval revoked" if result.revoked else "was not approved"
+        still = "".join(f"; {label} still points at it" for label in result.labels)
+        return f"{result.name}@{result.version} {message}{still}", "Approval"
     if isinstance(result, ExportReport):
         return (
             f"{len(result.exported)} prompts to {result.folder} "

@@ -109,15 +109,19 @@ class EditorPane(Vertical):
 
 
 class HistoryPane(Vertical):
-    """The History tab: every version with its labels and approval, then the label moves."""
+    """The History tab: versions, label moves, approvals and revocations.
+
+    Each version shows its labels, approval and newest note; each move, approval and
+    revocation who made it and why.
+    """
 
     def __init__(self, *, classes: str | None = None) -> None:
         history: DataTable[str] = DataTable(id="history-table", cursor_type="row")
-        history.add_columns("Version", "Created (UTC)", "Hash", "Labels", "Approved")
+        history.add_columns("Version", "Created (UTC)", "Hash", "Labels", "Approved", "Note")
         super().__init__(history, Static("", id="label-moves"), classes=classes)
 
     def show(self, history: PromptHistory) -> None:
-        """Fill the table (newest version first) and list the label moves."""
+        """Fill the table (newest version first) and list the label moves and approvals."""
         table = self.query_one("#history-table", DataTable)
         table.clear()
         for v in history.versions:
@@ -127,17 +131,31 @@ class HistoryPane(Vertical):
                 v.content_hash[:12],
                 ", ".join(v.labels) or "-",
                 "yes" if v.approved else "-",
+                v.note or "-",
                 key=str(v.version),
             )
+
+        def by(who: str | None) -> str:
+            return f"  by {who}" if who else ""
+
+        def note(text: str | None) -> str:
+            return f"  “{text}”" if text else ""
+
         moves = [
             f"{m.at.strftime('%Y-%m-%d %H:%M')}  {m.label}: "
             f"{'v' + str(m.from_version) if m.from_version else '(new)'} → v{m.to_version}"
-            + (f"  “{m.note}”" if m.note else "")
+            f"{by(m.by)}{note(m.note)}"
             for m in history.moves
         ]
-        self.query_one("#label-moves", Static).update(
-            "Label moves\n" + "\n".join(moves) if moves else "No label moves yet."
-        )
+        approvals = [
+            f"{a.at.strftime('%Y-%m-%d %H:%M')}  v{a.version} {a.action}{by(a.by)}{note(a.note)}"
+            + (f"  evidence: {', '.join(a.evidence)}" if a.evidence else "")
+            for a in history.approvals
+        ]
+        text = "Label moves\n" + "\n".join(moves) if moves else "No label moves yet."
+        if approvals:
+            text += "\n\nApprovals\n" + "\n".join(approvals)
+        self.query_one("#label-moves", Static).update(text)
 
     def cursor_version(self) -> int | None:
         """The version under the table's cursor, if the table has rows."""
