@@ -401,7 +401,8 @@ async def run_ensemble(
         )
     everything = [m.result.completion for m in members] + list(decision.extra)
     usage = _sum_usage(everything)
-    cost = sum(c.cost_usd for c in everything)
+    costs = [c.cost_usd for c in everything]
+    cost = None if None in costs else sum(c or 0.0 for c in costs)
     latency = (time.perf_counter() - perf) * 1000
     if decision.error is not None:
         done = Completion.failure(name, decision.error, ErrorKind.OTHER, latency_ms=latency)
