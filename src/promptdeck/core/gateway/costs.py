@@ -23,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from promptdeck.config import ModelAlias, WorkspaceConfig
-from promptdeck.core.providers.base import Usage
+from promptdeck.core.providers.base import Completion, Usage
 from promptdeck.core.providers.local_model import LOCAL_PREFIX
+from promptdeck.core.providers.router import Target
 
 __all__ = [
     "CostBook",
@@ -146,6 +147,27 @@ class CostBook:
         """Look up prices ahead of time (imports litellm once)."""
         for name, model in models:
             self.prices(name, model)
+
+    async def charge(
+        self, done: Completion, messages: Sequence[Mapping[str, str]], answered: Target | None
+    ) -> Completion:
+        """A fresh answer with its tokens (the provider's, else estimated) and its cost.
+
+        Args:
+            done: The answer.
+            messages: The request (to estimate its tokens when the provider gave none).
+            answered: The model that answered, as it was called (alias or model string).
+
+        Returns:
+            The answer, costing the answering model's price, else what the provider
+            reported, else None: unknown.
+        """
+        if done.text and done.usage.total_tokens == 0:
+            done = done.but(usage=estimate_usage(messages, done.text))
+        if answered is None:
+            return done
+        priced = self.cost(await self.aprices(answered.name, answered.model), done.usage)
+        return done.but(cost_usd=priced if priced is not None else done.cost_usd)
 
     @staticmethod
     def cost(prices: Prices, usage: Usage) -> float | None:

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.budgets import BudgetGuard
-from promptdeck.core.gateway.costs import CostBook, estimate_usage
+from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
@@ -416,29 +416,13 @@ class Gateway:
 
     # -- recording --------------------------------------------------------------------
 
-    async def _priced(
-        self, call: InFlight, done: Completion, attempts: Sequence[Attempt]
-    ) -> Completion:
-        """A fresh answer with its tokens (the provider's, else estimated) and its cost.
-
-        The cost is the answering model's price (:class:`CostBook`, by the alias or model
-        string it was called as), else what the provider reported, else None: unknown.
-        """
-        if done.text and done.usage.total_tokens == 0:
-            done = done.but(usage=estimate_usage(call.spec.messages, done.text))
-        if not attempts:
-            return done
-        answered = attempts[-1].target
-        prices = await self.costs.aprices(answered.name, answered.model)
-        priced = CostBook.cost(prices, done.usage)
-        return done.but(cost_usd=priced if priced is not None else done.cost_usd)
-
     async def _finish(
         self, call: InFlight, done: Completion, attempts: list[Attempt], hit: CacheHit | None
     ) -> CallResult:
         spec = call.spec
         if done.ok and done.cached is None:
-            done = await self._priced(call, done, attempts)
+            answerer = attempts[-1].target if attempts else None
+            done = await self.costs.charge(done, spec.messages, answerer)
         cost = done.cost_usd
         for attempt in attempts:
             call.spans.append(provider_span(call, attempt, cost if attempt.completion.ok else None))
