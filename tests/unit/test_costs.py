@@ -251,3 +251,23 @@ def test_run_and_traces_show_an_unknown_cost_as_unknown(
     assert code == 0 and "$?" in out
     code, out, _ = run_cli(capsys, *ws, "traces", "list", "--json")
     assert [t["cost_usd"] for t in json.loads(out)] == [None, None]
+
+
+def test_a_cost_assertion_on_an_unpriced_model_fails_as_unknown(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    workspace.sync()
+    (workspace.paths.suites / "mini.suite.yaml").write_text(
+        SUITE.format(model="openai/stub-a") + "      - type: cost\n        value: 0.01\n"
+    )
+
+    async def go() -> Any:
+        gateway = Gateway.for_workspace(workspace)
+        try:
+            return await EvalRunner(workspace, gateway).run(plan_suite(workspace, "mini"))
+        finally:
+            await gateway.aclose()
+
+    cell = asyncio.run(go()).cells[0]
+    assert not cell.passed  # an unknown cost is not under any limit (it was "$0.000000")
+    assert [s.reason for s in cell.scores if s.name.startswith("cost")] == ["cost unknown"]
