@@ -34,6 +34,9 @@ __all__ = [
     "parse_config",
 ]
 
+ParamValue = float | int | str | bool | list[str]
+"""A call parameter's value in ``promptdeck.toml``."""
+
 DEFAULT_MODEL = "local/smollm2-135m"
 """The built-in local model: SmolLM2-135M-Instruct, run in-process, no key needed."""
 
@@ -53,17 +56,25 @@ class ModelAlias(_Section):
         default=None,
         description="Name of the environment variable holding the key (never the key itself).",
     )
-    params: dict[str, float | int | str | bool | list[str]] = Field(
-        default_factory=dict, description="Default call parameters (temperature, max_tokens…)."
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict,
+        description="Call parameters of this alias (temperature, max_tokens…): over the "
+        "prompt's and the workspace's, under a call's own (`--param`).",
     )
     context_window: int | None = Field(
         default=None, gt=0, description="Context window in tokens, when litellm does not know it."
     )
     input_cost_per_token: float | None = Field(
-        default=None, ge=0, description="Price override in dollars per input token."
+        default=None,
+        ge=0,
+        description="Dollars per input token for calls through this alias only "
+        "(default: litellm's price for `model`).",
     )
     output_cost_per_token: float | None = Field(
-        default=None, ge=0, description="Price override in dollars per output token."
+        default=None,
+        ge=0,
+        description="Dollars per output token for calls through this alias only "
+        "(default: litellm's price for `model`).",
     )
     timeout: float | None = Field(
         default=None, gt=0, description="Seconds before a call times out (default: `timeout`)."
@@ -181,6 +192,11 @@ class EnsembleConfig(_Section):
     judge: str | None = Field(
         default=None, description="The judge strategy's model (default: `judge_model`)."
     )
+    judge_params: dict[str, ParamValue] = Field(
+        default_factory=dict,
+        description="The judge call's own parameters (over its alias's; default: "
+        "temperature 0, max_tokens 1024); the judged prompt's parameters never apply.",
+    )
     min_answers: int | None = Field(
         default=None,
         ge=1,
@@ -242,6 +258,11 @@ class WorkspaceConfig(_Section):
     )
     timeout: float = Field(default=120, gt=0, description="Seconds before a model call times out.")
     max_retries: int = Field(default=3, ge=0, le=20, description="Retries on 429, 5xx, timeouts.")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict,
+        description="Default call parameters of every call, under the prompt's, the "
+        "alias's and a call's own.",
+    )
     models: dict[str, ModelAlias] = Field(default_factory=dict, description="Model aliases.")
     local_models: dict[str, LocalModelConfig] = Field(
         default_factory=dict, description="Extra GGUF models, usable as 'local/<alias>'."

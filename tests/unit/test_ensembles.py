@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,40 @@ async def test_judge_writes_the_final_answer_citing_members(tmp_path: Path) -> N
     kinds = [r[0] for r in _rows(tmp_path, "SELECT kind FROM trace")]
     assert "ensemble.judge" in kinds
     assert parse_citations("x\nUsed: fake/m1, 7", ["fake/m0", "fake/m1"]) == ("x", ("fake/m1",))
+
+
+async def test_the_judge_uses_its_own_params_not_the_judged_prompts(tmp_path: Path) -> None:
+    from promptdeck.config import ModelAlias
+
+    providers = _members("Paris", "Paris")
+    judge = FakeProvider(default="[1] (small) Paris is the capital.\nUsed: 1, 2")
+    providers["fake/judge"] = judge
+    panel = EnsembleConfig(members=["fake/m0", "fake/m1"], strategy="judge", judge="fake/judge")
+    tuned = panel.model_copy(update={"judge": "careful", "judge_params": {"max_tokens": 300}})
+    gateway = _gateway(
+        tmp_path,
+        {"panel": panel, "tuned": tuned},
+        providers,
+        models={"careful": ModelAlias(model="fake/judge", params={"temperature": 0.5, "seed": 9})},
+    )
+    # The judged prompt asks for 5 tokens at temperature 1; a --param asks for seed 1.
+    spec = CallSpec(
+        model="panel",
+        messages=MESSAGES,
+        params={"max_tokens": 5, "temperature": 1.0},
+        overrides={"seed": 1},
+    )
+    outcome = await run_ensemble(gateway, spec, "panel")
+    await run_ensemble(gateway, replace(spec, model="tuned"), "tuned")
+    await gateway.aclose()
+    members = [dict(r.params) for name in ("fake/m0", "fake/m1") for r in providers[name].requests]
+    assert members[0] == {"max_tokens": 5, "temperature": 1.0, "seed": 1}
+    assert [dict(r.params) for r in judge.requests] == [
+        {"temperature": 0.0, "max_tokens": 1024},
+        # the judge's alias over the defaults, the ensemble's judge_params over both
+        {"temperature": 0.5, "seed": 9, "max_tokens": 300},
+    ]
+    assert outcome.result.completion.text == "[1] (small) Paris is the capital."
 
 
 async def test_failed_members_are_reported_and_the_rest_decide(tmp_path: Path) -> None:

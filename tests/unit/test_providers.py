@@ -44,13 +44,15 @@ def test_the_router_picks_the_provider_from_the_model_string(
     assert factory(target).name == kind
 
 
-def test_alias_params_are_defaults_that_calls_override(tmp_path: Path) -> None:
+def test_alias_params_beat_the_prompts_and_a_calls_overrides_beat_both(tmp_path: Path) -> None:
     config = WorkspaceConfig(
         models={"m": ModelAlias(model="openai/x", params={"temperature": 0.5, "max_tokens": 9})}
     )
     router = ModelRouter(config, default_provider_factory(config, tmp_path))
-    request = router.request(router.resolve("m"), ASK, {"temperature": 0.0})
-    assert dict(request.params) == {"temperature": 0.0, "max_tokens": 9}
+    request = router.request(router.resolve("m"), ASK, {"temperature": 0.0, "seed": 1})
+    assert dict(request.params) == {"temperature": 0.5, "max_tokens": 9, "seed": 1}
+    request = router.request(router.resolve("m"), ASK, {"seed": 1}, overrides={"max_tokens": 3})
+    assert dict(request.params) == {"temperature": 0.5, "max_tokens": 3, "seed": 1}
 
 
 def test_base_url_follows_litellm_conventions(monkeypatch: pytest.MonkeyPatch) -> None:

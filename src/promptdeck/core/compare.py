@@ -202,10 +202,13 @@ def plan_compare(
     refs: Sequence[str],
     variables: Mapping[str, Any],
     models: Sequence[str],
+    overrides: Mapping[str, Any] | None = None,
 ) -> list[CompareColumn]:
     """Render every prompt reference and pair it with every model (versions × models).
 
-    With no models, each prompt's own model (or ``default_model``) is used.
+    With no models, each prompt's own model (or ``default_model``) is used. Each
+    column runs with its model's parameters over the prompt's, and ``overrides``
+    (``--param``) over both (:func:`~promptdeck.core.providers.params.effective_params`).
 
     Raises:
         UsageError: No prompt, or an unknown model.
@@ -227,7 +230,7 @@ def plan_compare(
         )
     columns: list[CompareColumn] = []
     for ref in refs:
-        base = prompt_call(workspace, ref, variables, kind="compare")
+        base = prompt_call(workspace, ref, variables, kind="compare", overrides=overrides)
         for model in models or [base.model]:
             spec = _with_model(base, model)
             columns.append(CompareColumn(len(columns), ref, model, spec))
@@ -367,11 +370,13 @@ def fmt_optional(value: float | None, spec: str, unit: str = "") -> str:
 
 def metric_lines(column: ColumnResult) -> list[str]:
     """A column's metrics as short lines (the CLI's table and the screen's footer)."""
+    from promptdeck.core.gateway.costs import format_cost
+
     done = column.result.completion
     tps = fmt_optional(column.tokens_per_s, ".1f")
     lines = [
         f"ttft {fmt_optional(column.ttft_ms, '.0f', ' ms')} · {tps} tok/s",
-        f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · ${done.cost_usd:.6f}",
+        f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · {format_cost(done.cost_usd)}",
         f"cache {column.result.cache} · {done.finish_reason or '-'}",
     ]
     if column.ensemble is not None:

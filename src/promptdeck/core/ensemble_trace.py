@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from promptdeck.config import EnsembleConfig
 from promptdeck.core.gateway.keys import request_hash
 from promptdeck.core.providers.base import Completion
+from promptdeck.core.providers.params import effective_params
 from promptdeck.store.calls_repo import CallRecord, SpanRecord
 from promptdeck.timeutil import utcnow
 
@@ -159,7 +160,11 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
             parent=0,
         )
     )
-    rhash = request_hash(f"ensemble/{name}", spec.messages, dict(spec.params), spec.response_format)
+    # The members' own traces hold what each was called with (their aliases' params too).
+    params = effective_params(
+        defaults=gateway.config.params, prompt=spec.params, override=spec.overrides
+    )
+    rhash = request_hash(f"ensemble/{name}", spec.messages, params, spec.response_format)
     record = CallRecord(
         trace={
             "uid": uid,
@@ -172,7 +177,8 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
             "run_id": spec.run_id,
             "latency_ms": done.latency_ms,
             "total_tokens": done.usage.total_tokens,
-            "cost_usd": done.cost_usd,
+            "cost_usd": done.cost_usd or 0.0,
+            "cost_known": done.cost_usd is not None,
             "error": done.error,
             "started_at": started,
             "ended_at": ended,
@@ -183,7 +189,7 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
             "answered_by": done.answered_by or None,
             "request": {
                 "messages": [dict(m) for m in spec.messages],
-                "params": dict(spec.params),
+                "params": params,
                 "ensemble": name,
                 "requires_review": trace.requires_review,
                 "alternatives": {m.member: m.result.completion.text for m in members if m.ok},
@@ -191,7 +197,8 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
             "text": done.text if done.ok else None,
             "prompt_tokens": done.usage.prompt_tokens,
             "completion_tokens": done.usage.completion_tokens,
-            "cost_usd": done.cost_usd,
+            "cost_usd": done.cost_usd or 0.0,
+            "cost_known": done.cost_usd is not None,
             "latency_ms": done.latency_ms,
             "ttft_ms": None,
             "finish_reason": done.finish_reason,

@@ -18,7 +18,9 @@ Strategies:
   lower-cased, trailing punctuation dropped) and the most votes win; ties and
   agreement below the threshold are flagged.
 - ``judge``: a judge model reads every answer and writes the final one, citing the
-  members it used.
+  members it used. The judge call has parameters of its own (:data:`JUDGE_PARAMS`
+  under its alias's, ``judge_params`` over them): the judged prompt's parameters
+  (a ``max_tokens: 5``, say) and the call's overrides are the members' only.
 
 Members that fail are reported; the decision uses those that answered, and says so.
 Fewer than ``min_answers`` answers is an error value (``Completion.error``).
@@ -34,7 +36,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from promptdeck.config import EnsembleConfig
 from promptdeck.core.ensemble_trace import EnsembleTrace, record_ensemble
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from promptdeck.core.gateway.semantic import Embedder
 
 __all__ = [
+    "JUDGE_PARAMS",
     "EnsembleResult",
     "MemberAnswer",
     "agreement_matrix",
@@ -55,6 +58,9 @@ __all__ = [
     "parse_citations",
     "run_ensemble",
 ]
+
+JUDGE_PARAMS: dict[str, Any] = {"temperature": 0.0, "max_tokens": 1024}
+"""The judge call's defaults (under its alias's params and the ensemble's ``judge_params``)."""
 
 _TRAILING = re.compile(r"[\s.!?;:,]+$")
 _SPACES = re.compile(r"\s+")
@@ -287,6 +293,8 @@ async def _judge(
         spec,
         model=judge_model,
         messages=_judge_messages(spec, answers),
+        params=JUDGE_PARAMS,
+        overrides=dict(config.judge_params),
         response_format=None,
         name=f"{spec.name} · judge",
         kind="ensemble.judge",
@@ -401,7 +409,8 @@ async def run_ensemble(
         )
     everything = [m.result.completion for m in members] + list(decision.extra)
     usage = _sum_usage(everything)
-    cost = sum(c.cost_usd for c in everything)
+    costs = [c.cost_usd for c in everything]
+    cost = None if None in costs else sum(c or 0.0 for c in costs)
     latency = (time.perf_counter() - perf) * 1000
     if decision.error is not None:
         done = Completion.failure(name, decision.error, ErrorKind.OTHER, latency_ms=latency)

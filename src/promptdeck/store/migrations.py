@@ -360,6 +360,18 @@ def m009_approval_events(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m010_cost_known(db: sqlite3.Connection) -> None:
+    """Whether a call's cost is known: a model with no known price costs "unknown", not 0."""
+    _script(
+        db,
+        """
+        ALTER TABLE completion ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE trace ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1
+        """,
+    )
+
+
 def applied_migrations(db: sqlite3.Connection) -> list[str]:
     """Return the names of the migrations already applied, in order."""
     db.execute(

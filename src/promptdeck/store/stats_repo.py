@@ -39,7 +39,8 @@ class CallStat:
         calls: Calls made.
         errors: Calls that failed.
         cache_hits: Calls served from a cache.
-        cost_usd: Money spent.
+        cost_usd: Money spent on calls whose cost is known.
+        unpriced: Calls whose cost is unknown (a model with no known price).
         tokens: Tokens in and out.
         p50_ms: Median latency of fresh (uncached, successful) calls.
         p95_ms: 95th percentile latency.
@@ -58,6 +59,14 @@ class CallStat:
     p95_ms: float | None
     p99_ms: float | None
     latencies: tuple[float, ...]
+    unpriced: int = 0
+
+    @property
+    def cost_text(self) -> str:
+        """``$0.0021``; ``$0.0021 + ?`` when some calls' cost is unknown; ``$?`` for none known."""
+        if self.unpriced and self.unpriced >= self.calls - self.errors - self.cache_hits:
+            return "$?"
+        return f"${self.cost_usd:.4f}" + (" + ?" if self.unpriced else "")
 
     @property
     def hit_rate(self) -> float:
@@ -72,6 +81,7 @@ class _Acc:
     errors: int = 0
     hits: int = 0
     cost: float = 0.0
+    unpriced: int = 0
     tokens: int = 0
     latencies: list[float] = field(default_factory=list)
 
@@ -88,6 +98,7 @@ def call_stats(
             t.c.prompt_name,
             t.c.status,
             t.c.cost_usd,
+            t.c.cost_known,
             t.c.total_tokens,
             c.c.latency_ms,
             c.c.cached,
@@ -111,6 +122,8 @@ def call_stats(
         elif row.latency_ms is not None:
             acc.latencies.append(float(row.latency_ms))
         acc.cost += float(row.cost_usd or 0)
+        if row.status == "ok" and not row.cached and not row.cost_known:
+            acc.unpriced += 1
         acc.tokens += int(row.total_tokens or 0)
     stats = [
         CallStat(
@@ -125,6 +138,7 @@ def call_stats(
             p95_ms=percentile(acc.latencies, 95),
             p99_ms=percentile(acc.latencies, 99),
             latencies=tuple(acc.latencies),
+            unpriced=acc.unpriced,
         )
         for (model, prompt), acc in groups.items()
     ]

@@ -170,6 +170,7 @@ class CompletionRow(TableModel, table=True):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float = 0.0
+    cost_known: bool = True
     latency_ms: float | None = None
     ttft_ms: float | None = None
     finish_reason: str | None = None
@@ -237,6 +238,7 @@ class Trace(TableModel, table=True):
     latency_ms: float | None = None
     total_tokens: int | None = None
     cost_usd: float = 0.0
+    cost_known: bool = True
     error: str | None = None
     started_at: datetime = _now_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -72,6 +72,8 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(result: CompareResult) -> str:
     """A markdown table: one column per answer, one row per metric."""
+    from promptdeck.core.gateway.costs import format_cost
+
     columns = result.columns
     header = "| | " + " | ".join(_md_cell(c.column.title) for c in columns) + " |"
     rule = "|---|" + "---|" * len(columns)
@@ -91,7 +93,7 @@ def render_markdown(result: CompareResult) -> str:
         row("tok/s", [_fmt(m["tokens_per_s"], ".1f") for m in metrics]),
         row("latency", [f"{m['latency_ms']:.0f} ms" for m in metrics]),
         row("tokens", [str(m["total_tokens"]) for m in metrics]),
-        row("cost", [f"${m['cost_usd']:.6f}" for m in metrics]),
+        row("cost", [format_cost(m["cost_usd"]) for m in metrics]),
         row("cache", [str(m["cache"]) for m in metrics]),
         row("finish", [str(m["finish_reason"] or "-") for m in metrics]),
     ]
@@ -154,6 +156,15 @@ async def _compare(gateway: Gateway, columns: list[CompareColumn]) -> CompareRes
     "default_model).",
 )
 @click.option(
+    "--param",
+    "-p",
+    "param_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A call parameter for every column, over the prompt's and each model alias's "
+    "(e.g. temperature=0.2).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "markdown"]),
@@ -174,6 +185,7 @@ def compare(
     prompts: tuple[str, ...],
     pairs: tuple[str, ...],
     models: tuple[str, ...],
+    param_pairs: tuple[str, ...],
     fmt: str,
     as_json: bool,
     suite: str | None,
@@ -194,11 +206,13 @@ def compare(
         return
     from promptdeck.core.compare import plan_compare
     from promptdeck.core.gateway import engine
+    from promptdeck.core.providers.params import parse_params
 
     variables = parse_vars(pairs)
+    overrides = parse_params(param_pairs)
     workspace = open_workspace(options)
     try:
-        columns = plan_compare(workspace, prompts, variables, models)
+        columns = plan_compare(workspace, prompts, variables, models, overrides)
         gateway = engine.Gateway.for_workspace(workspace)
         result = asyncio.run(_compare(gateway, columns))
         saved: str | None = None

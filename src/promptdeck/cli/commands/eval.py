@@ -51,6 +51,12 @@ class ProgressReporter:
         )
         if event.judge_warning:
             click.echo(f"note: {event.judge_warning}", file=self.stream)
+        if event.unpriced:
+            click.echo(
+                f"note: cost unknown for calls to {', '.join(event.unpriced)} (no price known; "
+                "not in the estimate)",
+                file=self.stream,
+            )
 
     def cell(self, event: CellFinished) -> None:
         if self.jsonl is not None:

@@ -51,9 +51,10 @@ def summary_line(result: CallResult) -> str:
         model = f"{done.model} → {done.answered_by}"
     usage = done.usage
     approx = "~" if usage.estimated else ""
+    cost = "cost unknown" if done.cost_usd is None else f"${done.cost_usd:.6f}"
     return (
         f"model {model} · {approx}{usage.prompt_tokens}+{usage.completion_tokens} tokens · "
-        f"${done.cost_usd:.6f} · {done.latency_ms:.0f} ms · cache {result.cache} · "
+        f"{cost} · {done.latency_ms:.0f} ms · cache {result.cache} · "
         f"trace {result.trace_id}"
     )
 
@@ -129,6 +130,15 @@ async def _call(
 @click.argument("prompt")
 @click.option("--var", "-v", "pairs", multiple=True, metavar="NAME=VALUE", help="A variable.")
 @click.option("--model", "-m", help="Model or alias (default: the prompt's, else default_model).")
+@click.option(
+    "--param",
+    "-p",
+    "param_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A call parameter over the prompt's and the alias's, e.g. temperature=0.2 "
+    "(the value read as TOML/JSON).",
+)
 @click.option("--stream", is_flag=True, help="Print the answer as it is generated.")
 @click.option(
     "--cache",
@@ -145,6 +155,7 @@ def run(
     prompt: str,
     pairs: tuple[str, ...],
     model: str | None,
+    param_pairs: tuple[str, ...],
     stream: bool,
     cache: str,
     repeat: int,
@@ -153,11 +164,14 @@ def run(
     """Render PROMPT[@VERSION|@LABEL] with --var values, call the model, print the answer.
 
     Then one line with the model, tokens, cost, latency, cache state and trace id.
+    Parameters: --param over the alias's, over the prompt's, over the workspace's.
     """
     from promptdeck.core.gateway import engine
     from promptdeck.core.gateway.prompt_call import prompt_call
+    from promptdeck.core.providers.params import parse_params
 
     variables = parse_vars(pairs)
+    overrides = parse_params(param_pairs)
     workspace = open_workspace(options)
     try:
         spec = prompt_call(
@@ -167,6 +181,7 @@ def run(
             model=model,
             cache=cache,  # type: ignore[arg-type]
             repeat=repeat,
+            overrides=overrides,
         )
         gateway = engine.Gateway.for_workspace(workspace)
         result, ensemble = asyncio.run(_call(gateway, spec, stream and not as_json))

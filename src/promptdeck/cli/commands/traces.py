@@ -66,7 +66,7 @@ def traces_list(
                     "status": t.status,
                     "latency_ms": t.latency_ms,
                     "tokens": t.total_tokens,
-                    "cost_usd": t.cost_usd,
+                    "cost_usd": t.cost_usd if t.cost_known else None,
                     "error": t.error,
                     "started_at": t.started_at.isoformat(),
                 }
@@ -85,7 +85,7 @@ def traces_list(
             t.model,
             t.status,
             t.total_tokens,
-            f"${t.cost_usd:.6f}",
+            f"${t.cost_usd:.6f}" if t.cost_known else "$?",
             f"{t.latency_ms:.0f} ms" if t.latency_ms is not None else None,
         )
         for t in found
@@ -132,7 +132,7 @@ def traces_show(options: Options, trace_id: str, as_json: bool) -> None:
                 "status": t.status,
                 "error": t.error,
                 "latency_ms": t.latency_ms,
-                "cost_usd": t.cost_usd,
+                "cost_usd": t.cost_usd if t.cost_known else None,
                 "text": detail.completion.text if detail.completion else None,
                 "spans": [
                     {
@@ -148,7 +148,8 @@ def traces_show(options: Options, trace_id: str, as_json: bool) -> None:
         )
         return
     click.echo(f"trace {t.uid}  {t.name}  {t.status}")
-    click.echo(f"  model {t.model} · {t.total_tokens or 0} tokens · ${t.cost_usd:.6f}")
+    cost = f"${t.cost_usd:.6f}" if t.cost_known else "cost unknown"
+    click.echo(f"  model {t.model} · {t.total_tokens or 0} tokens · {cost}")
     if t.error:
         click.echo(f"  error: {t.error}")
     depth: dict[int | None, int] = {None: 1}

@@ -21,6 +21,8 @@ class RunStarted:
     cached: int
     estimated_cost: float
     judge_warning: str | None
+    unpriced: tuple[str, ...] = ()
+    """Models whose calls have no known price (not in ``estimated_cost``)."""
 
 
 @dataclass(frozen=True)

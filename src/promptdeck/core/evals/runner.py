@@ -32,7 +32,7 @@ from promptdeck.core.evals.judge import make_judge
 from promptdeck.core.evals.plan import SuitePlan, plan_suite, plan_suites, scoring_options
 from promptdeck.core.evals.results import CellResult, CellSource, summarize
 from promptdeck.core.evals.stored import run_results, score_from_row, stored_result
-from promptdeck.core.gateway.costs import estimate_tokens
+from promptdeck.core.gateway.costs import Estimate, estimate_prompt_tokens
 from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
 from promptdeck.core.prompt_refs import ResolvedPrompt
 from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case, judge_warning
@@ -155,20 +155,19 @@ class EvalRunner:
         user = next((m["content"] for m in reversed(rendered.messages) if m["role"] == "user"), "")
         return spec, user
 
-    def _estimate(self, plan: SuitePlan, specs: Sequence[CallSpec]) -> float:
-        total = 0.0
-        known: dict[str, tuple[float, float] | None] = {}
+    def _estimate(self, plan: SuitePlan, specs: Sequence[CallSpec]) -> Estimate:
+        # Priced as the gateway prices calls (by alias), with the params they will run with.
+        estimate = Estimate()
+        router, costs = self.gateway.router, self.gateway.costs
+        out_tokens: dict[tuple[str, int | None], int] = {}
         for spec in specs:
-            if spec.model not in known:
-                target = self.gateway.router.resolve(spec.model)
-                known[spec.model] = self.gateway.costs.prices(spec.model, target.model)
-            prices = known[spec.model]
-            if not prices:
-                continue
-            prompt_tokens = sum(estimate_tokens(m["content"]) for m in spec.messages)
-            out = int(spec.params.get("max_tokens") or DEFAULT_MAX_TOKENS_ESTIMATE)
-            total += prompt_tokens * prices[0] + out * prices[1]
-        return total
+            memo = (spec.model, spec.prompt_version_id)
+            if memo not in out_tokens:
+                params = router.params(router.resolve(spec.model), spec.params, spec.overrides)
+                out_tokens[memo] = int(params.get("max_tokens") or DEFAULT_MAX_TOKENS_ESTIMATE)
+            prompt_tokens = estimate_prompt_tokens(spec.messages)
+            estimate.add(costs.estimate(spec.model, prompt_tokens, out_tokens[memo]), spec.model)
+        return estimate
 
     # -- running ------------------------------------------------------------------------
 
@@ -251,7 +250,7 @@ class EvalRunner:
             prepared=prepared,
             hits=hits,
             cached=len(keys) - len(uncached),
-            cost=self._estimate(plan, uncached) if uncached else 0.0,
+            cost=self._estimate(plan, uncached) if uncached else Estimate(),
         )
 
     async def _execute(self, plan: SuitePlan, uid: str) -> RunOutcome:
@@ -275,9 +274,16 @@ class EvalRunner:
         options = scoring_options(workspace)
         ahead = self._count_ahead(plan, run_id, prompts, cases)
         prepared, hits, cached, estimate = ahead.prepared, ahead.hits, ahead.cached, ahead.cost
-        if self.max_cost is not None and estimate > self.max_cost:
+        if self.max_cost is not None and estimate.unpriced:
             raise RuntimeFailureError(
-                f"suite {plan.name!r}: estimated cost ${estimate:.4f} is over --max-cost "
+                f"suite {plan.name!r}: no price is known for {', '.join(estimate.unpriced)}, "
+                f"so --max-cost ${self.max_cost:.4f} cannot be kept; nothing was called",
+                "give it a price (an alias with input_cost_per_token and output_cost_per_token "
+                "in promptdeck.toml; 0 for a free server), or drop --max-cost",
+            )
+        if self.max_cost is not None and estimate.cost_usd > self.max_cost:
+            raise RuntimeFailureError(
+                f"suite {plan.name!r}: estimated cost ${estimate.cost_usd:.4f} is over --max-cost "
                 f"${self.max_cost:.4f}; nothing was called",
                 "raise --max-cost, or run fewer cases or cheaper models",
             )
@@ -285,7 +291,14 @@ class EvalRunner:
         if self.reporter:
             self.reporter.started(
                 RunStarted(
-                    uid, plan.name, counts["total"], counts["pending"], cached, estimate, warning
+                    uid,
+                    plan.name,
+                    counts["total"],
+                    counts["pending"],
+                    cached,
+                    estimate.cost_usd,
+                    warning,
+                    tuple(estimate.unpriced),
                 )
             )
         state = _Progress(
@@ -621,4 +634,4 @@ class _Ahead:
     prepared: dict[int, tuple[CallSpec, str, str]]
     hits: set[str]
     cached: int
-    cost: float
+    cost: Estimate

@@ -69,6 +69,7 @@ class BudgetGuard:
         self._clock = clock
         self._spent: dict[str, tuple[str, float]] = {}
         self._alerted: dict[str, tuple[str, set[float]]] = {}
+        self._unpriced: set[tuple[str, str]] = set()
 
     def _models(self, budget: BudgetConfig) -> set[str]:
         names = set(budget.models)
@@ -116,6 +117,24 @@ class BudgetGuard:
                 continue
             warnings.append(f"budget {budget_name!r} reached ({used})")
         return BudgetDecision(current_name, warnings=tuple(warnings))
+
+    def unpriced(self, name: str, model: str) -> list[str]:
+        """Warn, once per model and budget, that a covered call's cost is unknown.
+
+        Such a call cannot be counted (no price is known for it); the warning says how
+        to give it one.
+        """
+        warnings: list[str] = []
+        where = f"[models.{name}]" if name in self.config.models else "an alias for it"
+        for budget_name, budget in self.config.budgets.items():
+            if (budget_name, name) in self._unpriced or not self.covers(budget, name, model):
+                continue
+            self._unpriced.add((budget_name, name))
+            warnings.append(
+                f"budget {budget_name!r} cannot count calls to {name}: its price is unknown "
+                f"(set input_cost_per_token and output_cost_per_token in {where})"
+            )
+        return warnings
 
     def add(self, name: str, model: str, cost: float) -> tuple[list[dict[str, Any]], list[str]]:
         """Count a call's cost; return the budget events and warnings it causes."""

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.budgets import BudgetGuard
-from promptdeck.core.gateway.costs import CostBook, estimate_tokens
+from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
@@ -137,7 +137,7 @@ class Gateway:
     def cache_key(self, spec: CallSpec) -> str:
         """Return the exact-cache key this call would use (to count cached cells ahead)."""
         target = self.router.resolve(spec.model)
-        params = {**target.params, **spec.params}
+        params = self.router.params(target, spec.params, spec.overrides)
         rhash = request_hash(target.model, spec.messages, params, spec.response_format)
         return exact_key(rhash, spec.repeat)
 
@@ -183,7 +183,7 @@ class Gateway:
             if decision.blocked:
                 blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.BUDGET)
         target = self.router.resolve(model_name)
-        params = {**target.params, **spec.params}
+        params = self.router.params(target, spec.params, spec.overrides)
         rhash = request_hash(target.model, spec.messages, params, spec.response_format)
         call = InFlight(
             spec=spec,
@@ -300,9 +300,8 @@ class Gateway:
         )
 
     async def _cached_fallback(self, call: InFlight, target: Target) -> Completion | None:
-        rhash = request_hash(
-            target.model, call.spec.messages, call.params, call.spec.response_format
-        )
+        params = self.router.params(target, call.spec.params, call.spec.overrides)
+        rhash = request_hash(target.model, call.spec.messages, params, call.spec.response_format)
         with self._session() as session:
             hit = cache_repo.latest_for_hash(session, rhash)
         return self._served(call, hit, "exact") if hit is not None else None
@@ -339,6 +338,7 @@ class Gateway:
             spec.response_format,
             cached_fallback=fallback,
             attempts=attempts,
+            overrides=spec.overrides,
         )
         done = await self._guard_output(call, policy, done, attempts)
         return await self._finish(call, done, attempts, None)
@@ -370,17 +370,21 @@ class Gateway:
                 yield served.text
             yield await self._finish(call, served, [], hit)
             return
-        started = time.time()
         done: Completion | None = None
+        attempts: list[Attempt] = []
         async for event in self.router.stream(
-            call.model_name, spec.messages, spec.params, spec.response_format
+            call.model_name,
+            spec.messages,
+            spec.params,
+            spec.response_format,
+            attempts=attempts,
+            overrides=spec.overrides,
         ):
             if isinstance(event, Completion):
                 done = event
             elif not hold:
                 yield event
         assert done is not None
-        attempts = [Attempt(call.target, done.provider, done, "primary", started)]
         done = await self._guard_output(call, policy, done, attempts)
         if hold and done.ok:
             yield done.text
@@ -419,19 +423,10 @@ class Gateway:
         self, call: InFlight, done: Completion, attempts: list[Attempt], hit: CacheHit | None
     ) -> CallResult:
         spec = call.spec
-        if done.ok and done.cached is None and done.text and done.usage.total_tokens == 0:
-            prompt_text = request_text(spec.messages)
-            done = done.but(
-                usage=Usage(estimate_tokens(prompt_text), estimate_tokens(done.text), True)
-            )
-        cost: float | None = done.cost_usd
-        if done.ok and done.cached is None and attempts:
-            answered = attempts[-1].target
-            prices = await self.costs.aprices(answered.name, answered.model)
-            priced = CostBook.cost(prices, done.usage)
-            if priced is not None:
-                cost = priced
-            done = done.but(cost_usd=cost or 0.0)
+        if done.ok and done.cached is None:
+            answerer = attempts[-1].target if attempts else None
+            done = await self.costs.charge(done, spec.messages, answerer)
+        cost = done.cost_usd
         for attempt in attempts:
             call.spans.append(provider_span(call, attempt, cost if attempt.completion.ok else None))
         ended = utcnow()
@@ -439,22 +434,24 @@ class Gateway:
         cached_kind = done.cached
         record = call_record(call, done, hit, ended)
         fresh = done.ok and cached_kind is None
-        if fresh and (done.cost_usd > 0 or done.usage.total_tokens):
+        if fresh and (done.cost_usd or done.usage.total_tokens):
             record.spend = {
                 "day": now.date().isoformat(),
                 "model": done.answered_by or spec.model,
                 "prompt_name": spec.prompt_name,
                 "run_id": spec.run_id,
-                "cost_usd": done.cost_usd,
+                "cost_usd": done.cost_usd or 0.0,
                 "tokens": done.usage.total_tokens,
                 "created_at": now,
             }
             if self.config.budgets:
-                events, warnings = self.budgets.add(
-                    call.model_name, done.answered_by or call.target.model, done.cost_usd
-                )
-                record.budget_events = events
-                note_warnings(call, "budget", warnings)
+                answered = done.answered_by or call.target.model
+                if done.cost_usd is None:
+                    note_warnings(call, "budget", self.budgets.unpriced(call.model_name, answered))
+                else:
+                    events, warnings = self.budgets.add(call.model_name, answered, done.cost_usd)
+                    record.budget_events = events
+                    note_warnings(call, "budget", warnings)
         if fresh and spec.cache != "off" and self.config.cache.exact:
             record.cache = {
                 "kind": "exact",
@@ -471,7 +468,7 @@ class Gateway:
                     text=done.text,
                     prompt_tokens=done.usage.prompt_tokens,
                     completion_tokens=done.usage.completion_tokens,
-                    cost_usd=done.cost_usd,
+                    cost_usd=done.cost_usd or 0.0,
                     latency_ms=done.latency_ms,
                     finish_reason=done.finish_reason,
                     answered_by=done.answered_by,
@@ -495,7 +492,7 @@ class Gateway:
                     done.text,
                     done.usage.prompt_tokens,
                     done.usage.completion_tokens,
-                    done.cost_usd,
+                    done.cost_usd or 0.0,
                     done.latency_ms,
                     done.finish_reason,
                     done.answered_by,

@@ -110,6 +110,7 @@ async def _rewrite(
         spec.params,
         spec.response_format,
         attempts=attempts,
+        overrides=spec.overrides,
     )
     usage = Usage(
         done.usage.prompt_tokens + second.usage.prompt_tokens,

@@ -69,7 +69,7 @@ def _trace_spans(detail: TraceDetail) -> list[dict[str, Any]]:
         "gen_ai.response.model": detail.completion.answered_by if detail.completion else None,
         "promptdeck.trace.kind": trace.kind,
         "promptdeck.prompt.name": trace.prompt_name,
-        "promptdeck.cost_usd": trace.cost_usd,
+        "promptdeck.cost_usd": trace.cost_usd if trace.cost_known else None,
         "promptdeck.latency_ms": trace.latency_ms,
         "promptdeck.cached": bool(detail.completion.cached) if detail.completion else None,
     }

@@ -45,11 +45,13 @@ def prompt_call(
     cache: CacheMode = "read",
     repeat: int = 0,
     kind: str = "run",
+    overrides: Mapping[str, Any] | None = None,
 ) -> CallSpec:
     """Resolve and render a stored prompt version into a call.
 
     The model is ``model`` if given, else the prompt's own, else the workspace's
-    ``default_model``.
+    ``default_model``. The prompt's ``params`` go under the model alias's;
+    ``overrides`` (``--param``) over both.
 
     Raises:
         NotFoundError: Unknown prompt, version or label.
@@ -66,6 +68,7 @@ def prompt_call(
         model=model or rendered.model or workspace.config.default_model,
         messages=rendered.messages,
         params=params,
+        overrides=dict(overrides or {}),
         response_format=schema,
         repeat=repeat,
         cache=cache,

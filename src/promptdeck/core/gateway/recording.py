@@ -36,7 +36,7 @@ def provider_span(call: InFlight, attempt: Attempt, cost: float | None) -> SpanR
     """The span of one model tried, with OpenTelemetry ``gen_ai.*`` attributes."""
     done = attempt.completion
     start = datetime.fromtimestamp(attempt.started, tz=call.started.tzinfo)
-    params = call.params
+    params = attempt.params or call.params  # a fallback alias has parameters of its own
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": attempt.provider,
@@ -111,7 +111,8 @@ def call_record(
             "run_id": spec.run_id,
             "latency_ms": (time.perf_counter() - call.perf) * 1000,
             "total_tokens": done.usage.total_tokens,
-            "cost_usd": done.cost_usd,
+            "cost_usd": done.cost_usd or 0.0,
+            "cost_known": done.cost_usd is not None,
             "error": error,
             "started_at": call.started,
             "ended_at": ended,
@@ -124,7 +125,8 @@ def call_record(
             "text": done.text if done.ok else None,
             "prompt_tokens": done.usage.prompt_tokens,
             "completion_tokens": done.usage.completion_tokens,
-            "cost_usd": done.cost_usd,
+            "cost_usd": done.cost_usd or 0.0,
+            "cost_known": done.cost_usd is not None,
             "latency_ms": done.latency_ms,
             "ttft_ms": done.ttft_ms,
             "finish_reason": done.finish_reason,

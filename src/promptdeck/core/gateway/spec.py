@@ -23,7 +23,10 @@ class CallSpec:
     Attributes:
         model: An alias or model string.
         messages: Chat messages.
-        params: Call parameters (over the alias's defaults).
+        params: The prompt's call parameters (under the alias's; see
+            :func:`~promptdeck.core.providers.params.effective_params`).
+        overrides: The call's own parameters, over every other level (``--param``,
+            a compare column, a judge's own).
         response_format: A JSON schema the answer must follow.
         repeat: The repeat index (each index is an independent sample).
         cache: The cache mode of this call.
@@ -42,6 +45,7 @@ class CallSpec:
     model: str
     messages: Sequence[Mapping[str, str]]
     params: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
     response_format: Mapping[str, Any] | None = None
     repeat: int = 0
     cache: CacheMode = "read"

@@ -130,7 +130,9 @@ class Completion:
     Attributes:
         text: The answer ("" on error).
         usage: Token counts.
-        cost_usd: What the call cost (0 for local models and cache hits).
+        cost_usd: What the call cost in dollars (0 for local models, cache hits and
+            failures); None when unknown: a model with no known price, or a provider
+            that reports no cost of its own.
         latency_ms: Wall time of the call.
         ttft_ms: Time to the first token, when streamed.
         finish_reason: ``stop``, ``length``… as the provider said.
@@ -145,7 +147,7 @@ class Completion:
 
     text: str
     usage: Usage = field(default_factory=Usage)
-    cost_usd: float = 0.0
+    cost_usd: float | None = None
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     finish_reason: str | None = None
@@ -175,6 +177,7 @@ class Completion:
             text="",
             error=redact(error),
             error_kind=kind,
+            cost_usd=0.0,
             model=model,
             answered_by="",
             latency_ms=latency_ms,

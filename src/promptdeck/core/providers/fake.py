@@ -30,7 +30,8 @@ class FakeProvider:
         default: The answer once the script is used up (a function of the request
             by default: it echoes the last message).
         delay: Seconds each call takes.
-        cost_per_token: Price charged per token (in and out).
+        cost_per_token: Price the provider itself reports per token (in and out);
+            None: it reports no cost, like most servers.
         requests: Every request received, in order.
         name: Provider name recorded in traces.
     """
@@ -40,7 +41,7 @@ class FakeProvider:
         default=lambda r: f"echo: {r.messages[-1]['content']}" if r.messages else ""
     )
     delay: float = 0.0
-    cost_per_token: float = 0.0
+    cost_per_token: float | None = None
     requests: list[ChatRequest] = field(default_factory=list)
     name: str = "fake"
 
@@ -67,7 +68,9 @@ class FakeProvider:
         return Completion(
             text=text,
             usage=usage,
-            cost_usd=usage.total_tokens * self.cost_per_token,
+            cost_usd=(
+                None if self.cost_per_token is None else usage.total_tokens * self.cost_per_token
+            ),
             latency_ms=(time.perf_counter() - start) * 1000,
             finish_reason="stop",
             model=request.model,

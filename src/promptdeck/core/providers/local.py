@@ -4,6 +4,11 @@ Calls run through :func:`asyncio.to_thread`, so the event loop (and the TUI) sta
 responsive while the model computes; the model's lock serialises calls, since a
 ``llama_cpp.Llama`` object is not thread-safe. A JSON schema in the request becomes
 llama.cpp's ``response_format``, which constrains the output with a grammar.
+
+Token counts are llama.cpp's own: the prompt as the model's chat template renders it,
+and the tokens generated. A plain call reports them; a stream's chunks carry none, so
+:func:`_counting` takes the same two numbers from inside the generation, and a
+streamed call counts exactly what the same call unstreamed does.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +47,52 @@ def llama_kwargs(request: ChatRequest) -> dict[str, Any]:
     if request.response_format is not None:
         kwargs["response_format"] = {"type": "json_object", "schema": dict(request.response_format)}
     return kwargs
+
+
+@dataclass
+class _TokenCount:
+    prompt: int = 0
+    completion: int = 0
+
+
+def _is_end(llama: Any, token: int) -> bool:
+    """True for an end-of-generation token (not counted, as llama.cpp does not)."""
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(llama._model.vocab, token))
+    except (ImportError, AttributeError):
+        return bool(token == llama.token_eos())
+
+
+@contextmanager
+def _counting(llama: Any) -> Iterator[_TokenCount]:
+    """Count a generation's tokens as llama.cpp's ``usage`` does, for a stream.
+
+    llama.cpp renders the chat template, tokenizes it and hands the tokens to
+    ``Llama.generate``: their number is the usage's ``prompt_tokens``; every token
+    generated but the end-of-generation one is a ``completion_tokens``. The instance's
+    ``generate`` is wrapped while the caller holds the model's lock.
+    """
+    count = _TokenCount()
+    original = llama.generate
+
+    def generate(tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
+        count.prompt, count.completion = len(tokens), 0
+        inner = original(tokens, *args, **kwargs)
+        try:
+            for token in inner:
+                if not _is_end(llama, token):
+                    count.completion += 1
+                yield token
+        finally:
+            inner.close()
+
+    llama.generate = generate
+    try:
+        yield count
+    finally:
+        del llama.generate
 
 
 class LocalProvider:
@@ -107,7 +160,7 @@ class LocalProvider:
             parts: list[str] = []
             ttft: float | None = None
             finish: str | None = None
-            with model.lock:
+            with model.lock, _counting(llama) as count:
                 chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(
                     messages=[dict(m) for m in request.messages],
                     stream=True,
@@ -122,17 +175,10 @@ class LocalProvider:
                             ttft = (time.perf_counter() - start) * 1000
                         parts.append(delta)
                         emit(delta)
-                text = "".join(parts)
-                prompt_tokens = len(
-                    llama.tokenize(
-                        "".join(str(m.get("content", "")) for m in request.messages).encode()
-                    )
-                )
-                completion_tokens = len(llama.tokenize(text.encode(), add_bos=False)) if text else 0
             emit(
                 Completion(
-                    text=text,
-                    usage=Usage(prompt_tokens, completion_tokens, estimated=True),
+                    text="".join(parts),
+                    usage=Usage(count.prompt, count.completion),
                     latency_ms=(time.perf_counter() - start) * 1000,
                     ttft_ms=ttft,
                     finish_reason=finish,

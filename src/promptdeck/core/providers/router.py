@@ -37,6 +37,7 @@ from promptdeck.core.providers.base import (
 )
 from promptdeck.core.providers.local_model import LOCAL_PREFIX
 from promptdeck.core.providers.openai_http import endpoint_for, is_openai_compatible
+from promptdeck.core.providers.params import effective_params
 
 __all__ = [
     "Attempt",
@@ -93,6 +94,7 @@ class Attempt:
         completion: Its outcome (an error value on failure).
         reason: Why it was tried: ``primary``, ``on_rate_limit``, ``on_timeout``, ``on_error``.
         started: ``time.time()`` when it started.
+        params: The parameters it was called with (its alias's, merged).
     """
 
     target: Target
@@ -100,6 +102,7 @@ class Attempt:
     completion: Completion
     reason: str
     started: float
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 ProviderFactory = Callable[[Target], Provider]
@@ -188,19 +191,36 @@ class ModelRouter:
             alias=alias,
         )
 
+    def params(
+        self,
+        target: Target,
+        params: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The parameters a call to ``target`` is made with (see :func:`effective_params`).
+
+        Args:
+            target: The model called.
+            params: The prompt's parameters.
+            overrides: The call's own parameters.
+        """
+        return effective_params(
+            defaults=self.config.params, prompt=params, alias=target.params, override=overrides
+        )
+
     def request(
         self,
         target: Target,
         messages: Sequence[Mapping[str, str]],
         params: Mapping[str, Any] | None = None,
         response_format: Mapping[str, Any] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> ChatRequest:
-        """Build the request for ``target``: its defaults overridden by ``params``."""
-        merged = {**target.params, **(params or {})}
+        """Build the request for ``target`` with its effective parameters (:meth:`params`)."""
         return ChatRequest(
             model=target.model,
             messages=messages,
-            params=merged,
+            params=self.params(target, params, overrides),
             response_format=response_format,
             api_base=target.api_base,
             api_key_env=target.api_key_env,
@@ -302,16 +322,18 @@ class ModelRouter:
         *,
         cached_fallback: CachedFallback | None = None,
         attempts: list[Attempt] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> Completion:
         """Call ``name`` reliably; never raises for a failed call.
 
         Args:
             name: An alias or model string.
             messages: Chat messages.
-            params: Call parameters (over the alias's defaults).
+            params: The prompt's parameters (under each model's alias's).
             response_format: A JSON schema for structured output.
             cached_fallback: Serves ``on_timeout = "cached"``.
             attempts: When given, every model tried is appended (for tracing).
+            overrides: The call's own parameters (over everything).
 
         Returns:
             The answer, or a Completion whose ``error`` says why there is none.
@@ -325,11 +347,10 @@ class ModelRouter:
         for _ in range(MAX_FALLBACK_DEPTH + 1):
             visited.add(target.name)
             started = time.time()
-            done = await self._attempt(
-                target, self.request(target, messages, params, response_format)
-            )
+            request = self.request(target, messages, params, response_format, overrides)
+            done = await self._attempt(target, request)
             total_retries += done.retries
-            tried.append(Attempt(target, done.provider, done, reason, started))
+            tried.append(Attempt(target, done.provider, done, reason, started, request.params))
             if done.ok:
                 return done.but(model=name, retries=total_retries)
             first_failure = first_failure or done
@@ -356,17 +377,28 @@ class ModelRouter:
         messages: Sequence[Mapping[str, str]],
         params: Mapping[str, Any] | None = None,
         response_format: Mapping[str, Any] | None = None,
+        *,
+        attempts: list[Attempt] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream ``name``'s answer; retries happen only before the first delta.
 
         The timeout applies to each wait for the next delta. A failure after the
         first delta ends the stream with a Completion whose ``error`` is set; if the
         stream cannot start, the call falls back to :meth:`complete` (with its
-        retries and fallbacks) and yields that answer whole.
+        retries and fallbacks) and yields that answer whole. ``attempts``, when given,
+        receives every model tried, as with :meth:`complete`.
         """
+        tried: list[Attempt] = [] if attempts is None else attempts
         target = self.resolve(name)
-        request = self.request(target, messages, params, response_format)
+        request = self.request(target, messages, params, response_format, overrides)
         provider = self.factory(target)
+        begun = time.time()
+
+        def tried_once(done: Completion) -> Completion:
+            tried.append(Attempt(target, provider.name, done, "primary", begun, request.params))
+            return done
+
         if self._down.get(self._endpoint(target, request)) is None:
             started = False
             idle = self._timeout(target)
@@ -384,16 +416,17 @@ class ModelRouter:
                             ) from None
                         started = True
                         if isinstance(event, Completion):
-                            yield event.but(model=name, provider=provider.name)
+                            yield tried_once(event.but(model=name, provider=provider.name))
                             return
                         yield event
             except ProviderError as exc:
                 if started:
-                    yield Completion.failure(name, exc.message, exc.kind).but(
-                        provider=provider.name
-                    )
+                    failed = Completion.failure(name, exc.message, exc.kind)
+                    yield tried_once(failed.but(provider=provider.name))
                     return
-        done = await self.complete(name, messages, params, response_format)
+        done = await self.complete(
+            name, messages, params, response_format, attempts=tried, overrides=overrides
+        )
         if done.ok:
             yield done.text
         yield done

@@ -122,7 +122,7 @@ class StatsScreen(WorkbenchScreen):
             str(s.calls),
             Text(str(s.errors), style="bold red" if s.errors else ""),
             f"{s.hit_rate:.0%}",
-            f"${s.cost_usd:.4f}",
+            s.cost_text,
             f"{s.tokens:,}",
             _ms(s.p50_ms),
             _ms(s.p95_ms),

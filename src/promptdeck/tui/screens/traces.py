@@ -180,7 +180,7 @@ class TracesScreen(WorkbenchScreen):
                 t.name,
                 t.model or "-",
                 status,
-                f"${t.cost_usd:.4f}",
+                f"${t.cost_usd:.4f}" if t.cost_known else "$?",
                 _fmt_ms(t.latency_ms),
                 key=t.uid,
             )
@@ -214,7 +214,8 @@ class TracesScreen(WorkbenchScreen):
             (t.name, "bold"),
             f"  {t.model or '-'}  ",
             (t.status, "green" if t.status == "ok" else "bold red"),
-            f"\n{_fmt_ms(t.latency_ms)} · {t.total_tokens or 0} tokens · ${t.cost_usd:.6f}",
+            f"\n{_fmt_ms(t.latency_ms)} · {t.total_tokens or 0} tokens · "
+            + (f"${t.cost_usd:.6f}" if t.cost_known else "cost unknown"),
             f"\ntrace {t.uid}",
         )
         if t.error:
