@@ -89,8 +89,8 @@ _NOT_PLURAL = frozenset(
 
 
 def _token_kept(token: str) -> bool:
-    if token[0].isalnum() or token[0] == ".":
-        return True
+    if token[0].isalnum() or (token[0] == "." and len(token) > 1):
+        return True  # a word, a number, or a number like ".5"
     if token in _KEPT_PUNCTUATION:
         return True
     # Symbols (currency, maths, degrees, emoji) carry meaning; other punctuation does not.

@@ -1,11 +1,11 @@
 """The semantic cache: serve trivially reworded requests, or (shadow mode) just measure.
 
 Only what differs between two calls of one prompt version is compared: its variable
-values (every text variable, each on its own; any other value must be equal), or,
-for a call without a prompt, its last message (every earlier message must be equal).
-Everything else (model, parameters, response format, prompt version, repeat index,
-the non-text values, the earlier messages) makes the **scope**: entries only serve
-requests of their own scope.
+values (every text variable, each on its own), or, for a call without a prompt, its
+last message. Everything else makes the **scope**, which must be equal: model,
+parameters, response format, prompt version, repeat index, the other values, and the
+messages with the compared texts cut out (for a call without a prompt, every earlier
+message). Entries only serve requests of their own scope.
 
 Each compared text is put in canonical form (:mod:`~promptdeck.core.gateway.canonical`)
 and embedded with the local MiniLM. A stored answer is served when, for every
@@ -95,7 +95,8 @@ class SemanticQuery:
 def semantic_query(spec: CallSpec, model: str, params: Mapping[str, Any]) -> SemanticQuery | None:
     """The comparison of a call, or None when it has no text to compare.
 
-    A prompt call compares its text variables; any other call its last message.
+    A prompt call compares its text variables (the rest of its messages must be
+    equal); any other call its last message (the earlier ones must be equal).
 
     Args:
         spec: The call.
@@ -106,8 +107,11 @@ def semantic_query(spec: CallSpec, model: str, params: Mapping[str, Any]) -> Sem
     if spec.prompt_version_id is not None and spec.variables is not None:
         names = sorted(k for k, v in spec.variables.items() if isinstance(v, str))
         texts = [str(spec.variables[name]) for name in names]
-        exact = {k: v for k, v in spec.variables.items() if not isinstance(v, str)}
-        exact = {"values": exact, "texts": names}
+        exact = {
+            "values": {k: v for k, v in spec.variables.items() if not isinstance(v, str)},
+            "texts": names,
+            "rest": _rest(spec.messages, dict(zip(names, texts, strict=True))),
+        }
     elif spec.messages:
         *prefix, last = spec.messages
         texts = [str(last.get("content", ""))]
@@ -128,6 +132,22 @@ def semantic_query(spec: CallSpec, model: str, params: Mapping[str, Any]) -> Sem
     scope = hashlib.sha256(_canonical_json(payload)).hexdigest()[:32]
     canonical = tuple(canonical_text(t) for t in texts)
     return SemanticQuery(scope, canonical, tuple(match_key(t) for t in canonical))
+
+
+def _rest(messages: Sequence[Mapping[str, str]], values: Mapping[str, str]) -> list[list[str]]:
+    """The messages with each text value cut out: all that must be equal besides them.
+
+    A value the template changed (a filter, a redaction) is not found and stays in,
+    so such requests only meet their exact twins.
+    """
+    order = sorted((item for item in values.items() if item[1]), key=lambda i: -len(i[1]))
+    rest = []
+    for message in messages:
+        content = str(message.get("content", ""))
+        for name, value in order:
+            content = content.replace(value, f"\x00{name}\x00")
+        rest.append([str(message.get("role", "")), content])
+    return rest
 
 
 @dataclass(frozen=True)
