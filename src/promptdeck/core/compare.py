@@ -391,7 +391,7 @@ def metric_lines(column: ColumnResult) -> list[str]:
     lines = [
         f"ttft {fmt_optional(column.ttft_ms, '.0f', ' ms')} · {tps} tok/s",
         f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · ${done.cost_usd:.6f}",
-        f"cache {column.result.cache} · {done.finish_reason or '-'}",
+        f"cache {column.result.cache_label} · {done.finish_reason or '-'}",
     ]
     if column.ensemble is not None:
         ens = column.ensemble

@@ -52,7 +52,7 @@ def summary_line(result: CallResult) -> str:
     approx = "~" if usage.estimated else ""
     return (
         f"model {model} · {approx}{usage.prompt_tokens}+{usage.completion_tokens} tokens · "
-        f"${done.cost_usd:.6f} · {done.latency_ms:.0f} ms · cache {result.cache} · "
+        f"${done.cost_usd:.6f} · {done.latency_ms:.0f} ms · cache {result.cache_label} · "
         f"trace {result.trace_id}"
     )
 
@@ -75,6 +75,7 @@ def _as_json(result: CallResult) -> dict[str, Any]:
         "ttft_ms": done.ttft_ms,
         "finish_reason": done.finish_reason,
         "cache": result.cache,
+        "similarity": result.similarity,
         "retries": done.retries,
         "trace_id": result.trace_id,
         "warnings": list(result.warnings),
