@@ -181,22 +181,31 @@ class SemanticLookup:
 
 @dataclass
 class _Scope:
-    """The entries of one scope: answers, match keys, vectors (one row of ``texts`` parts)."""
+    """The entries of one scope: answers, canonical texts, match keys, vectors.
+
+    An entry's vector is one row of ``texts`` parts (one embedding per text).
+    """
 
     texts: int
     width: int
     hits: list[CacheHit] = field(default_factory=list)
+    canon: list[tuple[str, ...] | None] = field(default_factory=list)
     keys: list[tuple[str, ...] | None] = field(default_factory=list)
     rows: list[NDArray[np.float32]] = field(default_factory=list)
     by_key: dict[tuple[str, ...], list[int]] = field(default_factory=dict)
     matrix: NDArray[np.float32] | None = None
 
-    def add(self, hit: CacheHit, keys: tuple[str, ...] | None, vector: NDArray[np.float32]) -> None:
+    def add(
+        self, hit: CacheHit, canon: tuple[str, ...] | None, vector: NDArray[np.float32]
+    ) -> None:
         if vector.shape[0] != self.width:
             return  # not a vector of this scheme: never served
-        if keys is not None:
+        keys = None
+        if canon is not None and len(canon) == self.texts:
+            keys = tuple(match_key(t) for t in canon)
             self.by_key.setdefault(keys, []).append(len(self.hits))
         self.hits.append(hit)
+        self.canon.append(canon)
         self.keys.append(keys)
         self.rows.append(vector)
         self.matrix = None
@@ -237,9 +246,15 @@ class SemanticCache:
         self._scopes: dict[str, _Scope] = {}
 
     def embed(self, query: SemanticQuery) -> NDArray[np.float32]:
-        """Embed a query's canonical texts as one row (blocking: call it in a thread)."""
-        vectors = self._embedder().embed(list(query.texts))
-        row: NDArray[np.float32] = vectors.reshape(-1)
+        """Embed a query's canonical texts as one row (blocking: call it in a thread).
+
+        Each text is embedded alone: the int8 model quantises a batch's activations
+        together, so in a batch a text's vector would depend on its neighbours.
+        """
+        import numpy as np
+
+        embedder = self._embedder()
+        row: NDArray[np.float32] = np.concatenate([embedder.embed([t])[0] for t in query.texts])
         return row
 
     def _scope(self, query: SemanticQuery, width: int) -> _Scope:
@@ -252,8 +267,7 @@ class SemanticCache:
             with self._session() as session:
                 rows = cache_repo.semantic_rows(session, query.scope, self._not_before())
             for hit, raw, canon in rows:
-                keys = _stored_keys(canon, len(query.texts))
-                found.add(hit, keys, np.frombuffer(raw, dtype=np.float32))
+                found.add(hit, _stored_texts(canon), np.frombuffer(raw, dtype=np.float32))
             self._scopes[query.scope] = found
         return found
 
@@ -266,7 +280,10 @@ class SemanticCache:
             return SemanticLookup(None)
         best: SemanticMatch | None = None
         rows = entries.by_key.get(query.keys, [])
-        if rows:
+        same = next((r for r in rows if entries.canon[r] == query.texts), None)
+        if same is not None:
+            best = SemanticMatch(entries.hits[same], 1.0, True)
+        elif rows:
             scores = entries.similarities(vector, rows)
             at = int(scores.argmax())
             best = SemanticMatch(entries.hits[rows[at]], float(scores[at]), True)
@@ -281,7 +298,7 @@ class SemanticCache:
 
     def remember(self, query: SemanticQuery, hit: CacheHit, vector: NDArray[np.float32]) -> None:
         """Make a fresh answer findable before it is written to the database."""
-        self._scope(query, int(vector.shape[0])).add(hit, query.keys, vector)
+        self._scope(query, int(vector.shape[0])).add(hit, query.texts, vector)
 
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two texts (shadow mode compares answers with it)."""
@@ -289,14 +306,12 @@ class SemanticCache:
         return float(vectors[0] @ vectors[1])
 
 
-def _stored_keys(canon: str | None, texts: int) -> tuple[str, ...] | None:
-    """The match keys of a stored entry's canonical texts (None: unreadable, never served)."""
+def _stored_texts(canon: str | None) -> tuple[str, ...] | None:
+    """A stored entry's canonical texts (None: none or unreadable; never served)."""
     if canon is None:
         return None
     try:
         values = json.loads(canon)
     except ValueError:
         return None
-    if not isinstance(values, list) or len(values) != texts:
-        return None
-    return tuple(match_key(str(v)) for v in values)
+    return tuple(str(v) for v in values) if isinstance(values, list) else None

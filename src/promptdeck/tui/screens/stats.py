@@ -1,6 +1,6 @@
 """The Stats screen: cost, cache and latency (p50/p95/p99) per model and prompt, and budgets.
 
-With the semantic cache in shadow mode, the cache pane also shows per scope what each
+With the semantic cache in shadow mode, a last table shows per scope what each
 similarity threshold would have served and how similar those answers were to the
 fresh ones (hidden while shadow mode has observed nothing).
 
@@ -100,15 +100,16 @@ class StatsScreen(WorkbenchScreen):
                 with Vertical(id="cache-pane"):
                     yield Static("Caches", classes="stats-heading")
                     yield DataTable(id="cache-table", cursor_type="row")
-                    yield Static(
-                        "Semantic cache, shadow mode: near hits each threshold would serve",
-                        classes="stats-heading",
-                        id="shadow-heading",
-                    )
-                    yield DataTable(id="shadow-table", cursor_type="row")
                 with Vertical(id="budget-pane"):
                     yield Static("Budgets", classes="stats-heading")
                     yield Static("", id="budget-view")
+            yield Static(
+                "Semantic cache in shadow mode: the near hits each threshold would have served, "
+                "and how similar their answers were to the fresh ones",
+                classes="stats-heading",
+                id="shadow-heading",
+            )
+            yield DataTable(id="shadow-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         columns = ("Calls", "Errors", "Hit rate", "Cost", "Tokens", "p50 ms", "p95 ms", "p99 ms")
