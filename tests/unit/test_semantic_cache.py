@@ -283,3 +283,14 @@ def test_eval_judges_and_calls_that_opt_out_never_take_a_semantic_hit(
             await gateway.aclose()
 
     assert [r.cache for r in asyncio.run(go())] == ["miss", "miss"]
+
+
+def test_an_entry_without_canonical_texts_is_never_served(
+    semantic_ws: Workspace, fake: FakeProvider
+) -> None:
+    """Entries stored before migration m008 (or damaged) have no canonical texts."""
+    _ask(semantic_ws, fake, "truthful-qa", ["What is the capital of France?"])
+    with sqlite3.connect(semantic_ws.paths.database) as db:
+        db.execute("UPDATE semantic_vector SET canon = NULL")
+    again = _ask(semantic_ws, fake, "truthful-qa", ["what is the capital of france"])
+    assert again[0].cache == "miss" and len(fake.requests) == 2
