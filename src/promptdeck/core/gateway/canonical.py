@@ -3,9 +3,11 @@
 Two texts that differ only by a trivial rewording get the same **canonical form**:
 case, whitespace, punctuation, a leading ``Q:`` / ``Question:``, ``please`` or
 ``kindly`` at either end, ``thanks`` at the end, apostrophes and the usual English
-contractions (``what's`` = ``whats`` = ``what is``), thousands separators in numbers.
-Symbols that carry meaning stay (``$ % + - * / = < >`` …), and so do numbers and
-every word.
+contractions (``what's`` = ``whats`` = ``what is``), hyphens inside words
+(``well-known`` = ``wellknown``), dots of initials (``U.S.`` = ``US``), thousands
+separators in numbers, a dollar sign. Symbols that carry meaning stay
+(``% + - * / = < >`` …, a minus sign, other currencies), and so do numbers (``3.5``
+is not ``35``) and every word.
 
 The **match key** of a text is its canonical words without articles, each plural
 ending (``-s``, ``-es``, ``-ies``) cut off. A semantic hit requires equal match keys:
@@ -29,8 +31,14 @@ __all__ = ["canonical_text", "canonical_tokens", "match_key"]
 _PREFIX = re.compile(r"^\s*(?:(?:q|question|query)\s*[:.)\]-]\s*)+", re.IGNORECASE)
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`´](?=\w)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_JOINED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+"""A hyphen inside a word ("well-known" is "wellknown", as with the hyphen deleted)."""
 _HYPHEN = re.compile(r"-(?!\s*\.?\d)")
 """A hyphen or dash that is not a minus sign (one before a number is kept)."""
+_INITIALS = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")
+"""Dotted initials ("U.S.", "a.m."): read without their dots."""
+_DROPPED_SYMBOLS = frozenset("$")
+"""Symbols read as punctuation: "$5" asks what "5" asks."""
 _TOKEN = re.compile(r"(?<!\d)\.\d+|\d+(?:\.\d+)*|[^\W\d_]+|\S", re.UNICODE)
 _KEPT_PUNCTUATION = frozenset("%#&@*/\\‰-")
 """Punctuation that carries meaning in a question ("5 %", "a/b", "-3"), kept as words."""
@@ -91,6 +99,8 @@ _NOT_PLURAL = frozenset(
 def _token_kept(token: str) -> bool:
     if token[0].isalnum() or (token[0] == "." and len(token) > 1):
         return True  # a word, a number, or a number like ".5"
+    if token in _DROPPED_SYMBOLS:
+        return False
     if token in _KEPT_PUNCTUATION:
         return True
     # Symbols (currency, maths, degrees, emoji) carry meaning; other punctuation does not.
@@ -103,6 +113,8 @@ def canonical_tokens(text: str) -> tuple[str, ...]:
     text = _PREFIX.sub("", text)
     text = _APOSTROPHE.sub("", text)
     text = _THOUSANDS.sub("", text)
+    text = _INITIALS.sub(lambda m: m.group(1).replace(".", ""), text)
+    text = _JOINED.sub("", text)
     text = _HYPHEN.sub(" ", text)
     tokens: list[str] = []
     for token in _TOKEN.findall(text):
