@@ -115,9 +115,16 @@ class CacheConfig(_Section):
     """Exact and semantic response caches."""
 
     exact: bool = Field(default=True, description="Serve identical requests from the cache.")
-    semantic: bool = Field(default=False, description="Serve near-identical requests too.")
+    semantic: bool = Field(
+        default=False,
+        description="Serve trivially reworded requests too (their text values compared).",
+    )
     semantic_threshold: float = Field(
-        default=0.92, ge=0, le=1, description="Cosine similarity a semantic hit must reach."
+        default=0.92,
+        ge=0,
+        le=1,
+        description="Similarity of the compared texts a semantic hit must reach (with equal "
+        "match keys).",
     )
     shadow: bool = Field(
         default=False,

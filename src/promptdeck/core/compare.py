@@ -377,7 +377,7 @@ def metric_lines(column: ColumnResult) -> list[str]:
     lines = [
         f"ttft {fmt_optional(column.ttft_ms, '.0f', ' ms')} · {tps} tok/s",
         f"{done.latency_ms:.0f} ms · {done.usage.total_tokens} tok · {format_cost(done.cost_usd)}",
-        f"cache {column.result.cache} · {done.finish_reason or '-'}",
+        f"cache {column.result.cache_label} · {done.finish_reason or '-'}",
     ]
     if column.ensemble is not None:
         ens = column.ensemble

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -85,7 +85,12 @@ class SuiteDefaults(_Strict):
 
 
 class SuiteFile(_Strict):
-    """The content of a suite file."""
+    """The content of a suite file.
+
+    ``cache: semantic`` lets the semantic cache answer the suite's cells (when
+    ``[cache] semantic`` is on); by default only identical requests are served
+    from the cache, so a run grades answers to its own questions.
+    """
 
     description: str = ""
     prompts: list[str] = Field(min_length=1)
@@ -97,6 +102,7 @@ class SuiteFile(_Strict):
     threshold: float = Field(default=1.0, ge=0, le=1)
     timeout: float | None = Field(default=None, gt=0)
     judge: str | None = None
+    cache: Literal["exact", "semantic"] = "exact"
 
     @field_validator("prompts", "models", mode="before")
     @classmethod

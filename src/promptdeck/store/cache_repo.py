@@ -155,13 +155,13 @@ def latest_for_hash(session: Session, request_hash: str) -> CacheHit | None:
 
 def semantic_rows(
     session: Session, scope: str, not_before: datetime | None = None
-) -> list[tuple[CacheHit, bytes]]:
-    """Return every semantic entry of a scope with its vector."""
+) -> list[tuple[CacheHit, bytes, str | None]]:
+    """Return every semantic entry of a scope with its vector and its canonical texts."""
     c = CompletionRow.__table__  # type: ignore[attr-defined]
     e = CacheEntry.__table__  # type: ignore[attr-defined]
     v = SemanticVector.__table__  # type: ignore[attr-defined]
     query = (
-        select(e.c.id.label("entry_id"), v.c.vector.label("vec"), c)
+        select(e.c.id.label("entry_id"), v.c.vector.label("vec"), v.c.canon.label("canon"), c)
         .join(v, v.c.cache_entry_id == e.c.id)
         .join(c, c.c.id == e.c.completion_id)
         .where(v.c.scope == scope, c.c.error.is_(None))
@@ -169,7 +169,7 @@ def semantic_rows(
     )
     if not_before is not None:
         query = query.where(e.c.created_at >= not_before)
-    return [(_hit(int(r.entry_id), r), bytes(r.vec)) for r in session.execute(query)]
+    return [(_hit(int(r.entry_id), r), bytes(r.vec), r.canon) for r in session.execute(query)]
 
 
 @dataclass(frozen=True)

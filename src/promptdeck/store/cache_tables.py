@@ -1,4 +1,4 @@
-"""SQLModel tables of the semantic cache (created by migration ``m004_semantic_cache``)."""
+"""SQLModel tables of the semantic cache (migrations ``m004_semantic_cache``, ``m008_…``)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,28 @@ __all__ = ["SemanticShadow", "SemanticVector"]
 
 
 class SemanticVector(TableModel, table=True):
-    """The sentence vector of one semantic cache entry (float32, unit norm)."""
+    """The sentence vectors of one semantic cache entry (float32, unit norm, one per text).
+
+    ``canon`` holds the canonical texts they embed, as a JSON list (their match keys
+    are derived from it when the scope is loaded).
+    """
 
     __tablename__ = "semantic_vector"
     id: int | None = Field(default=None, primary_key=True)
     cache_entry_id: int = Field(foreign_key="cache_entry.id", unique=True)
     scope: str
     vector: bytes = Field(sa_type=LargeBinary)
+    canon: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class SemanticShadow(TableModel, table=True):
-    """What the semantic cache would have served, beside the fresh answer."""
+    """What the semantic cache would have served, beside the fresh answer.
+
+    ``guarded``: the candidate had the request's match keys (so it would be served
+    at any threshold up to ``similarity``); otherwise it is the nearest entry, which
+    the guard refuses whatever the threshold.
+    """
 
     __tablename__ = "semantic_shadow"
     id: int | None = Field(default=None, primary_key=True)
@@ -39,4 +49,5 @@ class SemanticShadow(TableModel, table=True):
     similarity: float
     answer_similarity: float | None = None
     would_serve: bool
+    guarded: bool | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

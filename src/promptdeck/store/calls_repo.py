@@ -56,6 +56,7 @@ class CallRecord:
         spend: Columns of the ``spend`` row, if the call cost anything or used tokens.
         cache: Columns of a new ``cache_entry`` (kind, key, model, scope), if any.
         vector: The semantic vector to store with a new semantic entry.
+        canon: The canonical texts it embeds (a JSON list), stored beside it.
         semantic: Columns of a second, semantic ``cache_entry``, if any.
         hit_entry_id: The cache entry that served the call (its hit count grows).
         budget_events: ``budget_event`` rows to add.
@@ -69,6 +70,7 @@ class CallRecord:
     cache: dict[str, Any] | None = None
     semantic: dict[str, Any] | None = None
     vector: bytes | None = None
+    canon: str | None = None
     hit_entry_id: int | None = None
     budget_events: list[dict[str, Any]] = field(default_factory=list)
     shadow: dict[str, Any] | None = None
@@ -158,6 +160,7 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
                         "cache_entry_id": entry_id,
                         "scope": record.semantic["scope"],
                         "vector": record.vector,
+                        "canon": record.canon,
                         "created_at": record.semantic["created_at"],
                     },
                 )

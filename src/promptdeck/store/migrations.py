@@ -336,6 +336,23 @@ def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
 
 
 @migration
+def m008_semantic_cache_by_values(db: sqlite3.Connection) -> None:
+    """The semantic cache compares variable values: their canonical texts, guard verdicts.
+
+    Vectors of the first scheme (whole prompts embedded) stay, in scopes no request
+    asks for any more (so they are never served); their ``canon`` is NULL.
+    """
+    _script(
+        db,
+        """
+        ALTER TABLE semantic_vector ADD COLUMN canon TEXT;
+        ALTER TABLE semantic_shadow ADD COLUMN guarded INTEGER;
+        ALTER TABLE run_cell ADD COLUMN similarity REAL
+        """,
+    )
+
+
+@migration
 def m009_approval_events(db: sqlite3.Connection) -> None:
     """Approvals and revocations as a history (like label moves), and who made each move."""
     _script(

@@ -73,6 +73,7 @@ class CellWrite:
     cost_usd: float
     grading_key: str | None
     scores: tuple[ScoreWrite, ...] = ()
+    similarity: float | None = None
 
 
 def create_run(session: Session, uid: str, suite: str, config: dict[str, Any]) -> Run:
@@ -170,7 +171,7 @@ def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
         cursor.executemany(
             "UPDATE run_cell SET status = ?, output = ?, score = ?, passed = ?, error = ?, "
             "source = ?, trace_uid = ?, latency_ms = ?, ttft_ms = ?, tokens = ?, cost_usd = ?, "
-            "grading_key = ?, finished_at = ? WHERE id = ?",
+            "grading_key = ?, similarity = ?, finished_at = ? WHERE id = ?",
             [
                 (
                     w.status,
@@ -185,6 +186,7 @@ def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
                     w.tokens,
                     w.cost_usd,
                     w.grading_key,
+                    w.similarity,
                     now,
                     w.cell_id,
                 )

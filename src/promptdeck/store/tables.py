@@ -205,6 +205,7 @@ class RunCell(TableModel, table=True):
     tokens: int | None = None
     cost_usd: float = 0.0
     grading_key: str | None = None
+    similarity: float | None = None
 
 
 class ScoreRow(TableModel, table=True):

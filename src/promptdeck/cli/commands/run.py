@@ -54,7 +54,7 @@ def summary_line(result: CallResult) -> str:
     cost = "cost unknown" if done.cost_usd is None else f"${done.cost_usd:.6f}"
     return (
         f"model {model} · {approx}{usage.prompt_tokens}+{usage.completion_tokens} tokens · "
-        f"{cost} · {done.latency_ms:.0f} ms · cache {result.cache} · "
+        f"{cost} · {done.latency_ms:.0f} ms · cache {result.cache_label} · "
         f"trace {result.trace_id}"
     )
 
@@ -77,6 +77,7 @@ def _as_json(result: CallResult, ensemble: EnsembleResult | None = None) -> dict
         "ttft_ms": done.ttft_ms,
         "finish_reason": done.finish_reason,
         "cache": result.cache,
+        "similarity": result.similarity,
         "retries": done.retries,
         "trace_id": result.trace_id,
         "warnings": list(result.warnings),

@@ -114,6 +114,8 @@ class CellDetail:
     expected: object
     description: str | None
     feedback: list[str]
+    source: str = "fresh"
+    similarity: float | None = None
 
 
 def suites_overview(workspace: Workspace) -> list[SuiteRow]:
@@ -272,6 +274,8 @@ def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
             latency_ms=cell.latency_ms,
             cost_usd=cell.cost_usd,
             feedback=feedback,
+            source=cell.source or "fresh",
+            similarity=cell.similarity,
         )
     case = None
     if suite_name:

@@ -65,6 +65,7 @@ def make_judge(
                     messages=[{"role": "user", "content": prompt}],
                     params={"temperature": 0},
                     response_format=response_format,
+                    semantic=False,
                     name="judge",
                     kind="judge",
                     run_id=run_id,

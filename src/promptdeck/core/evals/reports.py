@@ -94,6 +94,10 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
             if cell.source != "fresh":
                 props = ET.SubElement(case, "properties")
                 ET.SubElement(props, "property", name="source", value=cell.source)
+                if cell.similarity is not None:
+                    ET.SubElement(
+                        props, "property", name="similarity", value=f"{cell.similarity:.3f}"
+                    )
             if cell.status == "error":
                 error = ET.SubElement(
                     case, "error", message=_clip(cell.error or ""), type="CallError"
@@ -168,13 +172,14 @@ def render_markdown(
 
     It gives the overall pass rate, a table per prompt × model with the pass rate
     and its 95 % Wilson interval, metric means, flaky cases when there are
-    repeats, the judge warning when the judge is a tiny local model, and the
-    failures (up to ``max_failures``) with the reason of each failed assertion.
+    repeats, the judge warning when the judge is a tiny local model, the
+    failures (up to ``max_failures``) with the reason of each failed assertion,
+    and the cells the semantic cache answered with their similarity (as many).
 
     Args:
         summary: The run summary.
-        cells: The run's cells (only failures and errors are kept).
-        max_failures: How many failed cells to list.
+        cells: The run's cells (only failures, errors and semantic cells are kept).
+        max_failures: How many failed cells (and semantic cells) to list.
 
     Returns:
         The Markdown text.
@@ -218,7 +223,16 @@ def render_markdown(
             lines.append(
                 f"| {g.prompt} | {g.model} | {g.repeats} | {at} | {hat} | {len(g.flaky)} |"
             )
-    failing = [c for c in cells if c.status != "pass"]
+    failing: list[CellResult] = []
+    semantic: list[CellResult] = []
+    served = 0
+    for cell in cells:
+        if cell.status != "pass":
+            failing.append(cell)
+        if cell.source == "semantic":
+            served += 1
+            if len(semantic) < max_failures:
+                semantic.append(cell)
     if failing:
         lines += ["", f"### Failures ({len(failing)})", ""]
         for cell in failing[:max_failures]:
@@ -226,8 +240,17 @@ def render_markdown(
             if cell.status == "error":
                 lines.append(f"- **{where}**: error: {_cell_text(cell.error or '')}")
                 continue
-            lines.append(f"- **{where}** (score {cell.score:.2f}, `{cell.case_source}`)")
+            how = f", {cell.source_label}" if cell.source == "semantic" else ""
+            lines.append(f"- **{where}** (score {cell.score:.2f}{how}, `{cell.case_source}`)")
             lines += [f"  - {_cell_text(line)}" for line in _failure_lines(cell)]
         if len(failing) > max_failures:
             lines.append(f"- … and {len(failing) - max_failures} more")
+    if served:
+        lines += ["", f"### Answered by the semantic cache ({served})", ""]
+        lines += ["Answers to trivially reworded requests, graded as this case's.", ""]
+        for cell in semantic:
+            where = f"{cell.suite} · {cell.prompt} · {cell.model} · {_cell_text(cell.label)}"
+            lines.append(f"- {where}: similarity {cell.similarity or 0:.3f}, {cell.status}")
+        if served > len(semantic):
+            lines.append(f"- … and {served - len(semantic)} more")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
 A cell is one (prompt version, model, case, repeat) of a suite. Its ``error`` is set
 when the call failed (errors are values and count apart from assertion failures);
 ``source`` says whether its output came from a fresh call, from the cache with its
-old grades, or from the cache re-graded. :func:`summarize` folds cells into a
+old grades, from the cache re-graded, or from the semantic cache (another request's
+answer, with its ``similarity``). :func:`summarize` folds cells into a
 :class:`RunSummary` in one pass, keeping only counters, latencies and per-case
 pass/fail lists in memory.
 """
@@ -38,7 +39,7 @@ __all__ = [
     "summarize",
 ]
 
-CellSource = Literal["fresh", "cached", "regraded"]
+CellSource = Literal["fresh", "cached", "regraded", "semantic"]
 """Where a cell's output and grades came from."""
 CellStatus = Literal["pass", "fail", "error"]
 """A cell's outcome: its case passed, failed, or the call failed."""
@@ -66,7 +67,9 @@ class CellResult:
         ttft_ms: Time to the first token, when streamed.
         tokens: Total tokens of the call.
         cost_usd: Cost of the call.
-        source: ``fresh``, ``cached`` or ``regraded``.
+        source: ``fresh``, ``cached``, ``regraded``, or ``semantic`` (the answer to a
+            trivially reworded request, served by the semantic cache and graded here).
+        similarity: For a ``semantic`` cell, how similar the request it answered was.
     """
 
     suite: str
@@ -87,6 +90,7 @@ class CellResult:
     tokens: int | None = None
     cost_usd: float | None = None
     source: CellSource = "fresh"
+    similarity: float | None = None
 
     @property
     def status(self) -> CellStatus:
@@ -105,9 +109,19 @@ class CellResult:
         """A short human name for the case: ``#index description`` (or the key)."""
         return f"#{self.case_index} {self.case_description or self.case_key}"
 
+    @property
+    def source_label(self) -> str:
+        """The source for people: ``semantic 0.973`` for a semantic cell, else ``source``."""
+        if self.source == "semantic" and self.similarity is not None:
+            return f"semantic {self.similarity:.3f}"
+        return self.source
+
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready mapping with every field (``scores`` as mappings)."""
-        return {
+        """Return a JSON-ready mapping with every field (``scores`` as mappings).
+
+        ``similarity`` is there for ``semantic`` cells only.
+        """
+        data: dict[str, Any] = {
             "suite": self.suite,
             "prompt": self.prompt,
             "model": self.model,
@@ -128,6 +142,9 @@ class CellResult:
             "tokens": self.tokens,
             "cost_usd": self.cost_usd,
         }
+        if self.similarity is not None:
+            data["similarity"] = round(self.similarity, 6)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CellResult:
@@ -151,6 +168,7 @@ class CellResult:
             tokens=data.get("tokens"),
             cost_usd=data.get("cost_usd"),
             source=data.get("source", "fresh"),
+            similarity=data.get("similarity"),
         )
 
 
@@ -192,7 +210,7 @@ class GroupSummary:
         flaky: Keys of cases that both passed and failed across repeats.
         pass_at_k: Mean pass@k over cases with ``k = repeats`` (``None`` without repeats).
         pass_hat_k: Mean pass^k over cases with ``k = repeats`` (``None`` without repeats).
-        sources: Cells per source (``fresh``, ``cached``, ``regraded``).
+        sources: Cells per source (``fresh``, ``cached``, ``regraded``, ``semantic``).
     """
 
     suite: str

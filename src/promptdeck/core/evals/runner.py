@@ -142,6 +142,7 @@ class EvalRunner:
             response_format=schema,
             repeat=repeat,
             cache=self.cache,
+            semantic=plan.suite.file.cache == "semantic",
             prompt_name=prompt.name,
             prompt_version=prompt.version,
             prompt_version_id=prompt.version_id,
@@ -498,6 +499,7 @@ class EvalRunner:
         output = done.text
         key = self._grading_key(case, threshold, plan.judge)
         from_cache = call.cache in ("exact", "semantic")
+        similarity = call.similarity if call.cache == "semantic" else None
         previous: runs_repo.PreviousGrade | None = None
         if from_cache:
             wanted = (job.identity, key, output)
@@ -518,15 +520,23 @@ class EvalRunner:
             )
             scores, score, passed = grade.scores, grade.score, grade.passed
             source = "regraded" if from_cache else "fresh"
+        if similarity is not None:
+            source = "semantic"  # another request's answer, whatever became of its grades
         result = replace(
-            base, output=output, scores=tuple(scores), score=score, passed=passed, source=source
+            base,
+            output=output,
+            scores=tuple(scores),
+            score=score,
+            passed=passed,
+            source=source,
+            similarity=similarity,
         )
         stored = tuple(
             ScoreWrite(s.name, s.type, s.value, s.passed, s.weight, s.reason or s.error)
             for s in scores
         )
         write = CellWrite(
-            cell.id, "done", output, score, passed, None, source, *timing, key, stored
+            cell.id, "done", output, score, passed, None, source, *timing, key, stored, similarity
         )
         return result, write
 

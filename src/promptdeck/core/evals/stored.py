@@ -39,7 +39,8 @@ def stored_result(
         prompt: The prompt version as ``name@version``.
         cell: The cell's identity (``model``, ``case_key``, ``case_index``, ``repeat``).
         done: What was stored for it (``output``, ``score``, ``passed``, ``error``,
-            ``latency_ms``, ``ttft_ms``, ``tokens``, ``cost_usd``, ``source``): a
+            ``latency_ms``, ``ttft_ms``, ``tokens``, ``cost_usd``, ``source``,
+            ``similarity``): a
             ``run_cell`` row, or the :class:`~promptdeck.store.runs_repo.CellWrite`
             that wrote one.
         scores: Its score rows, or the score writes that wrote them.
@@ -62,6 +63,7 @@ def stored_result(
         tokens=done.tokens,
         cost_usd=done.cost_usd,
         source=(done.source or "fresh"),
+        similarity=done.similarity,
     )
 
 

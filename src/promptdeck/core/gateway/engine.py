@@ -30,14 +30,15 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from promptdeck.config import WorkspaceConfig
+from promptdeck.core.gateway import semantic_stage
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
-from promptdeck.core.gateway.keys import exact_key, request_hash, semantic_scope
+from promptdeck.core.gateway.keys import exact_key, request_hash
 from promptdeck.core.gateway.recording import call_record, note_warnings, provider_span
-from promptdeck.core.gateway.semantic import Embedder, SemanticCache, request_text
+from promptdeck.core.gateway.semantic import Embedder, SemanticCache
 from promptdeck.core.gateway.spec import CacheMode, CallResult, CallSpec
 from promptdeck.core.guardrails.policy import (
     Policy,
@@ -250,41 +251,9 @@ class Gateway:
         return hit
 
     async def _lookup_semantic(self, call: InFlight) -> CacheHit | None:
-        if self.semantic is None or call.spec.cache == "off":
+        if self.semantic is None:
             return None
-        start = utcnow()
-        call.scope = semantic_scope(
-            call.target.model, call.params, call.spec.prompt_version_id, call.spec.repeat
-        )
-        call.vector = await asyncio.to_thread(self.semantic.embed, request_text(call.spec.messages))
-        match = self.semantic.nearest(call.scope, call.vector)
-        similarity = match.similarity if match else None
-        above = match is not None and match.similarity >= self.semantic.threshold
-        serve = (
-            above
-            and self.config.cache.semantic
-            and not self.config.cache.shadow
-            and call.spec.cache == "read"
-        )
-        if match is not None and not serve and self.config.cache.shadow:
-            call.shadow = match
-        call.spans.append(
-            SpanRecord(
-                "cache.semantic",
-                "cache",
-                "ok",
-                start,
-                utcnow(),
-                {
-                    "promptdeck.cache.kind": "semantic",
-                    "promptdeck.cache.hit": serve,
-                    "promptdeck.cache.similarity": similarity,
-                    "promptdeck.cache.threshold": self.semantic.threshold,
-                    "promptdeck.cache.shadow": self.config.cache.shadow,
-                },
-            )
-        )
-        return match.hit if serve and match is not None else None
+        return await semantic_stage.lookup(self.semantic, call, self.config.cache)
 
     def _served(self, call: InFlight, hit: CacheHit, kind: str) -> Completion:
         return Completion(
@@ -475,49 +444,8 @@ class Gateway:
                 ),
             )
         shadow_similarity: float | None = None
-        if fresh and self.semantic is not None and call.vector is not None and call.scope:
-            record.semantic = {
-                "kind": "semantic",
-                "key": call.uid,
-                "model": call.target.model,
-                "scope": call.scope,
-                "created_at": now,
-            }
-            record.vector = call.vector.astype("float32").tobytes()
-            self.semantic.remember(
-                call.scope,
-                CacheHit(
-                    -1,
-                    -1,
-                    done.text,
-                    done.usage.prompt_tokens,
-                    done.usage.completion_tokens,
-                    done.cost_usd or 0.0,
-                    done.latency_ms,
-                    done.finish_reason,
-                    done.answered_by,
-                ),
-                call.vector,
-            )
-            if call.shadow is not None:
-                match = call.shadow
-                shadow_similarity = match.similarity
-                answer_similarity = await asyncio.to_thread(
-                    self.semantic.similarity, match.hit.text, done.text
-                )
-                record.shadow = {
-                    "trace_uid": call.uid,
-                    "model": spec.model,
-                    "prompt_name": spec.prompt_name,
-                    "scope": call.scope,
-                    "candidate_completion_id": (
-                        match.hit.completion_id if match.hit.completion_id > 0 else None
-                    ),
-                    "similarity": match.similarity,
-                    "answer_similarity": answer_similarity,
-                    "would_serve": match.similarity >= self.semantic.threshold,
-                    "created_at": now,
-                }
+        if fresh and self.semantic is not None:
+            shadow_similarity = await semantic_stage.learn(self.semantic, call, done, record, now)
         self.record(record)
         return CallResult(
             completion=done,
@@ -525,6 +453,7 @@ class Gateway:
             cache=cached_kind or ("off" if spec.cache == "off" else "miss"),
             warnings=tuple(call.warnings),
             shadow_similarity=shadow_similarity,
+            similarity=call.similarity if cached_kind == "semantic" else None,
         )
 
     # -- batched writes -----------------------------------------------------------------

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from promptdeck.core.gateway.semantic import SemanticMatch
+    from promptdeck.core.gateway.semantic import SemanticMatch, SemanticQuery
 
 __all__ = ["InFlight", "trace_uid"]
 
@@ -36,9 +36,10 @@ class InFlight:
         rhash: The request's hash (the completion row's ``request_hash``).
         key: The exact-cache key.
         warnings: Budget alerts and guardrail warnings, for the user.
-        vector: The request's embedding, when the semantic cache is on.
-        scope: The semantic cache's scope of the request.
-        shadow: In shadow mode, the nearest cached request.
+        query: What the semantic cache compares the request by, when it is on.
+        vector: The embedding of the query's texts.
+        shadow: In shadow mode, the stored answer that would be considered.
+        similarity: The similarity of the semantic hit that served the call.
     """
 
     spec: CallSpec
@@ -52,9 +53,10 @@ class InFlight:
     rhash: str
     key: str
     warnings: list[str]
+    query: SemanticQuery | None = None
     vector: NDArray[np.float32] | None = None
-    scope: str | None = None
     shadow: SemanticMatch | None = None
+    similarity: float | None = None
 
 
 def trace_uid() -> str:

@@ -7,9 +7,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["exact_key", "request_hash", "semantic_scope"]
+__all__ = ["IGNORED_PARAMS", "exact_key", "request_hash"]
 
-_IGNORED = {"stream", "stream_options", "timeout", "num_retries", "user"}
+IGNORED_PARAMS = frozenset({"stream", "stream_options", "timeout", "num_retries", "user"})
+"""Parameters that do not change the answer (left out of every cache key)."""
 
 
 def _canonical(data: Any) -> bytes:
@@ -29,7 +30,7 @@ def request_hash(
     payload = {
         "model": model,
         "messages": [dict(m) for m in messages],
-        "params": {k: v for k, v in params.items() if k not in _IGNORED},
+        "params": {k: v for k, v in params.items() if k not in IGNORED_PARAMS},
         "response_format": dict(response_format) if response_format is not None else None,
     }
     return hashlib.sha256(_canonical(payload)).hexdigest()
@@ -42,16 +43,3 @@ def exact_key(request: str, repeat: int = 0) -> str:
     is served from the cache.
     """
     return f"{request}:{repeat}"
-
-
-def semantic_scope(
-    model: str, params: Mapping[str, Any], prompt_version_id: int | None, repeat: int = 0
-) -> str:
-    """Semantic entries only serve requests of the same model, params and prompt version."""
-    payload = {
-        "model": model,
-        "params": {k: v for k, v in params.items() if k not in _IGNORED},
-        "prompt_version_id": prompt_version_id,
-        "repeat": repeat,
-    }
-    return hashlib.sha256(_canonical(payload)).hexdigest()[:32]

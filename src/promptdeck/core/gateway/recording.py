@@ -98,6 +98,8 @@ def call_record(
             saved_ms=max(0.0, hit.latency_ms - done.latency_ms),
             source_completion_id=hit.completion_id,
         )
+    if call.similarity is not None:
+        request["similarity"] = call.similarity
     error = redact(done.error) if done.error else None
     return CallRecord(
         trace={

@@ -30,6 +30,9 @@ class CallSpec:
         response_format: A JSON schema the answer must follow.
         repeat: The repeat index (each index is an independent sample).
         cache: The cache mode of this call.
+        semantic: Whether the semantic cache may serve (and learn from) this call, when
+            ``[cache] semantic`` or ``shadow`` is on. Eval runs set it from their
+            suite's ``cache:``; judges never take near answers.
         prompt_name: The prompt rendered, if any.
         prompt_version: Its version number.
         prompt_version_id: Its version's database id.
@@ -49,6 +52,7 @@ class CallSpec:
     response_format: Mapping[str, Any] | None = None
     repeat: int = 0
     cache: CacheMode = "read"
+    semantic: bool = True
     prompt_name: str | None = None
     prompt_version: int | None = None
     prompt_version_id: int | None = None
@@ -70,6 +74,8 @@ class CallResult:
         cache: ``exact`` or ``semantic`` when served from a cache, ``miss``, or ``off``.
         warnings: Budget alerts and switches, for the user.
         shadow_similarity: In shadow mode, how similar the nearest cached request was.
+        similarity: For a semantic hit, how similar the request it answered was (the
+            lowest over the compared texts; 1.0 for the same canonical texts).
     """
 
     completion: Completion
@@ -77,3 +83,11 @@ class CallResult:
     cache: str
     warnings: tuple[str, ...] = ()
     shadow_similarity: float | None = None
+    similarity: float | None = None
+
+    @property
+    def cache_label(self) -> str:
+        """The cache state for people: ``semantic 0.973`` for a semantic hit, else :attr:`cache`."""
+        if self.cache == "semantic" and self.similarity is not None:
+            return f"semantic {self.similarity:.3f}"
+        return self.cache

@@ -1,5 +1,9 @@
 """The Stats screen: cost, cache and latency (p50/p95/p99) per model and prompt, and budgets.
 
+With the semantic cache in shadow mode, a last table shows per scope what each
+similarity threshold would have served and how similar those answers were to the
+fresh ones (hidden while shadow mode has observed nothing).
+
 Everything is read in one thread worker; the tables and the latency chart are
 filled on the UI thread when it finishes.
 """
@@ -19,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from promptdeck.core.gateway.budgets import BudgetStatus, budget_status
 from promptdeck.store.cache_repo import CacheStat, cache_stats
+from promptdeck.store.shadow_repo import CURVE_THRESHOLDS, ShadowCurve, shadow_curves
 from promptdeck.store.stats_repo import CallStat, call_stats
 from promptdeck.tui.screens.base import WorkbenchScreen
 
@@ -35,10 +40,33 @@ class StatsSnapshot:
     by_prompt: list[CallStat]
     caches: list[CacheStat]
     budgets: list[BudgetStatus]
+    shadow: list[ShadowCurve]
+    threshold: float
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
+
+
+def _sim(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _curve_rows(curve: ShadowCurve, current: float) -> list[tuple[str, ...]]:
+    """One row per threshold of a scope's curve; the scope is named on its first row."""
+    name = f"{curve.model} · {curve.prompt or '-'} · {curve.scope[:8]} ({curve.calls})"
+    return [
+        (
+            name if i == 0 else "",
+            f"{p.threshold:.2f}" + (" ◀" if p.threshold == current else ""),
+            str(p.served),
+            "-" if p.precision is None else f"{p.same_answer} ({p.precision:.0%})",
+            _sim(p.answer_similarity),
+            str(p.refused),
+            _sim(p.refused_answer_similarity),
+        )
+        for i, p in enumerate(curve.points)
+    ]
 
 
 def _bar(fraction: float, width: int = 20) -> Text:
@@ -75,6 +103,13 @@ class StatsScreen(WorkbenchScreen):
                 with Vertical(id="budget-pane"):
                     yield Static("Budgets", classes="stats-heading")
                     yield Static("", id="budget-view")
+            yield Static(
+                "Semantic cache in shadow mode: the near hits each threshold would have served, "
+                "and how similar their answers were to the fresh ones",
+                classes="stats-heading",
+                id="shadow-heading",
+            )
+            yield DataTable(id="shadow-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         columns = ("Calls", "Errors", "Hit rate", "Cost", "Tokens", "p50 ms", "p95 ms", "p99 ms")
@@ -83,6 +118,16 @@ class StatsScreen(WorkbenchScreen):
         self.query_one("#cache-table", DataTable).add_columns(
             "Cache", "Model", "Prompt", "Hits", "Misses", "Hit rate", "Saved"
         )
+        self.query_one("#shadow-table", DataTable).add_columns(
+            "Scope (calls)",
+            "Threshold",
+            "Would serve",
+            "Same answer",
+            "Answer sim",
+            "Refused by keys",
+            "Their answer sim",
+        )
+        self._show_shadow([], 0.0)
         for table in self.query(DataTable):
             table.loading = True
         self.action_refresh()
@@ -100,12 +145,15 @@ class StatsScreen(WorkbenchScreen):
 
     def _load(self) -> StatsSnapshot:
         workspace = self.workbench.workspace
+        threshold = workspace.config.cache.semantic_threshold
         with workspace.session() as session:
             return StatsSnapshot(
                 by_model=call_stats(session, by_prompt=False),
                 by_prompt=[s for s in call_stats(session) if s.prompt is not None],
                 caches=cache_stats(session),
                 budgets=budget_status(workspace.config, session),
+                shadow=shadow_curves(session, (*CURVE_THRESHOLDS, threshold)),
+                threshold=threshold,
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -153,6 +201,7 @@ class StatsScreen(WorkbenchScreen):
                 f"{c.hit_rate:.0%}",
                 f"${c.saved_usd:.4f} · {c.saved_ms / 1000:.1f} s",
             )
+        self._show_shadow(snapshot.shadow, snapshot.threshold)
         budgets = Text()
         if not snapshot.budgets:
             budgets.append("No budgets in promptdeck.toml.", style="dim")
@@ -164,6 +213,15 @@ class StatsScreen(WorkbenchScreen):
             )
         self.query_one("#budget-view", Static).update(budgets)
         self._chart(snapshot.by_model[0] if snapshot.by_model else None)
+
+    def _show_shadow(self, curves: list[ShadowCurve], current: float) -> None:
+        table = self.query_one("#shadow-table", DataTable)
+        table.clear()
+        for curve in curves:
+            for row in _curve_rows(curve, current):
+                table.add_row(*row)
+        table.display = bool(curves)
+        self.query_one("#shadow-heading", Static).display = bool(curves)
 
     def _chart(self, stat: CallStat | None) -> None:
         label = self.query_one("#latency-label", Static)

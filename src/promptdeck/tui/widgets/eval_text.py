@@ -64,8 +64,14 @@ def cell_progress(event: CellFinished) -> str:
     )
 
 
+_SOURCES = {
+    "cached": "from the cache, with the grades it had",
+    "regraded": "from the cache, graded again",
+}
+
+
 def cell_detail_text(d: CellDetail) -> Text:
-    """A cell's detail: the case, the answer, every assertion's score and reason, ratings."""
+    """A cell's detail: the case, the answer and where it came from, every score, ratings."""
     text = Text()
     text.append(f"{d.column} · case #{d.case_index}", style="bold")
     text.append(f" · repeat {d.repeat} · {d.status}\n")
@@ -77,8 +83,16 @@ def cell_detail_text(d: CellDetail) -> Text:
     if d.expected is not None:
         text.append("expected: ", style="bold")
         text.append(f"{str(d.expected)[:300]}\n")
-    text.append("\nanswer\n", style="bold")
-    text.append(f"{d.output if d.output is not None else d.error}\n")
+    text.append("\nanswer", style="bold")
+    if d.source == "semantic":
+        similarity = f"{d.similarity:.3f}" if d.similarity is not None else "?"
+        text.append(
+            f"  semantic cache, similarity {similarity}: the answer to a reworded request",
+            style="bold yellow",
+        )
+    elif d.source in _SOURCES:
+        text.append(f"  {_SOURCES[d.source]}", style="dim")
+    text.append(f"\n{d.output if d.output is not None else d.error}\n")
     text.append("\nassertions\n", style="bold")
     for name, value, passed, reason in d.scores:
         text.append("✔ " if passed else "✘ ", style="green" if passed else "red")
