@@ -23,6 +23,7 @@ from promptdeck.core.guardrails.classifiers import (
     CLASSIFIER_TOKENS,
     embed_for_classifiers,
 )
+from promptdeck.core.guardrails.lexical import lexical_features
 from promptdeck.core.guardrails.linear import load_heads
 from promptdeck.core.guardrails.normalize import normalize
 from tests.unit.guardrails.onnx_reference import (
@@ -103,7 +104,8 @@ def _reference_vectors(graph: Graph, texts: list[str], saturate: bool) -> NDArra
 
 
 def _head_scores(vectors: NDArray[np.float32], texts: list[str]) -> dict[str, NDArray[Any]]:
-    return {name: head.predict(vectors) for name, head in load_heads().items()}
+    lexical = lexical_features([normalize(t).text for t in texts])
+    return {name: head.predict(vectors, lexical) for name, head in load_heads().items()}
 
 
 def test_int8_weights_leave_no_room_for_saturation(graph: Graph) -> None:

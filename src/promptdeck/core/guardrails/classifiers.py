@@ -3,8 +3,9 @@
 Each text is normalised (:mod:`.normalize`), embedded with the local MiniLM model
 (first :data:`CLASSIFIER_TOKENS` tokens) and scored by a logistic-regression head
 shipped in ``models/classifiers.npz`` (trained by ``scripts/train_guardrails.py`` on
-permissively licensed data; see ``models/SOURCES.md``). The heads are calibrated so
-that 0.5 is their operating point. Rules (:mod:`.rules`) catch the obvious phrasings,
+permissively licensed data; see ``models/SOURCES.md``); the ``toxicity`` head also
+reads the text's hashed word and character n-grams (:mod:`.lexical`). The heads are
+calibrated so that 0.5 is their operating point. Rules (:mod:`.rules`) catch the obvious phrasings,
 also inside base64 or hex payloads; the verdict's score is the higher of the two.
 """
 
@@ -165,7 +166,12 @@ def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) 
     if vector is None:
         vector = embed_for_classifiers([text])[0]
     head = load_heads()[name]
-    probability = float(head.predict(vector[None, :])[0])
+    lexical = None
+    if head.lexical is not None:
+        from promptdeck.core.guardrails.lexical import lexical_features
+
+        lexical = lexical_features([norm.text])
+    probability = float(head.predict(vector[None, :], lexical)[0])
     score = max(rule_score, probability)
     threshold = context.threshold(name, DEFAULT_THRESHOLD)
     spans = []
