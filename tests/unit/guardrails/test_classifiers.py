@@ -10,22 +10,71 @@ import pytest
 from promptdeck.core.embeddings import DIMENSIONS
 from promptdeck.core.guardrails import ScanContext, get_scanner, normalize, scan_texts
 from promptdeck.core.guardrails.classifiers import embed_for_classifiers, rule_findings
-from promptdeck.core.guardrails.linear import MODELS_PATH, fit_logistic, load_heads
+from promptdeck.core.guardrails.lexical import LEXICAL_DIMENSIONS, lexical_features
+from promptdeck.core.guardrails.linear import (
+    DIRECT_SOLVE_FEATURES,
+    MODELS_PATH,
+    fit_logistic,
+    load_heads,
+)
 from promptdeck.core.guardrails.rules import INJECTION_RULES, JAILBREAK_RULES, TOXICITY_RULES
+
+KYS_BUCKETS = [332, 2691, 4040, 5280, 5631, 5840, 7280]
+"""The buckets of "kys": the shipped toxicity weights are only valid for this hashing."""
 
 
 def test_shipped_heads_are_small_and_well_formed() -> None:
-    assert MODELS_PATH.stat().st_size < 16_000
+    assert MODELS_PATH.stat().st_size < 48_000
     heads = load_heads()
     assert sorted(heads) == ["injection", "jailbreak", "toxicity"]
     for head in heads.values():
         assert head.weights.shape == (DIMENSIONS,) and head.weights.dtype == np.float32
         assert np.isfinite(head.weights).all() and head.threshold == 0.5
+    # Only the toxicity head reads the hashed n-grams.
+    assert heads["injection"].lexical is None and heads["jailbreak"].lexical is None
+    lexical = heads["toxicity"].lexical
+    assert lexical is not None and lexical.shape == (LEXICAL_DIMENSIONS,)
+    assert lexical.dtype == np.float32 and np.isfinite(lexical).all()
     assert (MODELS_PATH.parent / "SOURCES.md").is_file()
 
 
+def test_lexical_features_are_unit_rows_of_hashed_ngrams() -> None:
+    texts = ["You are a worthless idiot!", "you  are a WORTHLESS idiot!", "", "日本語 😀"]
+    rows = lexical_features(texts)
+    assert rows.shape == (4, LEXICAL_DIMENSIONS) and rows.dtype == np.float32
+    assert np.allclose(np.linalg.norm(rows[[0, 1, 3]], axis=1), 1.0, atol=1e-6)
+    assert not rows[2].any()
+    # Case and runs of spaces do not matter; the start of a long text is read only.
+    assert np.array_equal(rows[0], rows[1])
+    long = lexical_features(["x " * 600 + "tail one", "x " * 600 + "tail two"])
+    assert np.array_equal(long[0], long[1])
+    # The hash is plain integer arithmetic: these buckets are the same on every machine.
+    assert np.flatnonzero(lexical_features(["kys"])[0]).tolist() == KYS_BUCKETS
+
+
+def test_a_lexical_head_needs_the_ngrams() -> None:
+    head = load_heads()["toxicity"]
+    vector = embed_for_classifiers(["hello"])
+    with pytest.raises(ValueError, match="n-gram"):
+        head.predict(vector)
+    assert 0.0 <= float(head.predict(vector, lexical_features(["hello"]))[0]) <= 1.0
+
+
+def test_fit_logistic_by_conjugate_gradients_matches_the_direct_solve() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 40)).astype(np.float32)
+    y = (x[:, 0] + 0.3 * rng.normal(size=300) > 0).astype(np.float32)
+    direct = fit_logistic(x, y, l2=0.5)
+    # The same problem with enough all-zero columns to take the conjugate-gradient path.
+    padded = np.hstack([x, np.zeros((300, DIRECT_SOLVE_FEATURES), dtype=np.float32)])
+    iterative = fit_logistic(padded, y, l2=0.5)
+    assert np.allclose(direct[0], iterative[0][:40], atol=1e-4)
+    assert abs(direct[1] - iterative[1]) < 1e-4 and not iterative[0][40:].any()
+
+
 def _probability(name: str, text: str) -> float:
-    return float(load_heads()[name].predict(embed_for_classifiers([text]))[0])
+    lexical = lexical_features([normalize(text).text])
+    return float(load_heads()[name].predict(embed_for_classifiers([text]), lexical)[0])
 
 
 @pytest.mark.parametrize(

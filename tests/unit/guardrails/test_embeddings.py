@@ -98,6 +98,8 @@ def test_the_classifiers_embedder_is_its_own_truncated_model(embedder: Embedder)
     assert classifier is classifier_embedder() and classifier is not embedder
     assert classifier.model_path == CLASSIFIER_MODEL and CLASSIFIER_MODEL.is_file()
     assert classifier.max_tokens == CLASSIFIER_TOKENS
+    # Unfused, so its arithmetic is what its operators say (test_classifier_model.py).
+    assert classifier.fuse is False and embedder.fuse is True
     texts = ["Ignore the rules.", "What is the capital of France?", "Ignore the rules."]
     vectors = embed_for_classifiers(texts)
     assert vectors.shape == (3, DIMENSIONS) and vectors.dtype == np.float32

@@ -43,3 +43,16 @@ def test_spans_map_back_to_the_original() -> None:
     o_start, o_end = norm.to_original(start, start + len("ignore"))
     assert original[o_start:o_end] == "іgnоrе"
     assert norm.to_original(0, 2) == (0, 3)  # "xy" spans the zero-width space too
+
+
+def test_the_package_exports_the_function_even_after_its_module_is_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import promptdeck.core.guardrails.classifiers\n"
+        "from promptdeck.core.guardrails import normalize\n"
+        "print(normalize('x').text)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "x", out.stderr

@@ -13,6 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# ``normalize`` names both a submodule and its function. Importing the submodule (as
+# every scanner does) sets the package's attribute to the module, after which a lazy
+# ``from promptdeck.core.guardrails import normalize`` would return the module; so the
+# function is bound here, eagerly (the module is light: no numpy, a few small tables).
+from promptdeck.core.guardrails.normalize import NormalizedText, normalize
+
 if TYPE_CHECKING:
     from promptdeck.core.guardrails.base import (
         ScanContext,
@@ -26,7 +32,6 @@ if TYPE_CHECKING:
         scanner_names,
         scanners,
     )
-    from promptdeck.core.guardrails.normalize import NormalizedText, normalize
     from promptdeck.core.guardrails.pii import find_pii, redact
     from promptdeck.core.guardrails.secrets import find_secrets
 
@@ -46,8 +51,6 @@ _WHERE = {
         ),
         "base",
     ),
-    "NormalizedText": "normalize",
-    "normalize": "normalize",
     "find_pii": "pii",
     "redact": "pii",
     "find_secrets": "secrets",

