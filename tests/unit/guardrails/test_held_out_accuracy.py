@@ -1,8 +1,10 @@
 """The shipped classifiers on the held-out test split of ``../shared/datasets``.
 
 The split is the benchmark's (``bench/guardrails.py``: 20 % of every source, never
-trained on or used to choose anything). The data sits beside the repository (CI lays
-``shared/`` there) or where ``PROMPTDECK_DATASETS`` points; without it these skip.
+trained on or used to choose anything). The data is found where ``PROMPTDECK_DATASETS``
+points, else in ``shared/datasets`` beside the repository, else in the workplace's
+``/work/shared/datasets`` (where CI's clean clone, made elsewhere, finds it); on a
+machine with none of them these skip.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-DATA = Path(os.environ.get("PROMPTDECK_DATASETS", ROOT.parent / "shared" / "datasets"))
+_CANDIDATES = [
+    *([Path(os.environ["PROMPTDECK_DATASETS"])] if os.environ.get("PROMPTDECK_DATASETS") else []),
+    ROOT.parent / "shared" / "datasets",
+    Path("/work/shared/datasets"),
+]
+DATA = next(
+    (p for p in _CANDIDATES if (p / "toxicity" / "toxicity.jsonl").is_file()), _CANDIDATES[0]
+)
 
 pytestmark = pytest.mark.skipif(
     not (DATA / "toxicity" / "toxicity.jsonl").is_file(), reason=f"no datasets at {DATA}"
