@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +187,9 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
     suffix = path.suffix.lower()
     rows: list[tuple[CaseSpec, str]] = []
     if suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        # JSON Lines are separated by "\n" only: str.splitlines would also split inside
+        # strings holding U+2028, U+2029 or U+0085, which JSON allows unescaped.
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             where = location(rel, number)
@@ -200,7 +203,8 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
                 raise ConfigError(f"{where}: a row must be a JSON object", "one object per line")
             rows.append((_row_case(row, where), where))
     elif suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
+        # The csv module splits records itself (quoted cells may hold line breaks).
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         for number, row in enumerate(reader, start=2):
             where = location(rel, number)
             if None in row:
