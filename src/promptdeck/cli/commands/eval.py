@@ -18,14 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = ["eval_group"]
 
-SUBCOMMANDS = ("list", "show", "compare", "bless")
-
-
 class _DefaultToRun(click.Group):
-    """`eval SUITE ...` runs suites; `eval list|show|compare|bless` are subcommands."""
+    """`eval [run] SUITE ...` runs suites; `eval list|show|compare|bless` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
@@ -94,7 +91,7 @@ class ProgressReporter:
 
 @click.group("eval", cls=_DefaultToRun)
 def eval_group() -> None:
-    """Run eval suites (`eval [SUITE...]`), list and compare runs, bless a baseline.
+    """Run eval suites (`eval [run] [SUITE...]`), list and compare runs, bless a baseline.
 
     Exit codes: 0 everything passed, 1 a case failed or regressed, 2 a configuration
     error, 3 the run could not be carried out (every call failed, cost cap reached).
