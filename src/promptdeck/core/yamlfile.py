@@ -66,11 +66,11 @@ def _load(text: str) -> tuple[Any, yaml.Node | None]:
     text, so they are swapped for unused private-use characters while parsing and
     swapped back in the values.
     """
-    swaps: dict[str, str] = {}
+    swaps: dict[int, str] = {}
     if any(ch in text for ch in _UNICODE_BREAKS):
         free = (chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
-        swaps = {ch: next(free) for ch in _UNICODE_BREAKS}
-        text = text.translate(str.maketrans(swaps))
+        swaps = {ord(ch): next(free) for ch in _UNICODE_BREAKS}
+        text = text.translate(swaps)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -78,7 +78,7 @@ def _load(text: str) -> tuple[Any, yaml.Node | None]:
     finally:
         loader.dispose()
     if swaps:
-        data = _restored(data, str.maketrans({v: k for k, v in swaps.items()}))
+        data = _restored(data, {ord(v): chr(k) for k, v in swaps.items()})
     return data, node
 
 
