@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import Row, func, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from promptdeck.store.calls_repo import db_value
+from promptdeck.store.leases_repo import FREE
 from promptdeck.store.tables import Run, RunCell, ScoreRow
 from promptdeck.timeutil import utcnow
 
@@ -19,6 +21,7 @@ __all__ = [
     "CellWrite",
     "PendingCell",
     "PreviousGrade",
+    "StoredAnswer",
     "cell_counts",
     "create_run",
     "get_run",
@@ -34,13 +37,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CellKey:
-    """A cell's identity within a run."""
+    """A cell's identity within a run (and its case's description, stored beside it)."""
 
     prompt_version_id: int
     model: str
     case_key: str
     case_index: int
     repeat: int
+    description: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def insert_cells(session: Session, run_id: int, cells: Iterable[CellKey]) -> int
                 "case_key": cell.case_key,
                 "case_index": cell.case_index,
                 "repeat": cell.repeat,
+                "case_description": cell.description,
                 "status": "pending",
                 "cost_usd": 0.0,
             }
@@ -111,6 +116,19 @@ def insert_cells(session: Session, run_id: int, cells: Iterable[CellKey]) -> int
 
 
 @dataclass(frozen=True)
+class StoredAnswer:
+    """The answer of a pending cell, stored when it arrived (its grade was not)."""
+
+    output: str
+    source: str
+    trace_uid: str | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    tokens: int | None
+    cost_usd: float
+
+
+@dataclass(frozen=True)
 class PendingCell:
     """A cell still to run: its id and identity (a light row, not an ORM object)."""
 
@@ -121,26 +139,44 @@ class PendingCell:
     case_key: str
     case_index: int
     repeat: int
+    answer: StoredAnswer | None = None
+    case_description: str | None = None
+
+
+_PENDING_COLUMNS = (
+    "SELECT id, run_id, prompt_version_id, model, case_key, case_index, repeat, "
+    "case_description, output, source, trace_uid, latency_ms, ttft_ms, tokens, cost_usd "
+    "FROM run_cell WHERE run_id = :run AND status = 'pending' AND id > :after "
+)
+_PENDING = text(_PENDING_COLUMNS + "ORDER BY id LIMIT :limit")
+_PENDING_FREE = text(_PENDING_COLUMNS + "AND " + FREE + " ORDER BY id LIMIT :limit")
 
 
 def pending_cells(
-    session: Session, run_id: int, after_id: int = 0, limit: int = 500
+    session: Session,
+    run_id: int,
+    after_id: int = 0,
+    limit: int = 500,
+    free_since: datetime | None = None,
 ) -> list[PendingCell]:
-    """Return the next pending cells of a run, by id (for streaming through big runs)."""
-    t = RunCell.__table__  # type: ignore[attr-defined]
-    query = (
-        sa_select(
-            t.c.id,
-            t.c.run_id,
-            t.c.prompt_version_id,
-            t.c.model,
-            t.c.case_key,
-            t.c.case_index,
-            t.c.repeat,
-        )
-        .where(t.c.run_id == run_id, t.c.status == "pending", t.c.id > after_id)
-        .order_by(t.c.id)
-        .limit(limit)
+    """Return the next pending cells of a run, by id (for streaming through big runs).
+
+    Args:
+        session: The session.
+        run_id: The run.
+        after_id: Only cells after this id.
+        limit: At most this many.
+        free_since: Leave out the cells claimed by a lease with a heartbeat since then
+            (the cells other live processes are working on).
+    """
+    rows = session.execute(
+        _PENDING_FREE if free_since is not None else _PENDING,
+        {
+            "run": run_id,
+            "after": after_id,
+            "limit": limit,
+            "cutoff": db_value(free_since) if free_since is not None else None,
+        },
     )
     return [
         PendingCell(
@@ -151,8 +187,20 @@ def pending_cells(
             str(r.case_key),
             int(r.case_index),
             int(r.repeat),
+            StoredAnswer(
+                r.output,
+                r.source or "fresh",
+                r.trace_uid,
+                r.latency_ms,
+                r.ttft_ms,
+                r.tokens,
+                float(r.cost_usd or 0.0),
+            )
+            if r.output is not None
+            else None,
+            r.case_description,
         )
-        for r in session.execute(query)
+        for r in rows
     ]
 
 
@@ -291,13 +339,18 @@ def previous_grades_many(
 
 
 def cell_counts(session: Session, run_id: int) -> dict[str, int]:
-    """Return counts of a run's cells: total, pending, passed, failed, errors, and cost."""
+    """Return counts of a run's cells and their cost.
+
+    The counts are ``total``, ``pending``, ``passed``, ``failed``, ``errors`` and
+    ``unchecked`` (done, but the case has no assertions); ``cost_micro`` is the cost
+    in micro-dollars.
+    """
     rows = session.exec(
         select(RunCell.status, RunCell.passed, func.count(), func.sum(RunCell.cost_usd))
         .where(RunCell.run_id == run_id)
         .group_by(col(RunCell.status), col(RunCell.passed))
     ).all()
-    counts = {"total": 0, "pending": 0, "passed": 0, "failed": 0, "errors": 0}
+    counts = {"total": 0, "pending": 0, "passed": 0, "failed": 0, "errors": 0, "unchecked": 0}
     cost = 0.0
     for status, passed, n, spent in rows:
         counts["total"] += n
@@ -306,6 +359,8 @@ def cell_counts(session: Session, run_id: int) -> dict[str, int]:
             counts["pending"] += n
         elif status == "error":
             counts["errors"] += n
+        elif passed is None:  # a case without assertions: nothing was checked
+            counts["unchecked"] += n
         elif passed:
             counts["passed"] += n
         else:

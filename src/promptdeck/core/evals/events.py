@@ -35,11 +35,12 @@ class CellFinished:
     errors: int
     cost_usd: float
     elapsed: float
+    unchecked: int = 0
 
 
 @dataclass(frozen=True)
 class RunFinished:
-    """Reported when the run ends (finished, stopped or interrupted)."""
+    """Reported when the run ends (finished, stopped, interrupted, or left to another process)."""
 
     run_uid: str
     status: str

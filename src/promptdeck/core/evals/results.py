@@ -30,18 +30,28 @@ from promptdeck.core.scorers.base import Score
 from promptdeck.core.scorers.judged import judge_warning
 
 __all__ = [
+    "UNCHECKED",
     "CellResult",
     "CellSource",
     "CellStatus",
     "GroupSummary",
     "RunSummary",
+    "cell_label",
     "summarize",
 ]
 
 CellSource = Literal["fresh", "cached", "regraded"]
 """Where a cell's output and grades came from."""
-CellStatus = Literal["pass", "fail", "error"]
-"""A cell's outcome: its case passed, failed, or the call failed."""
+CellStatus = Literal["pass", "fail", "error", "no assertions"]
+"""A cell's outcome: its case passed, failed, the call failed, or the case checks nothing."""
+
+UNCHECKED: CellStatus = "no assertions"
+"""The outcome of a cell whose case has no assertions: it neither passes nor fails."""
+
+
+def cell_label(case_index: int, repeat: int, description: str | None = None) -> str:
+    """How reports name a cell: ``case-3 #r2`` and the case's description, if any."""
+    return f"case-{case_index} #r{repeat}" + (f" {description}" if description else "")
 
 
 @dataclass(frozen=True)
@@ -60,13 +70,16 @@ class CellResult:
         output: The model's answer (``None`` when the call failed).
         scores: One score per assertion, in the case's order.
         score: The weighted case score (see ``promptdeck.core.scorers.case_score``).
-        passed: Whether the case reached the suite threshold (False on error).
+        passed: Whether the case reached the suite threshold (False on error, and
+            for a case without assertions).
         error: Why the call failed, if it did.
         latency_ms: Wall time of the call.
         ttft_ms: Time to the first token, when streamed.
         tokens: Total tokens of the call.
         cost_usd: Cost of the call.
         source: ``fresh``, ``cached`` or ``regraded``.
+        asserted: False when the case has no assertions: nothing was checked, and
+            its status is ``no assertions`` rather than a pass.
     """
 
     suite: str
@@ -87,12 +100,15 @@ class CellResult:
     tokens: int | None = None
     cost_usd: float | None = None
     source: CellSource = "fresh"
+    asserted: bool = True
 
     @property
     def status(self) -> CellStatus:
-        """``error`` when the call failed, else ``pass`` or ``fail``."""
+        """``error`` when the call failed, ``no assertions``, else ``pass`` or ``fail``."""
         if self.error is not None:
             return "error"
+        if not self.asserted:
+            return UNCHECKED
         return "pass" if self.passed else "fail"
 
     @property
@@ -102,8 +118,8 @@ class CellResult:
 
     @property
     def label(self) -> str:
-        """A short human name for the case: ``#index description`` (or the key)."""
-        return f"#{self.case_index} {self.case_description or self.case_key}"
+        """A short human name for the cell: ``case-3 #r2`` and its case's description."""
+        return cell_label(self.case_index, self.repeat, self.case_description)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping with every field (``scores`` as mappings)."""
@@ -151,6 +167,7 @@ class CellResult:
             tokens=data.get("tokens"),
             cost_usd=data.get("cost_usd"),
             source=data.get("source", "fresh"),
+            asserted=data.get("status") != UNCHECKED,
         )
 
 
@@ -183,7 +200,8 @@ class GroupSummary:
         passed: Cells that passed.
         failed: Cells whose assertions failed.
         errors: Cells whose call failed.
-        pass_rate: ``passed / cells`` (errors count as not passed) with its 95 % Wilson interval.
+        pass_rate: ``passed / (cells - unchecked)`` (errors count as not passed) with its
+            95 % Wilson interval.
         metric_means: Mean score per metric name over graded cells.
         latency: Latency percentiles.
         tokens: Total tokens.
@@ -193,6 +211,7 @@ class GroupSummary:
         pass_at_k: Mean pass@k over cases with ``k = repeats`` (``None`` without repeats).
         pass_hat_k: Mean pass^k over cases with ``k = repeats`` (``None`` without repeats).
         sources: Cells per source (``fresh``, ``cached``, ``regraded``).
+        unchecked: Cells of cases without assertions (neither passed nor failed).
     """
 
     suite: str
@@ -212,6 +231,7 @@ class GroupSummary:
     pass_at_k: float | None = None
     pass_hat_k: float | None = None
     sources: dict[str, int] = field(default_factory=dict)
+    unchecked: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping."""
@@ -223,6 +243,7 @@ class GroupSummary:
             "passed": self.passed,
             "failed": self.failed,
             "errors": self.errors,
+            "unchecked": self.unchecked,
             "pass_rate": _interval_dict(self.pass_rate),
             "metric_means": {k: round(v, 6) for k, v in self.metric_means.items()},
             "latency_ms": _latency_dict(self.latency),
@@ -247,13 +268,17 @@ class RunSummary:
         passed: Cells that passed.
         failed: Cells whose assertions failed.
         errors: Cells whose call failed.
-        pass_rate: ``passed / cells`` with its 95 % Wilson interval.
+        pass_rate: ``passed / (cells - unchecked)`` with its 95 % Wilson interval.
         latency: Latency percentiles over all cells.
         tokens: Total tokens.
         cost_usd: Total cost.
         judge: The judge model of model-graded assertions, if any.
         started_at: When the run started (UTC), if known.
         finished_at: When it finished (UTC), if known.
+        unchecked: Cells of cases without assertions (neither passed nor failed).
+        status: The stored run's status (``finished``, ``interrupted``…), if known.
+        total_cells: The cells the run planned, if known (more than ``cells`` when it
+            did not finish).
     """
 
     run_id: str | None
@@ -269,11 +294,28 @@ class RunSummary:
     judge: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    unchecked: int = 0
+    status: str | None = None
+    total_cells: int | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every cell passed (and there was at least one)."""
-        return self.cells > 0 and self.passed == self.cells
+        """True when every checked cell passed (and at least one was checked)."""
+        return self.passed > 0 and self.passed == self.cells - self.unchecked
+
+    @property
+    def incomplete(self) -> bool:
+        """True for a stored run that did not finish every cell."""
+        unfinished = self.status is not None and self.status != "finished"
+        return unfinished or (self.total_cells or 0) > self.cells
+
+    @property
+    def state(self) -> str:
+        """``finished``, or e.g. ``interrupted (12 of 40 cells)`` for an incomplete run."""
+        if not self.incomplete:
+            return self.status or "finished"
+        total = self.total_cells if self.total_cells is not None else self.cells
+        return f"{self.status or 'stopped'} ({self.cells} of {total} cells)"
 
     @property
     def judge_warning(self) -> str | None:
@@ -289,6 +331,8 @@ class RunSummary:
         """Return a JSON-ready mapping (datetimes as ISO 8601)."""
         return {
             "run_id": self.run_id,
+            "status": self.status,
+            "total_cells": self.total_cells,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "judge": self.judge,
@@ -297,6 +341,7 @@ class RunSummary:
             "passed": self.passed,
             "failed": self.failed,
             "errors": self.errors,
+            "unchecked": self.unchecked,
             "pass_rate": _interval_dict(self.pass_rate),
             "latency_ms": _latency_dict(self.latency),
             "tokens": self.tokens,
@@ -310,6 +355,7 @@ class _Acc:
     cells: int = 0
     passed: int = 0
     errors: int = 0
+    unchecked: int = 0
     tokens: int = 0
     cost: float = 0.0
     latencies: list[float] = field(default_factory=list)
@@ -321,12 +367,13 @@ class _Acc:
         self.cells += 1
         self.passed += cell.status == "pass"
         self.errors += cell.status == "error"
+        self.unchecked += cell.status == UNCHECKED
         self.tokens += cell.tokens or 0
         self.cost += cell.cost_usd or 0.0
         self.sources[cell.source] += 1
         if cell.latency_ms is not None:
             self.latencies.append(cell.latency_ms)
-        if cell.error is None:
+        if cell.error is None and cell.asserted:
             self.outcomes[cell.case_key].append(cell.passed)
             self.metrics.extend((s.name, s.value) for s in cell.scores if s.error is None)
 
@@ -339,9 +386,9 @@ def _group(key: tuple[str, str, str], acc: _Acc) -> GroupSummary:
         model=key[2],
         cells=acc.cells,
         passed=acc.passed,
-        failed=acc.cells - acc.passed - acc.errors,
+        failed=acc.cells - acc.passed - acc.errors - acc.unchecked,
         errors=acc.errors,
-        pass_rate=wilson_interval(acc.passed, acc.cells),
+        pass_rate=wilson_interval(acc.passed, acc.cells - acc.unchecked),
         metric_means=mean_by_metric(acc.metrics),
         latency=latency_percentiles(acc.latencies),
         tokens=acc.tokens,
@@ -351,6 +398,7 @@ def _group(key: tuple[str, str, str], acc: _Acc) -> GroupSummary:
         pass_at_k=suite_pass_at_k(acc.outcomes, repeats) if repeats > 1 else None,
         pass_hat_k=suite_pass_hat_k(acc.outcomes, repeats) if repeats > 1 else None,
         sources=dict(sorted(acc.sources.items())),
+        unchecked=acc.unchecked,
     )
 
 
@@ -361,6 +409,8 @@ def summarize(
     judge: str | None = None,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
+    status: str | None = None,
+    total_cells: int | None = None,
 ) -> RunSummary:
     """Fold cells into a run summary, in one pass.
 
@@ -370,6 +420,8 @@ def summarize(
         judge: The judge model, when the run had model-graded assertions.
         started_at: When the run started (UTC-aware).
         finished_at: When it finished (UTC-aware).
+        status: The stored run's status.
+        total_cells: The cells the run planned.
 
     Returns:
         Totals and one :class:`GroupSummary` per suite × prompt × model.
@@ -381,6 +433,7 @@ def summarize(
         total.cells += 1
         total.passed += cell.status == "pass"
         total.errors += cell.status == "error"
+        total.unchecked += cell.status == UNCHECKED
         total.tokens += cell.tokens or 0
         total.cost += cell.cost_usd or 0.0
         if cell.latency_ms is not None:
@@ -390,13 +443,16 @@ def summarize(
         groups=tuple(_group(key, acc) for key, acc in groups.items()),
         cells=total.cells,
         passed=total.passed,
-        failed=total.cells - total.passed - total.errors,
+        failed=total.cells - total.passed - total.errors - total.unchecked,
         errors=total.errors,
-        pass_rate=wilson_interval(total.passed, total.cells),
+        pass_rate=wilson_interval(total.passed, total.cells - total.unchecked),
         latency=latency_percentiles(total.latencies),
         tokens=total.tokens,
         cost_usd=total.cost,
         judge=judge,
         started_at=started_at,
         finished_at=finished_at,
+        unchecked=total.unchecked,
+        status=status,
+        total_cells=total_cells,
     )
