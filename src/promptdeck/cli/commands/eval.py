@@ -71,9 +71,11 @@ class ProgressReporter:
             self.stream.flush()
         elif event.done >= self._next or event.done == event.total:
             self._next = event.done + self._step
+            unchecked = f" · {event.unchecked} without assertions" if event.unchecked else ""
             click.echo(
                 f"  {event.done}/{event.total} cells · {event.passed} passed · {event.failed} "
-                f"failed · {event.errors} errors · ${event.cost_usd:.4f} · {event.elapsed:.1f} s",
+                f"failed · {event.errors} errors{unchecked} · ${event.cost_usd:.4f} · "
+                f"{event.elapsed:.1f} s",
                 file=self.stream,
             )
 
