@@ -1,4 +1,4 @@
-"""Run leases and cell claims: who is running a run, and which cells each one took.
+"""Run leases and cell claims: who runs a run, which cells each took, which are free.
 
 A process running a run holds a lease (a ``run_lease`` row with its pid and host)
 and refreshes its heartbeat while it works. Before calling a pending cell it claims
@@ -21,12 +21,15 @@ from promptdeck.store.calls_repo import db_value
 __all__ = [
     "FREE",
     "LeaseRow",
+    "PendingCell",
+    "StoredAnswer",
     "claim_cells",
     "end_lease",
     "end_stale_leases",
     "heartbeat",
     "leases_of",
     "open_lease",
+    "pending_cells",
 ]
 
 FREE = (
@@ -146,3 +149,92 @@ def claim_cells(
         ).all()
         taken.update(int(r[0]) for r in rows)
     return taken
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """The answer of a pending cell, stored when it arrived (its grade was not)."""
+
+    output: str
+    source: str
+    trace_uid: str | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    tokens: int | None
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class PendingCell:
+    """A cell still to run: its id and identity (a light row, not an ORM object)."""
+
+    id: int
+    run_id: int
+    prompt_version_id: int | None
+    model: str
+    case_key: str
+    case_index: int
+    repeat: int
+    answer: StoredAnswer | None = None
+    case_description: str | None = None
+
+
+_PENDING_COLUMNS = (
+    "SELECT id, run_id, prompt_version_id, model, case_key, case_index, repeat, "
+    "case_description, output, source, trace_uid, latency_ms, ttft_ms, tokens, cost_usd "
+    "FROM run_cell WHERE run_id = :run AND status = 'pending' AND id > :after "
+)
+_PENDING = text(_PENDING_COLUMNS + "ORDER BY id LIMIT :limit")
+_PENDING_FREE = text(_PENDING_COLUMNS + "AND " + FREE + " ORDER BY id LIMIT :limit")
+
+
+def pending_cells(
+    session: Session,
+    run_id: int,
+    after_id: int = 0,
+    limit: int = 500,
+    free_since: datetime | None = None,
+) -> list[PendingCell]:
+    """Return the next pending cells of a run, by id (for streaming through big runs).
+
+    Args:
+        session: The session.
+        run_id: The run.
+        after_id: Only cells after this id.
+        limit: At most this many.
+        free_since: Leave out the cells claimed by a lease with a heartbeat since then
+            (the cells other live processes are working on).
+    """
+    rows = session.execute(
+        _PENDING_FREE if free_since is not None else _PENDING,
+        {
+            "run": run_id,
+            "after": after_id,
+            "limit": limit,
+            "cutoff": db_value(free_since) if free_since is not None else None,
+        },
+    )
+    return [
+        PendingCell(
+            int(r.id),
+            int(r.run_id),
+            r.prompt_version_id,
+            str(r.model),
+            str(r.case_key),
+            int(r.case_index),
+            int(r.repeat),
+            StoredAnswer(
+                r.output,
+                r.source or "fresh",
+                r.trace_uid,
+                r.latency_ms,
+                r.ttft_ms,
+                r.tokens,
+                float(r.cost_usd or 0.0),
+            )
+            if r.output is not None
+            else None,
+            r.case_description,
+        )
+        for r in rows
+    ]

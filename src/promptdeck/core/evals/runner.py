@@ -22,12 +22,12 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
 
 from promptdeck.core.evals.batches import CellPlanner
 from promptdeck.core.evals.cells import CellJob, CellWork, SharedCalls
 from promptdeck.core.evals.events import (
     CellFinished,
+    Progress,
     Reporter,
     RunFinished,
     RunOutcome,
@@ -36,8 +36,7 @@ from promptdeck.core.evals.events import (
 from promptdeck.core.evals.judge import make_judge
 from promptdeck.core.evals.leases import Lease
 from promptdeck.core.evals.plan import SuitePlan, plan_suite, plan_suites, scoring_options
-from promptdeck.core.evals.results import UNCHECKED, CellResult, summarize
-from promptdeck.core.evals.stats import wilson_interval
+from promptdeck.core.evals.results import CellResult, counts_summary, summarize
 from promptdeck.core.evals.stored import run_results, stored_result
 from promptdeck.core.evals.writer import CellWriter
 from promptdeck.core.gateway.engine import CacheMode, Gateway
@@ -210,7 +209,7 @@ class EvalRunner:
                     uid, plan.name, counts["total"], ahead.free, ahead.cached, ahead.cost, warning
                 )
             )
-        state = _Progress(
+        state = Progress(
             total=counts["total"],
             done=counts["total"] - counts["pending"],
             passed=counts["passed"],
@@ -349,17 +348,7 @@ class EvalRunner:
                 run = session.get(Run, run_id)
                 assert run is not None
                 uid, status = run.uid, run.status
-            done = counts["total"] - counts["pending"]
-            summary = replace(
-                summarize([], run_id=uid, status=status, total_cells=counts["total"]),
-                cells=done,
-                passed=counts["passed"],
-                failed=counts["failed"],
-                errors=counts["errors"],
-                unchecked=counts["unchecked"],
-                cost_usd=counts["cost_micro"] / 1_000_000,
-                pass_rate=wilson_interval(counts["passed"], done - counts["unchecked"]),
-            )
+            summary = counts_summary(counts, run_id=uid, status=status)
             self.reporter.finished(RunFinished(uid, status, summary))
 
     def _finish_run(
@@ -417,39 +406,3 @@ class _Refused(Exception):
     def __init__(self, error: RuntimeFailureError) -> None:
         super().__init__(error.title)
         self.error = error
-
-
-@dataclass
-class _Progress:
-    total: int
-    done: int
-    passed: int
-    failed: int
-    errors: int
-    unchecked: int
-    cost: float
-
-    def add(self, cell: CellResult) -> None:
-        self.done += 1
-        self.cost += cell.cost_usd or 0.0
-        if cell.error is not None:
-            self.errors += 1
-        elif cell.status == UNCHECKED:
-            self.unchecked += 1
-        elif cell.passed:
-            self.passed += 1
-        else:
-            self.failed += 1
-
-    def event(self, cell: CellResult, elapsed: float) -> CellFinished:
-        return CellFinished(
-            cell,
-            self.done,
-            self.total,
-            self.passed,
-            self.failed,
-            self.errors,
-            self.cost,
-            elapsed,
-            self.unchecked,
-        )
