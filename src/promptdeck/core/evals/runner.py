@@ -22,6 +22,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from promptdeck.core.evals.batches import CellPlanner
 from promptdeck.core.evals.cells import CellJob, CellWork, SharedCalls
@@ -235,7 +236,9 @@ class EvalRunner:
         )
         concurrency = self.concurrency or plan.suite.file.concurrency or 8
         limit = asyncio.Semaphore(concurrency)
-        claim_size = max(8, 2 * concurrency)
+        # Claims small enough to share a run's cells out between resumers, big enough to
+        # cost little: an eighth of the run, at least four rounds of calls, at most a batch.
+        claim_size = min(BATCH, max(4 * concurrency, -(-ahead.free // 8)))
         stopped: str | None = None
         started = time.monotonic()
 
@@ -261,32 +264,52 @@ class EvalRunner:
             finally:
                 limit.release()
 
-        after = 0
-        while stopped is None:
+        def claim(chunk: Sequence[PendingCell]) -> asyncio.Future[set[int]]:
+            return asyncio.ensure_future(asyncio.to_thread(self._claim, lease, chunk))
+
+        async def read_ahead(after: int) -> _Batch:
+            """The next pending cells free to take, made ready, their first chunk claimed."""
             with workspace.session() as session:
-                batch = runs_repo.pending_cells(session, run_id, after, BATCH, lease.free_since())
-            if not batch:
-                if after == 0:
-                    break
-                after = 0  # once more from the start: cells a dead process gave back
-                continue
-            jobs = await self.planner.prepare(plan, batch, ahead, prompts, cases, work)
-            for start in range(0, len(batch), claim_size):
-                chunk = batch[start : start + claim_size]
-                mine = await asyncio.to_thread(self._claim, run_id, lease, chunk)
-                for cell in chunk:
-                    if cell.id not in mine:
-                        continue  # another process took it
-                    await limit.acquire()
-                    if stopped is not None:
-                        limit.release()
+                cells = runs_repo.pending_cells(session, run_id, after, BATCH, lease.free_since())
+            if not cells:
+                return _Batch([], {}, [])
+            jobs = await self.planner.prepare(plan, cells, ahead, prompts, cases, work)
+            chunks = [cells[i : i + claim_size] for i in range(0, len(cells), claim_size)]
+            return _Batch(chunks, jobs, [claim(chunks[0])])
+
+        # Each batch is read, rendered and its first cells claimed while the one before
+        # is called; each chunk of cells is claimed while the chunk before is called.
+        upcoming = asyncio.ensure_future(read_ahead(0))
+        try:
+            after = 0
+            while stopped is None:
+                batch = await upcoming
+                if not batch.chunks:
+                    if after == 0:
                         break
-                    task = asyncio.create_task(do(cell, jobs.get(cell.id)))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                if stopped is not None:
-                    break
-            after = batch[-1].id
+                    after = 0  # once more from the start: cells a dead process gave back
+                    upcoming = asyncio.ensure_future(read_ahead(0))
+                    continue
+                after = batch.chunks[-1][-1].id
+                upcoming = asyncio.ensure_future(read_ahead(after))
+                for n, chunk in enumerate(batch.chunks):
+                    mine = await batch.claims[n]
+                    if n + 1 < len(batch.chunks):
+                        batch.claims.append(claim(batch.chunks[n + 1]))
+                    for cell in chunk:
+                        if cell.id not in mine:
+                            continue  # another process took it
+                        await limit.acquire()
+                        if stopped is not None:
+                            limit.release()
+                            break
+                        task = asyncio.create_task(do(cell, batch.jobs.get(cell.id)))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    if stopped is not None:
+                        break
+        finally:
+            upcoming.cancel()  # cells it claimed go back when the lease ends
         if tasks:
             await asyncio.gather(*tasks)
         await writer.flush()
@@ -298,11 +321,11 @@ class EvalRunner:
         status = "stopped" if stopped is not None else "finished"
         return self._finish_run(run_id, status, stopped, plan.judge, lease, kept)
 
-    def _claim(self, run_id: int, lease: Lease, cells: Sequence[PendingCell]) -> set[int]:
+    def _claim(self, lease: Lease, cells: Sequence[PendingCell]) -> set[int]:
         assert lease.id is not None
         with self.workspace.session() as session:
             ids = [cell.id for cell in cells]
-            return leases_repo.claim_cells(session, run_id, lease.id, ids, lease.free_since())
+            return leases_repo.claim_cells(session, lease.run_id, lease.id, ids, lease.free_since())
 
     def _write(self, batch: list[CellWrite]) -> None:
         if batch:
@@ -398,6 +421,15 @@ class EvalRunner:
     def results(self, uid: str) -> Iterator[CellResult]:
         """Yield a run's finished cells as result records (streamed from the database)."""
         return run_results(self.workspace, uid)
+
+
+@dataclass
+class _Batch:
+    """Pending cells read ahead: in chunks to claim, their jobs, the claims made so far."""
+
+    chunks: list[list[PendingCell]]
+    jobs: dict[int, CellJob]
+    claims: list[asyncio.Future[set[int]]]
 
 
 class _Refused(Exception):
