@@ -28,7 +28,7 @@ class _DefaultToRun(click.Group):
 
 @click.group("eval", cls=_DefaultToRun)
 def eval_group() -> None:
-    """Run eval suites (`eval [run] [SUITE...]`), list and compare runs, bless a baseline.
+    """Run eval suites (`eval [run] [SUITE...]`); list, show, compare and bless runs.
 
     Exit codes: 0 everything passed, 1 a case failed or regressed, 2 a configuration
     error, 3 the run could not be carried out (every call failed, cost cap reached).
