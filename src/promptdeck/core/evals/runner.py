@@ -161,15 +161,18 @@ class EvalRunner:
             lease.start()
             return await self._work(plan, uid, run_id, lease, writer, counts, tasks)
         except BaseException as exc:  # interrupted (Ctrl+C, cancelled), refused, or crashed
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
-            writer.flush_now()  # every answer that arrived is kept
-            if not isinstance(exc, _Refused):
-                self._interrupted(run_id, lease, exc)
-                raise
-            raise exc.error from None
+            try:
+                for task in tasks:
+                    task.cancel()
+                if tasks:
+                    await asyncio.shield(asyncio.gather(*tasks, return_exceptions=True))
+            finally:  # even when interrupted again meanwhile
+                writer.flush_now()  # every answer that arrived is kept
+                if not isinstance(exc, _Refused):
+                    self._interrupted(run_id, lease, exc)
+            if isinstance(exc, _Refused):
+                raise exc.error from None
+            raise
         finally:
             writer.close()
 
