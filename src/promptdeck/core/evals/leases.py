@@ -126,6 +126,38 @@ class Lease:
         if self.id is not None:
             leases_repo.end_lease(session, self.id, utcnow())
 
+    def close_run(self, status: str, reason: str | None) -> dict[str, int]:
+        """End the lease and close the run's row, unless another process still runs it.
+
+        Args:
+            status: How this process's part ended (``finished``, ``stopped``,
+                ``refused``, ``interrupted``); ``finished`` with cells left is ``stopped``.
+            reason: Why it stopped early, if it did.
+
+        Returns:
+            The run's cell counts.
+        """
+        with self.workspace.session() as session:
+            self.release(session)
+            run = session.get(Run, self.run_id)
+            assert run is not None
+            counts = runs_repo.cell_counts(session, self.run_id)
+            run.passed, run.failed, run.errors = (
+                counts["passed"],
+                counts["failed"],
+                counts["errors"],
+            )
+            run.cost_usd = counts["cost_micro"] / 1_000_000
+            session.add(run)
+            if counts["pending"] and self.others_live(session):
+                return counts  # another process carries on: the run stays running
+            if counts["pending"] and status == "finished":
+                status = "stopped"
+            run.status = status
+            run.finished_at = utcnow()
+            run.summary = {"counts": counts, "stopped": reason}
+        return counts
+
     def others_live(self, session: Session) -> bool:
         """Whether another process holds a live lease on the run."""
         now = utcnow()

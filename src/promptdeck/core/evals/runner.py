@@ -204,7 +204,7 @@ class EvalRunner:
                 f"${self.max_cost:.4f}; nothing was called",
                 "raise --max-cost, or run fewer cases or cheaper models",
             )
-            self._end(run_id, lease, "refused", error.title)
+            lease.close_run("refused", error.title)
             raise _Refused(error)
         warning = judge_warning(plan.judge) if plan.judge else None
         if self.reporter:
@@ -337,38 +337,11 @@ class EvalRunner:
 
     # -- ending ---------------------------------------------------------------------------
 
-    def _end(self, run_id: int, lease: Lease, status: str, reason: str | None) -> dict[str, int]:
-        """Release the lease and close the run's row (unless another process still runs it).
-
-        Returns:
-            The run's cell counts.
-        """
-        with self.workspace.session() as session:
-            lease.release(session)
-            run = session.get(Run, run_id)
-            assert run is not None
-            counts = runs_repo.cell_counts(session, run_id)
-            run.passed, run.failed, run.errors = (
-                counts["passed"],
-                counts["failed"],
-                counts["errors"],
-            )
-            run.cost_usd = counts["cost_micro"] / 1_000_000
-            if counts["pending"] and lease.others_live(session):
-                return counts  # another process carries on: the run stays running
-            if counts["pending"] and status == "finished":
-                status = "stopped"
-            run.status = status
-            run.finished_at = utcnow()
-            run.summary = {"counts": counts, "stopped": reason}
-            session.add(run)
-        return counts
-
     def _interrupted(self, run_id: int, lease: Lease, exc: BaseException) -> None:
         """Mark the run interrupted (resumable) and report what it got done, from counts."""
         cancelled = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
         reason = "interrupted" if cancelled else f"{type(exc).__name__}: {exc}"
-        counts = self._end(run_id, lease, "interrupted", reason)
+        counts = lease.close_run("interrupted", reason)
         if self.reporter:
             with self.workspace.session() as session:
                 run = session.get(Run, run_id)
@@ -397,7 +370,7 @@ class EvalRunner:
             cells: Every finished cell as stored, when the caller kept them (in cell
                 order); None: read them back from the database.
         """
-        self._end(run_id, lease, status, reason)
+        lease.close_run(status, reason)
         with self.workspace.session() as session:
             run = session.get(Run, run_id)
             assert run is not None
