@@ -384,7 +384,8 @@ def toml_line(text: str, loc: Sequence[str]) -> int | None:
     target = tuple(loc)
     best: tuple[int, int] | None = None  # (matched length, line)
     table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
+    # TOML lines end at "\n" only (strings may hold U+2028 and other Unicode breaks).
+    for number, line in enumerate(text.split("\n"), start=1):
         header = _HEADER.match(line)
         if header:
             table = _split_key(header.group(1))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from promptdeck.paths import WorkspacePaths
 
-__all__ = ["append_case", "case_text"]
+__all__ = ["append_case", "case_text", "default_assertions"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _TOP_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
@@ -146,3 +146,18 @@ def _cases_count(text: str) -> int:
     data = yaml.safe_load(text) or {}
     cases = data.get("cases") if isinstance(data, dict) else None
     return len(cases) if isinstance(cases, list) else 0
+
+
+def default_assertions(path: Path) -> int:
+    """How many assertions a suite's ``defaults`` add to every case.
+
+    A saved case has no assertions of its own: with none here, ``eval`` reports it as
+    ``no assertions`` (checked by nothing) until the user writes some.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return 0
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    asserts = defaults.get("assert") if isinstance(defaults, dict) else None
+    return len(asserts) if isinstance(asserts, list) else 0

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -115,7 +117,8 @@ class Case:
     """One case, with the suite's defaults merged in.
 
     Attributes:
-        key: A stable identity (source location and content), for resume and caching.
+        key: A stable identity (its file and content), unique within the suite: for
+            resumes, kept grades and comparisons between runs.
         index: Position in the suite.
         source: Where it is defined (``file:line``).
         vars: Variables (defaults, then the case's own).
@@ -192,7 +195,9 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
     suffix = path.suffix.lower()
     rows: list[tuple[CaseSpec, str]] = []
     if suffix == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        # JSON Lines are separated by "\n" only: str.splitlines would also split inside
+        # strings holding U+2028, U+2029 or U+0085, which JSON allows unescaped.
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             where = location(rel, number)
@@ -206,7 +211,8 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
                 raise ConfigError(f"{where}: a row must be a JSON object", "one object per line")
             rows.append((_row_case(row, where), where))
     elif suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
+        # The csv module splits records itself (quoted cells may hold line breaks).
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         for number, row in enumerate(reader, start=2):
             where = location(rel, number)
             if None in row:
@@ -240,7 +246,7 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
     except OSError as exc:
         raise ConfigError(f"{rel}: cannot read ({exc.strerror})", "check the path") from exc
     suite, node = load_model(SuiteFile, text, rel, what="suite")
-    cases: list[Case] = []
+    found: list[tuple[CaseSpec, str, dict[str, Any]]] = []
     for i, spec in enumerate(suite.cases):
         here = location(rel, yaml_line(node, ["cases", i]))
         if spec.dataset is not None:
@@ -253,19 +259,49 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
             entries = _dataset_rows(dataset, paths.relative(dataset))
         else:
             entries = [(spec, here)]
-        for case, where in entries:
-            merged = {**suite.defaults.vars, **case.vars}
-            cases.append(
-                Case(
-                    key=_key(where.split(":")[0], {"vars": merged, "expected": case.expected}),
-                    index=len(cases),
-                    source=where,
-                    vars=merged,
-                    expected=case.expected,
-                    context=_context(case.context),
-                    asserts=[*suite.defaults.asserts, *case.asserts],
-                    description=case.description,
-                    tags=list(case.tags),
-                )
-            )
+        found += [(case, where, {**suite.defaults.vars, **case.vars}) for case, where in entries]
+    cases = [
+        Case(
+            key=key,
+            index=index,
+            source=where,
+            vars=merged,
+            expected=case.expected,
+            context=_context(case.context),
+            asserts=[*suite.defaults.asserts, *case.asserts],
+            description=case.description,
+            tags=list(case.tags),
+        )
+        for index, ((case, where, merged), key) in enumerate(
+            zip(found, _case_keys(found), strict=True)
+        )
+    ]
     return LoadedSuite(path.name.removesuffix(SUITE_SUFFIX), path, suite, cases)
+
+
+def _case_keys(found: list[tuple[CaseSpec, str, dict[str, Any]]]) -> list[str]:
+    """Each case's key: its file, its variables and its expected answer.
+
+    Cases alike in those (the same input checked in different ways, as promptfoo-style
+    suites do) get what else tells them apart added (assertions, description, context,
+    tags); cases alike in everything are numbered in order. A case's key stays the same
+    when other cases move, so resumes, kept grades and run comparisons still find it.
+    """
+    keys = [
+        _key(where.split(":")[0], {"vars": merged, "expected": case.expected})
+        for case, where, merged in found
+    ]
+    alike = Counter(keys)
+    for i, (case, _, _) in enumerate(found):
+        if alike[keys[i]] > 1:
+            rest = case.model_dump(
+                mode="json", include={"asserts", "description", "context", "tags"}
+            )
+            keys[i] += "." + _key("", rest).removeprefix("#")[:6]
+    same = Counter(keys)
+    seen: Counter[str] = Counter()
+    for i, key in enumerate(keys):
+        if same[key] > 1:
+            seen[key] += 1
+            keys[i] = f"{key}.{seen[key]}"
+    return keys

@@ -53,15 +53,44 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """LibYAML's safe loader when PyYAML was built with it (about ten times faster)."""
 
 
+_UNICODE_BREAKS = "\x85\u2028\u2029"
+"""NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR: line breaks to YAML 1.1, text to everyone else."""
+
+
 def _load(text: str) -> tuple[Any, yaml.Node | None]:
-    """Compose the node tree and construct the data from it, in one pass."""
+    """Compose the node tree and construct the data from it, in one pass.
+
+    PyYAML and LibYAML follow YAML 1.1, where U+0085, U+2028 and U+2029 break lines:
+    inside a value they shift every later line number, fold the spaces around them,
+    or end a plain scalar mid-text. YAML 1.2 (and JSON, and editors) take them as
+    text, so they are swapped for unused private-use characters while parsing and
+    swapped back in the values.
+    """
+    swaps: dict[int, str] = {}
+    if any(ch in text for ch in _UNICODE_BREAKS):
+        free = (chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+        swaps = {ord(ch): next(free) for ch in _UNICODE_BREAKS}
+        text = text.translate(swaps)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
+    if swaps:
+        data = _restored(data, {ord(v): chr(k) for k, v in swaps.items()})
     return data, node
+
+
+def _restored(data: Any, table: dict[int, str]) -> Any:
+    """``data`` with the swapped characters back in every string (keys included)."""
+    if isinstance(data, str):
+        return data.translate(table)
+    if isinstance(data, list):
+        return [_restored(item, table) for item in data]
+    if isinstance(data, dict):
+        return {_restored(k, table): _restored(v, table) for k, v in data.items()}
+    return data
 
 
 def yaml_line(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
@@ -147,6 +176,9 @@ class _BlockDumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(ch in value for ch in _UNICODE_BREAKS):
+        # Written escaped (\L, \P, \N): any other style would make them YAML 1.1 breaks.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value and value.strip():
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     if value and not value.strip():

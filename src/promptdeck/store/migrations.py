@@ -336,6 +336,28 @@ def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
 
 
 @migration
+def m007_run_leases_and_claims(db: sqlite3.Connection) -> None:
+    """Leases of the processes running a run; cell claims; each cell's case description."""
+    _script(
+        db,
+        """
+        CREATE TABLE run_lease (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX ix_run_lease_run_id ON run_lease (run_id);
+        ALTER TABLE run_cell ADD COLUMN claimed_by INTEGER REFERENCES run_lease (id);
+        ALTER TABLE run_cell ADD COLUMN case_description TEXT
+        """,
+    )
+
+
+@migration
 def m008_semantic_cache_by_values(db: sqlite3.Connection) -> None:
     """The semantic cache compares variable values: their canonical texts, guard verdicts.
 

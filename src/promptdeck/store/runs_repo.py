@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, func, update
@@ -11,6 +11,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from promptdeck.store.calls_repo import db_value
+from promptdeck.store.leases_repo import PendingCell, StoredAnswer, pending_cells
 from promptdeck.store.tables import Run, RunCell, ScoreRow
 from promptdeck.timeutil import utcnow
 
@@ -19,6 +20,7 @@ __all__ = [
     "CellWrite",
     "PendingCell",
     "PreviousGrade",
+    "StoredAnswer",
     "cell_counts",
     "create_run",
     "get_run",
@@ -34,13 +36,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CellKey:
-    """A cell's identity within a run."""
+    """A cell's identity within a run (and its case's description, stored beside it)."""
 
     prompt_version_id: int
     model: str
     case_key: str
     case_index: int
     repeat: int
+    description: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ def insert_cells(session: Session, run_id: int, cells: Iterable[CellKey]) -> int
                 "case_key": cell.case_key,
                 "case_index": cell.case_index,
                 "repeat": cell.repeat,
+                "case_description": cell.description,
                 "status": "pending",
                 "cost_usd": 0.0,
             }
@@ -109,52 +113,6 @@ def insert_cells(session: Session, run_id: int, cells: Iterable[CellKey]) -> int
         session.execute(RunCell.__table__.insert(), batch)  # type: ignore[attr-defined]
         count += len(batch)
     return count
-
-
-@dataclass(frozen=True)
-class PendingCell:
-    """A cell still to run: its id and identity (a light row, not an ORM object)."""
-
-    id: int
-    run_id: int
-    prompt_version_id: int | None
-    model: str
-    case_key: str
-    case_index: int
-    repeat: int
-
-
-def pending_cells(
-    session: Session, run_id: int, after_id: int = 0, limit: int = 500
-) -> list[PendingCell]:
-    """Return the next pending cells of a run, by id (for streaming through big runs)."""
-    t = RunCell.__table__  # type: ignore[attr-defined]
-    query = (
-        sa_select(
-            t.c.id,
-            t.c.run_id,
-            t.c.prompt_version_id,
-            t.c.model,
-            t.c.case_key,
-            t.c.case_index,
-            t.c.repeat,
-        )
-        .where(t.c.run_id == run_id, t.c.status == "pending", t.c.id > after_id)
-        .order_by(t.c.id)
-        .limit(limit)
-    )
-    return [
-        PendingCell(
-            int(r.id),
-            int(r.run_id),
-            r.prompt_version_id,
-            str(r.model),
-            str(r.case_key),
-            int(r.case_index),
-            int(r.repeat),
-        )
-        for r in session.execute(query)
-    ]
 
 
 def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
@@ -293,13 +251,18 @@ def previous_grades_many(
 
 
 def cell_counts(session: Session, run_id: int) -> dict[str, int]:
-    """Return counts of a run's cells: total, pending, passed, failed, errors, and cost."""
+    """Return counts of a run's cells and their cost.
+
+    The counts are ``total``, ``pending``, ``passed``, ``failed``, ``errors`` and
+    ``unchecked`` (done, but the case has no assertions); ``cost_micro`` is the cost
+    in micro-dollars.
+    """
     rows = session.exec(
         select(RunCell.status, RunCell.passed, func.count(), func.sum(RunCell.cost_usd))
         .where(RunCell.run_id == run_id)
         .group_by(col(RunCell.status), col(RunCell.passed))
     ).all()
-    counts = {"total": 0, "pending": 0, "passed": 0, "failed": 0, "errors": 0}
+    counts = {"total": 0, "pending": 0, "passed": 0, "failed": 0, "errors": 0, "unchecked": 0}
     cost = 0.0
     for status, passed, n, spent in rows:
         counts["total"] += n
@@ -308,6 +271,8 @@ def cell_counts(session: Session, run_id: int) -> dict[str, int]:
             counts["pending"] += n
         elif status == "error":
             counts["errors"] += n
+        elif passed is None:  # a case without assertions: nothing was checked
+            counts["unchecked"] += n
         elif passed:
             counts["passed"] += n
         else:

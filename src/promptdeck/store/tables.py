@@ -29,6 +29,7 @@ __all__ = [
     "PromptVersion",
     "Run",
     "RunCell",
+    "RunLease",
     "ScoreRow",
     "Span",
     "Spend",
@@ -205,7 +206,27 @@ class RunCell(TableModel, table=True):
     tokens: int | None = None
     cost_usd: float = 0.0
     grading_key: str | None = None
+    claimed_by: int | None = Field(default=None, foreign_key="run_lease.id")
+    """The lease of the process working on this pending cell (see ``RunLease``)."""
+    case_description: str | None = None
     similarity: float | None = None
+
+
+class RunLease(TableModel, table=True):
+    """A process running a run: it heartbeats while it works, and ends when it stops.
+
+    A run whose leases are all ended or stale (no heartbeat for a while, or a process
+    gone from this host) is no longer running, whatever its status says.
+    """
+
+    __tablename__ = "run_lease"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id")
+    pid: int
+    host: str
+    started_at: datetime = _now_field()
+    heartbeat_at: datetime = _now_field()
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ScoreRow(TableModel, table=True):

@@ -49,8 +49,8 @@ def test_junit_structure() -> None:
     ]
     local_cases = suites[0].findall("testcase")
     assert [c.get("name") for c in local_cases][:2] == [
-        "#0 Explains how to get a refund (repeat 1)",
-        "#0 Explains how to get a refund (repeat 2)",
+        "case-0 #r0 Explains how to get a refund",
+        "case-0 #r1 Explains how to get a refund",
     ]
     failure = local_cases[2].find("failure")
     assert failure is not None

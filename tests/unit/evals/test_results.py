@@ -15,7 +15,7 @@ def test_cell_status_and_round_trip() -> None:
     for cell in cells:
         assert CellResult.from_dict(cell.to_dict()) == cell
     assert [s.name for s in cells[2].failed_scores] == ["contains-any", "g-eval"]
-    assert cells[2].label == "#1 Escalates data loss"
+    assert cells[2].label == "case-1 #r0 Escalates data loss"
 
 
 def test_summary_totals() -> None:

@@ -216,8 +216,9 @@ def compare(
         gateway = engine.Gateway.for_workspace(workspace)
         result = asyncio.run(_compare(gateway, columns))
         saved: str | None = None
+        checked = True
         if suite is not None and not result.all_failed:
-            from promptdeck.core.suite_cases import append_case
+            from promptdeck.core.suite_cases import append_case, default_assertions
 
             names = sorted({c.spec.prompt_name or c.ref for c in columns})
             path = append_case(
@@ -230,6 +231,7 @@ def compare(
                 models=list(dict.fromkeys(c.model for c in columns)),
             )
             saved = workspace.paths.relative(path)
+            checked = default_assertions(path) > 0
     finally:
         workspace.close()
     for column in result.columns:
@@ -243,8 +245,14 @@ def compare(
         click.echo(render_markdown(result))
     else:
         click.echo(render_text(result, shutil.get_terminal_size((120, 24)).columns))
-    if saved is not None:
+    if saved is not None and checked:
         click.echo(f"Saved a case to {saved} (write its `expected` yourself)", err=True)
+    elif saved is not None:
+        click.echo(
+            f"Saved a case to {saved}: it has no assertions yet, so `eval` reports it as "
+            "`no assertions` (not a pass) until you add `assert:` (and its `expected`)",
+            err=True,
+        )
     if result.all_failed:
         first = result.columns[0].result.completion
         raise RuntimeFailureError(

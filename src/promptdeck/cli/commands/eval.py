@@ -2,105 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from promptdeck.cli.aio import run_interruptibly
 from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
+from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
-
-if TYPE_CHECKING:
-    from promptdeck.core.evals.runner import CellFinished, RunFinished, RunStarted
 
 __all__ = ["eval_group"]
 
-SUBCOMMANDS = ("list", "show", "compare", "bless")
-
 
 class _DefaultToRun(click.Group):
-    """`eval SUITE ...` runs suites; `eval list|show|compare|bless` are subcommands."""
+    """`eval [run] SUITE ...` runs suites; `eval list|show|compare|bless` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help")):
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
 
-class ProgressReporter:
-    """Prints a run's progress: a bar with ETA on a terminal, else a line per chunk."""
-
-    def __init__(self, stream: IO[str], jsonl: IO[str] | None = None) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.jsonl = jsonl
-        self._next = 0
-        self._step = 1
-
-    def started(self, event: RunStarted) -> None:
-        self._step = max(1, event.pending // 10)
-        self._next = self._step
-        click.echo(
-            f"{event.suite}: {event.total} cells, {event.pending} to run "
-            f"({event.cached} in the cache), estimated cost ${event.estimated_cost:.4f}  "
-            f"run {event.run_uid}",
-            file=self.stream,
-        )
-        if event.judge_warning:
-            click.echo(f"note: {event.judge_warning}", file=self.stream)
-        if event.unpriced:
-            click.echo(
-                f"note: cost unknown for calls to {', '.join(event.unpriced)} (no price known; "
-                "not in the estimate)",
-                file=self.stream,
-            )
-
-    def cell(self, event: CellFinished) -> None:
-        if self.jsonl is not None:
-            from promptdeck.core.evals.reports import cell_jsonl
-
-            self.jsonl.write(cell_jsonl(event.cell))
-            self.jsonl.flush()
-        graded = event.passed + event.failed
-        rate = f"{event.passed / graded:.0%}" if graded else "-"
-        if self.tty:
-            width = 24
-            filled = int(width * event.done / max(event.total, 1))
-            per = event.elapsed / max(event.done, 1)
-            eta = per * (event.total - event.done)
-            line = (
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total}"
-                f"  pass {rate}  errors {event.errors}  ${event.cost_usd:.4f}  ETA {eta:4.0f} s"
-            )
-            self.stream.write(line)
-            self.stream.flush()
-        elif event.done >= self._next or event.done == event.total:
-            self._next = event.done + self._step
-            click.echo(
-                f"  {event.done}/{event.total} cells · {event.passed} passed · {event.failed} "
-                f"failed · {event.errors} errors · ${event.cost_usd:.4f} · {event.elapsed:.1f} s",
-                file=self.stream,
-            )
-
-    def finished(self, event: RunFinished) -> None:
-        if self.tty:
-            self.stream.write("\n")
-        s = event.summary
-        interval = s.pass_rate
-        click.echo(
-            f"{event.run_uid}: {event.status} · {s.passed} passed, {s.failed} failed, "
-            f"{s.errors} errors · pass rate {interval.rate:.0%} "
-            f"(95% CI {interval.low:.0%}–{interval.high:.0%}) · ${s.cost_usd:.4f}",
-            file=self.stream,
-        )
-
-
 @click.group("eval", cls=_DefaultToRun)
 def eval_group() -> None:
-    """Run eval suites (`eval [SUITE...]`), list and compare runs, bless a baseline.
+    """Run eval suites (`eval [run] [SUITE...]`); list, show, compare and bless runs.
 
     Exit codes: 0 everything passed, 1 a case failed or regressed, 2 a configuration
     error, 3 the run could not be carried out (every call failed, cost cap reached).
@@ -197,7 +125,7 @@ def eval_run(
             finally:
                 await gateway.aclose()
 
-        asyncio.run(go())
+        run_interruptibly(go())
         cells = [cell for outcome in outcomes for cell in outcome.cells]
         judge = next((p.judge for p in plans if p.judge), None) if plans else None
         if len(outcomes) == 1:
@@ -233,20 +161,27 @@ def eval_run(
                 found = compare_runs(workspace, base, outcome.run_uid).regressions
                 regressions += len(found)
                 for name, model, case, repeat in found:
-                    click.echo(f"regression: {name} · {model} · {case} · repeat {repeat}", err=True)
+                    click.echo(f"regression: {name} · {model} · {case} #r{repeat}", err=True)
     finally:
         if sink is not None:
             sink.close()
         workspace.close()
-    stopped = [o for o in outcomes if o.status != "finished"]
-    graded = summary.passed + summary.failed
+    for outcome in outcomes:
+        if outcome.status == "running":
+            echo_warning(f"run {outcome.run_uid}: {outcome.stopped_reason}")
+    stopped = [o for o in outcomes if o.status not in ("finished", "running")]
+    if summary.unchecked:
+        echo_warning(
+            f"{summary.unchecked} cells have no assertions: nothing was checked "
+            "(add `assert:` to their cases, or `defaults: assert:` to the suite)"
+        )
     if stopped:
         reason = stopped[0].stopped_reason or stopped[0].status
         raise RuntimeFailureError(
             f"run {stopped[0].run_uid} {stopped[0].status}: {reason}",
             f"finish it later with `promptdeck --headless eval --resume {stopped[0].run_uid}`",
         )
-    if cells and graded == 0:
+    if cells and summary.errors == summary.cells:
         first = next((c.error for c in cells if c.error), "no answer")
         raise RuntimeFailureError(
             f"every model call failed ({summary.errors} cells): {first}",
@@ -265,30 +200,43 @@ def eval_run(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.pass_obj
 def eval_list(options: Options, suite: str | None, as_json: bool) -> None:
-    """List recent eval runs, newest first."""
+    """List recent eval runs, newest first.
+
+    A run that did not finish says how far it got: `interrupted (12 of 40 cells)` for a
+    run whose process died or was stopped (finish it with `eval --resume RUN_ID`),
+    `running (...)` while a process still works on it.
+    """
+    from promptdeck.core.evals.leases import run_states
     from promptdeck.store.runs_repo import list_runs
 
     workspace = open_workspace(options, sync=False)
     try:
         with workspace.session() as session:
             runs = list_runs(session, suite)
+            states = run_states(session, runs)
     finally:
         workspace.close()
-    rows: list[dict[str, Any]] = [
-        {
-            "id": r.uid,
-            "suite": r.suite,
-            "status": r.status,
-            "cells": r.total_cells,
-            "passed": r.passed,
-            "failed": r.failed,
-            "errors": r.errors,
-            "cost_usd": r.cost_usd,
-            "baseline": r.is_baseline,
-            "started_at": r.started_at.isoformat(),
-        }
-        for r in runs
-    ]
+    rows: list[dict[str, Any]] = []
+    for r in runs:
+        state = states[r.id] if r.id is not None else None
+        rows.append(
+            {
+                "id": r.uid,
+                "suite": r.suite,
+                "status": state.status if state else r.status,
+                "state": state.label if state else r.status,
+                "cells": r.total_cells,
+                "done": state.done if state else r.total_cells,
+                "passed": state.passed if state else r.passed,
+                "failed": state.failed if state else r.failed,
+                "errors": state.errors if state else r.errors,
+                "unchecked": state.unchecked if state else 0,
+                "cost_usd": r.cost_usd,
+                "baseline": r.is_baseline,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            }
+        )
     if as_json:
         echo_json(rows)
         return
@@ -302,7 +250,7 @@ def eval_list(options: Options, suite: str | None, as_json: bool) -> None:
                 (
                     r["id"],
                     r["suite"],
-                    r["status"],
+                    r["state"],
                     r["cells"],
                     r["passed"],
                     r["failed"],
@@ -320,17 +268,18 @@ def eval_list(options: Options, suite: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON report on stdout.")
 @click.pass_obj
 def eval_show(options: Options, run_id: str, as_json: bool) -> None:
-    """Show a run: its summary and every failed or errored cell."""
+    """Show a run: its summary and every failed or errored cell.
+
+    The headline says when the run did not finish (`interrupted (12 of 40 cells)`).
+    """
     from promptdeck.core.evals.reports import render_json, render_markdown
-    from promptdeck.core.evals.results import summarize
-    from promptdeck.core.evals.runner import run_results
+    from promptdeck.core.evals.stored import run_report
 
     workspace = open_workspace(options, sync=False)
     try:
-        cells = list(run_results(workspace, run_id))
+        summary, cells = run_report(workspace, run_id)
     finally:
         workspace.close()
-    summary = summarize(cells, run_id=run_id)
     click.echo(
         render_json(summary, cells) if as_json else render_markdown(summary, cells), nl=False
     )
@@ -370,7 +319,7 @@ def eval_compare(options: Options, before: str, after: str, as_json: bool) -> No
     )
     for label, items in (("regression", result.regressions), ("improvement", result.improvements)):
         for name, model, case, repeat in items:
-            click.echo(f"  {label}: {name} · {model} · {case} · repeat {repeat}")
+            click.echo(f"  {label}: {name} · {model} · {case} #r{repeat}")
     if test is not None:
         verdict = "significant" if test.significant else "not significant"
         click.echo(f"paired exact McNemar test: p = {test.p_value:.4f} ({verdict} at 5%)")

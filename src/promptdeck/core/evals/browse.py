@@ -14,6 +14,7 @@ from sqlalchemy import Row
 from sqlmodel import col, select
 
 from promptdeck.core.evals.compare import baseline_of, compare_runs
+from promptdeck.core.evals.leases import run_state
 from promptdeck.core.suites import SUITE_SUFFIX, load_suite, suite_files
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, UsageError
@@ -57,17 +58,23 @@ class GridCell:
     failed: int
     errors: int
     score: float
+    unchecked: int = 0
 
     @property
     def status(self) -> str:
-        """pass, fail, error, flaky (both passes and fails) or pending."""
-        if self.errors and not (self.passed or self.failed):
+        """pass, fail, error, flaky (both passes and fails), unchecked or pending.
+
+        ``unchecked``: the case has no assertions, so its answers were not checked.
+        """
+        if self.errors and not (self.passed or self.failed or self.unchecked):
             return "error"
         if self.passed and self.failed:
             return "flaky"
         if self.failed:
             return "fail"
-        return "pass" if self.passed else "pending"
+        if self.passed:
+            return "pass"
+        return "unchecked" if self.unchecked else "pending"
 
 
 @dataclass(frozen=True)
@@ -131,15 +138,16 @@ def suites_overview(workspace: Workspace) -> list[SuiteRow]:
                 cases, problem = None, error.title
             last = runs_repo.list_runs(session, name, limit=1)
             run = last[0] if last else None
+            state = run_state(session, run) if run is not None else None
             rows.append(
                 SuiteRow(
                     name,
                     cases,
                     problem,
                     run.uid if run else None,
-                    run.status if run else None,
-                    run.passed if run else 0,
-                    (run.passed + run.failed + run.errors) if run else 0,
+                    state.status if state else None,
+                    state.passed if state else 0,
+                    (state.passed + state.failed + state.errors) if state else 0,
                 )
             )
     return rows
@@ -159,7 +167,7 @@ def _columns(workspace: Workspace, run_id: int) -> dict[int, str]:
 
 
 def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str = "") -> RunGrid:
-    """Return a run as a grid, filtered.
+    """Return a run as a grid, filtered (its status as people see it: see ``RunState``).
 
     Args:
         workspace: The workspace.
@@ -171,7 +179,8 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
         run = runs_repo.get_run(session, uid)
         if run is None or run.id is None:
             raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
-        run_id, full, suite, status = run.id, run.uid, run.suite or "?", run.status
+        run_id, full, suite = run.id, run.uid, run.suite or "?"
+        status = run_state(session, run).label
     names = _columns(workspace, run_id)
     baseline = baseline_of(workspace, suite)
     changed: set[tuple[str, str]] = set()
@@ -180,6 +189,7 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
         changed = {(k[2], k[1]) for k in [*diff.regressions, *diff.improvements]}
     folded: dict[str, dict[str, list[Row[Any]]]] = defaultdict(lambda: defaultdict(list))
     index: dict[str, int] = {}
+    stored_descriptions: dict[str, str | None] = {}
     text: dict[str, str] = defaultdict(str)
     columns: list[str] = []
     with workspace.session() as session:
@@ -189,6 +199,7 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
                 columns.append(column)
             folded[cell.case_key][column].append(cell)
             index[cell.case_key] = cell.case_index
+            stored_descriptions[cell.case_key] = cell.case_description
             text[cell.case_key] += f" {cell.output or ''} {cell.error or ''}"
     descriptions: dict[str, str | None] = {}
     try:
@@ -201,14 +212,18 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
         cells = {}
         for column, group in folded[key].items():
             done = [c for c in group if c.status != "pending"]
+            checked = [c for c in done if c.status == "error" or c.passed is not None]
             cells[column] = GridCell(
                 tuple(c.id for c in group if c.id is not None),
                 sum(1 for c in done if c.status == "done" and c.passed),
-                sum(1 for c in done if c.status == "done" and not c.passed),
+                sum(
+                    1 for c in done if c.status == "done" and c.passed is not None and not c.passed
+                ),
                 sum(1 for c in done if c.status == "error"),
-                sum(c.score or 0.0 for c in done) / len(done) if done else 0.0,
+                sum(c.score or 0.0 for c in checked) / len(checked) if checked else 0.0,
+                sum(1 for c in done if c.status == "done" and c.passed is None),
             )
-        row = GridRow(key, index[key], cells, descriptions.get(key))
+        row = GridRow(key, index[key], cells, descriptions.get(key) or stored_descriptions.get(key))
         statuses = {c.status for c in cells.values()}
         keep = {
             "all": True,
@@ -257,7 +272,7 @@ def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
         column = (
             f"{prompt.name}@{version.version} · {cell.model}" if prompt and version else cell.model
         )
-        suite_name, key = run.suite, cell.case_key
+        suite_name, key, cell_description = run.suite, cell.case_key, cell.case_description
         detail = dict(
             cell_id=cell_id,
             run=run.uid,
@@ -265,7 +280,7 @@ def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
             case_key=key,
             case_index=cell.case_index,
             repeat=cell.repeat,
-            status=cell.status if cell.status != "done" else ("pass" if cell.passed else "fail"),
+            status=_cell_status(cell),
             output=cell.output,
             error=cell.error,
             score=cell.score,
@@ -288,8 +303,16 @@ def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
         **detail,  # type: ignore[arg-type]
         vars=dict(case.vars) if case else {},
         expected=case.expected if case else None,
-        description=case.description if case else None,
+        description=case.description if case else cell_description,
     )
+
+
+def _cell_status(cell: RunCell) -> str:
+    if cell.status != "done":
+        return cell.status
+    if cell.passed is None:
+        return "no assertions"
+    return "pass" if cell.passed else "fail"
 
 
 def rate_cell(

@@ -50,8 +50,8 @@ def _outcomes(workspace: Workspace, uid: str) -> tuple[Run, dict[CellId, bool]]:
         )
         outcomes: dict[CellId, bool] = {}
         for cell, _ in runs_repo.iter_cells(session, run.id):
-            if cell.status == "pending":
-                continue
+            if cell.status == "pending" or (cell.status == "done" and cell.passed is None):
+                continue  # not run, or nothing to check (a case without assertions)
             name = names.get(cell.prompt_version_id or -1, "?")
             outcomes[(name, cell.model, cell.case_key, cell.repeat)] = bool(
                 cell.passed and cell.status == "done"

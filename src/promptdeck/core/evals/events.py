@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from promptdeck.core.evals.results import CellResult, RunSummary
+from promptdeck.core.evals.results import UNCHECKED, CellResult, RunSummary
 
-__all__ = ["CellFinished", "Reporter", "RunFinished", "RunOutcome", "RunStarted"]
+__all__ = [
+    "CellFinished",
+    "Progress",
+    "Reporter",
+    "RunFinished",
+    "RunOutcome",
+    "RunStarted",
+]
 
 
 @dataclass(frozen=True)
@@ -37,11 +44,12 @@ class CellFinished:
     errors: int
     cost_usd: float
     elapsed: float
+    unchecked: int = 0
 
 
 @dataclass(frozen=True)
 class RunFinished:
-    """Reported when the run ends (finished, stopped or interrupted)."""
+    """Reported when the run ends (finished, stopped, interrupted, or left to another process)."""
 
     run_uid: str
     status: str
@@ -70,3 +78,43 @@ class RunOutcome:
     summary: RunSummary
     cells: list[CellResult] = field(default_factory=list)
     stopped_reason: str | None = None
+
+
+@dataclass
+class Progress:
+    """A run's running totals, as it reports them after each cell."""
+
+    total: int
+    done: int
+    passed: int
+    failed: int
+    errors: int
+    unchecked: int
+    cost: float
+
+    def add(self, cell: CellResult) -> None:
+        """Count a finished cell."""
+        self.done += 1
+        self.cost += cell.cost_usd or 0.0
+        if cell.error is not None:
+            self.errors += 1
+        elif cell.status == UNCHECKED:
+            self.unchecked += 1
+        elif cell.passed:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def event(self, cell: CellResult, elapsed: float) -> CellFinished:
+        """The event reporting ``cell``, with the totals so far."""
+        return CellFinished(
+            cell,
+            self.done,
+            self.total,
+            self.passed,
+            self.failed,
+            self.errors,
+            self.cost,
+            elapsed,
+            self.unchecked,
+        )

@@ -63,14 +63,22 @@ def _suite_path(workspace: Workspace, name: str) -> Path:
 
 
 def plan_suite(
-    workspace: Workspace, name: str, *, versions: dict[str, int] | None = None
+    workspace: Workspace,
+    name: str,
+    *,
+    versions: dict[str, int] | None = None,
+    refs: Sequence[str] | None = None,
 ) -> SuitePlan:
     """Validate a suite completely and resolve what it runs, before any call.
+
+    A prompt version or model listed twice runs once.
 
     Args:
         workspace: The open (synced) workspace.
         name: The suite's name (or path to its file).
-        versions: Pin prompts to these versions (name -> version), as a resumed run does.
+        versions: Pin prompts to these versions (name -> version).
+        refs: Run exactly these prompt versions (``name@version``) instead of the
+            suite's prompts, as a resumed run does.
 
     Raises:
         ConfigError: The first problem (its count in the title when there are more).
@@ -80,15 +88,16 @@ def plan_suite(
     options = scoring_options(workspace)
     problems = check_cases(suite.cases, options)
     with workspace.session() as session:
-        prompts = []
-        for ref in suite.file.prompts:
-            if versions and ref.split("@", 1)[0] in versions:
-                base = ref.split("@", 1)[0]
-                prompts.append(resolve_prompt(session, f"{base}@{versions[base]}"))
-            else:
-                prompts.append(resolve_prompt(session, ref))
+        resolved: dict[int, ResolvedPrompt] = {}
+        for ref in suite.file.prompts if refs is None else refs:
+            base = ref.split("@", 1)[0]
+            if versions and base in versions:
+                ref = f"{base}@{versions[base]}"
+            prompt = resolve_prompt(session, ref)
+            resolved.setdefault(prompt.version_id, prompt)
+        prompts = list(resolved.values())
     config = workspace.config
-    models = [m for m in suite.file.models] or [config.default_model]
+    models = list(dict.fromkeys(suite.file.models)) or [config.default_model]
     for prompt in prompts:
         for case in suite.cases:
             try:

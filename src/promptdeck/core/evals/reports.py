@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from promptdeck.core.evals.results import CellResult, GroupSummary, RunSummary
+from promptdeck.core.evals.results import UNCHECKED, CellResult, GroupSummary, RunSummary
 
 __all__ = [
     "cell_jsonl",
@@ -43,11 +43,11 @@ def _clip(text: str, limit: int = _MAX_MESSAGE) -> str:
 def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
     """Render JUnit XML: a ``<testsuite>`` per suite and model, a ``<testcase>`` per cell.
 
-    A test case is named after the case (``#index description``), with the prompt
-    version and, when a case is repeated, the repeat. A failed case carries a
+    A test case is named after the cell (``case-3 #r0 description``: the case, its
+    repeat), with the prompt version as its class. A failed case carries a
     ``<failure>`` whose message joins the reason of each failed assertion (and
     whose text lists them, one a line, with the output); a failed call carries an
-    ``<error>``.
+    ``<error>``; a case without assertions is ``<skipped>`` (nothing was checked).
 
     Args:
         summary: The run summary (for the timestamp and repeat counts).
@@ -56,16 +56,16 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
     Returns:
         The XML document, with its declaration.
     """
-    repeats = {(g.suite, g.prompt, g.model): g.repeats for g in summary.groups}
     suites: dict[tuple[str, str], list[CellResult]] = {}
     for cell in cells:
         suites.setdefault((cell.suite, cell.model), []).append(cell)
     root = ET.Element("testsuites", name="promptdeck")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_ms = 0.0
     for (suite, model), members in suites.items():
         failures = sum(c.status == "fail" for c in members)
         errors = sum(c.status == "error" for c in members)
+        skipped = sum(c.status == UNCHECKED for c in members)
         took = sum(c.latency_ms or 0.0 for c in members)
         element = ET.SubElement(
             root,
@@ -74,20 +74,17 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
             tests=str(len(members)),
             failures=str(failures),
             errors=str(errors),
-            skipped="0",
+            skipped=str(skipped),
             time=_seconds(took),
         )
         if summary.started_at is not None:
             element.set("timestamp", summary.started_at.isoformat())
         for cell in members:
-            name = cell.label
-            if repeats.get((cell.suite, cell.prompt, cell.model), 1) > 1:
-                name += f" (repeat {cell.repeat + 1})"
             case = ET.SubElement(
                 element,
                 "testcase",
                 classname=f"{suite}.{cell.prompt}",
-                name=name,
+                name=cell.label,
                 file=cell.case_source.rsplit(":", 1)[0],
                 time=_seconds(cell.latency_ms),
             )
@@ -103,6 +100,8 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
                     case, "error", message=_clip(cell.error or ""), type="CallError"
                 )
                 error.text = cell.error
+            elif cell.status == UNCHECKED:
+                ET.SubElement(case, "skipped", message="no assertions: nothing was checked")
             elif cell.status == "fail":
                 lines = _failure_lines(cell)
                 message = "; ".join(lines) or f"score {cell.score:.2f} below the suite threshold"
@@ -115,6 +114,7 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
         totals["tests"] += len(members)
         totals["failures"] += failures
         totals["errors"] += errors
+        totals["skipped"] += skipped
         total_ms += took
     for key, value in totals.items():
         root.set(key, str(value))
@@ -174,7 +174,9 @@ def render_markdown(
     and its 95 % Wilson interval, metric means, flaky cases when there are
     repeats, the judge warning when the judge is a tiny local model, the
     failures (up to ``max_failures``) with the reason of each failed assertion,
-    and the cells the semantic cache answered with their similarity (as many).
+    the cells whose case has no assertions, and the cells the semantic cache
+    answered with their similarity (as many). The headline says when the run did not
+    finish (``interrupted (12 of 40 cells)``).
 
     Args:
         summary: The run summary.
@@ -185,13 +187,22 @@ def render_markdown(
         The Markdown text.
     """
     rate = summary.pass_rate
-    title = "✅ all cells passed" if summary.ok else "❌ some cells failed"
+    if summary.incomplete:
+        title = f"⚠️ {summary.state}"
+    elif summary.ok:
+        title = "✅ all checked cells passed" if summary.unchecked else "✅ all cells passed"
+    elif summary.failed or summary.errors:
+        title = "❌ some cells failed"
+    else:
+        title = "⚠️ nothing was checked"
+    unchecked = f" · {summary.unchecked} without assertions" if summary.unchecked else ""
     lines = [
         f"## promptdeck eval: {title}",
         "",
         f"**{rate.successes}/{rate.trials} passed ({_pct(rate.rate)}, 95 % CI "
         f"{_pct(rate.low)} – {_pct(rate.high)})** · {summary.failed} failed · "
-        f"{_plural(summary.errors, 'error')} · {summary.tokens} tokens · ${summary.cost_usd:.4f}",
+        f"{_plural(summary.errors, 'error')}{unchecked} · {summary.tokens} tokens · "
+        f"${summary.cost_usd:.4f}",
     ]
     if summary.run_id:
         lines.append(
@@ -224,10 +235,13 @@ def render_markdown(
                 f"| {g.prompt} | {g.model} | {g.repeats} | {at} | {hat} | {len(g.flaky)} |"
             )
     failing: list[CellResult] = []
+    unasserted: list[CellResult] = []
     semantic: list[CellResult] = []
     served = 0
     for cell in cells:
-        if cell.status != "pass":
+        if cell.status == UNCHECKED:
+            unasserted.append(cell)
+        elif cell.status != "pass":
             failing.append(cell)
         if cell.source == "semantic":
             served += 1
@@ -245,6 +259,13 @@ def render_markdown(
             lines += [f"  - {_cell_text(line)}" for line in _failure_lines(cell)]
         if len(failing) > max_failures:
             lines.append(f"- … and {len(failing) - max_failures} more")
+    if unasserted:
+        lines += ["", f"### No assertions ({len(unasserted)}): not checked", ""]
+        for cell in unasserted[:max_failures]:
+            where = f"{cell.suite} · {cell.prompt} · {cell.model} · {_cell_text(cell.label)}"
+            lines.append(f"- **{where}** (`{cell.case_source}`): add `assert:` to the case")
+        if len(unasserted) > max_failures:
+            lines.append(f"- … and {len(unasserted) - max_failures} more")
     if served:
         lines += ["", f"### Answered by the semantic cache ({served})", ""]
         lines += ["Answers to trivially reworded requests, graded as this case's.", ""]

@@ -1,22 +1,19 @@
 """Frozen records of eval results: one per finished cell, and the summary of a run.
 
-A cell is one (prompt version, model, case, repeat) of a suite. Its ``error`` is set
-when the call failed (errors are values and count apart from assertion failures);
-``source`` says whether its output came from a fresh call, from the cache with its
-old grades, from the cache re-graded, or from the semantic cache (another request's
-answer, with its ``similarity``). :func:`summarize` folds cells into a
-:class:`RunSummary` in one pass, keeping only counters, latencies and per-case
-pass/fail lists in memory.
+The cell record lives in :mod:`promptdeck.core.evals.cell` and is exported here too.
+:func:`summarize` folds cells into a :class:`RunSummary` in one pass, keeping only
+counters, latencies and per-case pass/fail lists in memory.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
+from promptdeck.core.evals.cell import UNCHECKED, CellResult, CellSource, CellStatus, cell_label
 from promptdeck.core.evals.stats import (
     Interval,
     LatencyPercentiles,
@@ -27,149 +24,19 @@ from promptdeck.core.evals.stats import (
     suite_pass_hat_k,
     wilson_interval,
 )
-from promptdeck.core.scorers.base import Score
 from promptdeck.core.scorers.judged import judge_warning
 
 __all__ = [
+    "UNCHECKED",
     "CellResult",
     "CellSource",
     "CellStatus",
     "GroupSummary",
     "RunSummary",
+    "cell_label",
+    "counts_summary",
     "summarize",
 ]
-
-CellSource = Literal["fresh", "cached", "regraded", "semantic"]
-"""Where a cell's output and grades came from."""
-CellStatus = Literal["pass", "fail", "error"]
-"""A cell's outcome: its case passed, failed, or the call failed."""
-
-
-@dataclass(frozen=True)
-class CellResult:
-    """One finished cell.
-
-    Attributes:
-        suite: The suite name.
-        prompt: The prompt version as ``name@version``.
-        model: The model name.
-        case_key: The case's stable key.
-        case_index: The case's position in the suite.
-        case_description: The case's description, if any.
-        case_source: Where the case is defined (``file:line``).
-        repeat: The repeat number, from 0.
-        output: The model's answer (``None`` when the call failed).
-        scores: One score per assertion, in the case's order.
-        score: The weighted case score (see ``promptdeck.core.scorers.case_score``).
-        passed: Whether the case reached the suite threshold (False on error).
-        error: Why the call failed, if it did.
-        latency_ms: Wall time of the call.
-        ttft_ms: Time to the first token, when streamed.
-        tokens: Total tokens of the call.
-        cost_usd: Cost of the call.
-        source: ``fresh``, ``cached``, ``regraded``, or ``semantic`` (the answer to a
-            trivially reworded request, served by the semantic cache and graded here).
-        similarity: For a ``semantic`` cell, how similar the request it answered was.
-    """
-
-    suite: str
-    prompt: str
-    model: str
-    case_key: str
-    case_index: int
-    case_source: str
-    case_description: str | None = None
-    repeat: int = 0
-    output: str | None = None
-    scores: tuple[Score, ...] = ()
-    score: float = 0.0
-    passed: bool = False
-    error: str | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    tokens: int | None = None
-    cost_usd: float | None = None
-    source: CellSource = "fresh"
-    similarity: float | None = None
-
-    @property
-    def status(self) -> CellStatus:
-        """``error`` when the call failed, else ``pass`` or ``fail``."""
-        if self.error is not None:
-            return "error"
-        return "pass" if self.passed else "fail"
-
-    @property
-    def failed_scores(self) -> tuple[Score, ...]:
-        """The scores that did not pass."""
-        return tuple(s for s in self.scores if not s.passed)
-
-    @property
-    def label(self) -> str:
-        """A short human name for the case: ``#index description`` (or the key)."""
-        return f"#{self.case_index} {self.case_description or self.case_key}"
-
-    @property
-    def source_label(self) -> str:
-        """The source for people: ``semantic 0.973`` for a semantic cell, else ``source``."""
-        if self.source == "semantic" and self.similarity is not None:
-            return f"semantic {self.similarity:.3f}"
-        return self.source
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready mapping with every field (``scores`` as mappings).
-
-        ``similarity`` is there for ``semantic`` cells only.
-        """
-        data: dict[str, Any] = {
-            "suite": self.suite,
-            "prompt": self.prompt,
-            "model": self.model,
-            "case_key": self.case_key,
-            "case_index": self.case_index,
-            "case_source": self.case_source,
-            "case_description": self.case_description,
-            "repeat": self.repeat,
-            "status": self.status,
-            "source": self.source,
-            "score": self.score,
-            "passed": self.passed,
-            "error": self.error,
-            "output": self.output,
-            "scores": [s.to_dict() for s in self.scores],
-            "latency_ms": self.latency_ms,
-            "ttft_ms": self.ttft_ms,
-            "tokens": self.tokens,
-            "cost_usd": self.cost_usd,
-        }
-        if self.similarity is not None:
-            data["similarity"] = round(self.similarity, 6)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CellResult:
-        """Rebuild a cell from :meth:`to_dict` output (``status`` is derived, so ignored)."""
-        return cls(
-            suite=data["suite"],
-            prompt=data["prompt"],
-            model=data["model"],
-            case_key=data["case_key"],
-            case_index=int(data["case_index"]),
-            case_source=data["case_source"],
-            case_description=data.get("case_description"),
-            repeat=int(data.get("repeat", 0)),
-            output=data.get("output"),
-            scores=tuple(Score.from_dict(s) for s in data.get("scores", [])),
-            score=float(data.get("score", 0.0)),
-            passed=bool(data.get("passed", False)),
-            error=data.get("error"),
-            latency_ms=data.get("latency_ms"),
-            ttft_ms=data.get("ttft_ms"),
-            tokens=data.get("tokens"),
-            cost_usd=data.get("cost_usd"),
-            source=data.get("source", "fresh"),
-            similarity=data.get("similarity"),
-        )
 
 
 def _interval_dict(interval: Interval) -> dict[str, Any]:
@@ -201,7 +68,8 @@ class GroupSummary:
         passed: Cells that passed.
         failed: Cells whose assertions failed.
         errors: Cells whose call failed.
-        pass_rate: ``passed / cells`` (errors count as not passed) with its 95 % Wilson interval.
+        pass_rate: ``passed / (cells - unchecked)`` (errors count as not passed) with its
+            95 % Wilson interval.
         metric_means: Mean score per metric name over graded cells.
         latency: Latency percentiles.
         tokens: Total tokens.
@@ -211,6 +79,7 @@ class GroupSummary:
         pass_at_k: Mean pass@k over cases with ``k = repeats`` (``None`` without repeats).
         pass_hat_k: Mean pass^k over cases with ``k = repeats`` (``None`` without repeats).
         sources: Cells per source (``fresh``, ``cached``, ``regraded``, ``semantic``).
+        unchecked: Cells of cases without assertions (neither passed nor failed).
     """
 
     suite: str
@@ -230,6 +99,7 @@ class GroupSummary:
     pass_at_k: float | None = None
     pass_hat_k: float | None = None
     sources: dict[str, int] = field(default_factory=dict)
+    unchecked: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping."""
@@ -241,6 +111,7 @@ class GroupSummary:
             "passed": self.passed,
             "failed": self.failed,
             "errors": self.errors,
+            "unchecked": self.unchecked,
             "pass_rate": _interval_dict(self.pass_rate),
             "metric_means": {k: round(v, 6) for k, v in self.metric_means.items()},
             "latency_ms": _latency_dict(self.latency),
@@ -265,13 +136,17 @@ class RunSummary:
         passed: Cells that passed.
         failed: Cells whose assertions failed.
         errors: Cells whose call failed.
-        pass_rate: ``passed / cells`` with its 95 % Wilson interval.
+        pass_rate: ``passed / (cells - unchecked)`` with its 95 % Wilson interval.
         latency: Latency percentiles over all cells.
         tokens: Total tokens.
         cost_usd: Total cost.
         judge: The judge model of model-graded assertions, if any.
         started_at: When the run started (UTC), if known.
         finished_at: When it finished (UTC), if known.
+        unchecked: Cells of cases without assertions (neither passed nor failed).
+        status: The stored run's status (``finished``, ``interrupted``…), if known.
+        total_cells: The cells the run planned, if known (more than ``cells`` when it
+            did not finish).
     """
 
     run_id: str | None
@@ -287,11 +162,28 @@ class RunSummary:
     judge: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    unchecked: int = 0
+    status: str | None = None
+    total_cells: int | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every cell passed (and there was at least one)."""
-        return self.cells > 0 and self.passed == self.cells
+        """True when every checked cell passed (and at least one was checked)."""
+        return self.passed > 0 and self.passed == self.cells - self.unchecked
+
+    @property
+    def incomplete(self) -> bool:
+        """True for a stored run that did not finish every cell."""
+        unfinished = self.status is not None and self.status != "finished"
+        return unfinished or (self.total_cells or 0) > self.cells
+
+    @property
+    def state(self) -> str:
+        """``finished``, or e.g. ``interrupted (12 of 40 cells)`` for an incomplete run."""
+        if not self.incomplete:
+            return self.status or "finished"
+        total = self.total_cells if self.total_cells is not None else self.cells
+        return f"{self.status or 'stopped'} ({self.cells} of {total} cells)"
 
     @property
     def judge_warning(self) -> str | None:
@@ -307,6 +199,8 @@ class RunSummary:
         """Return a JSON-ready mapping (datetimes as ISO 8601)."""
         return {
             "run_id": self.run_id,
+            "status": self.status,
+            "total_cells": self.total_cells,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "judge": self.judge,
@@ -315,6 +209,7 @@ class RunSummary:
             "passed": self.passed,
             "failed": self.failed,
             "errors": self.errors,
+            "unchecked": self.unchecked,
             "pass_rate": _interval_dict(self.pass_rate),
             "latency_ms": _latency_dict(self.latency),
             "tokens": self.tokens,
@@ -328,6 +223,7 @@ class _Acc:
     cells: int = 0
     passed: int = 0
     errors: int = 0
+    unchecked: int = 0
     tokens: int = 0
     cost: float = 0.0
     latencies: list[float] = field(default_factory=list)
@@ -339,12 +235,13 @@ class _Acc:
         self.cells += 1
         self.passed += cell.status == "pass"
         self.errors += cell.status == "error"
+        self.unchecked += cell.status == UNCHECKED
         self.tokens += cell.tokens or 0
         self.cost += cell.cost_usd or 0.0
         self.sources[cell.source] += 1
         if cell.latency_ms is not None:
             self.latencies.append(cell.latency_ms)
-        if cell.error is None:
+        if cell.error is None and cell.asserted:
             self.outcomes[cell.case_key].append(cell.passed)
             self.metrics.extend((s.name, s.value) for s in cell.scores if s.error is None)
 
@@ -357,9 +254,9 @@ def _group(key: tuple[str, str, str], acc: _Acc) -> GroupSummary:
         model=key[2],
         cells=acc.cells,
         passed=acc.passed,
-        failed=acc.cells - acc.passed - acc.errors,
+        failed=acc.cells - acc.passed - acc.errors - acc.unchecked,
         errors=acc.errors,
-        pass_rate=wilson_interval(acc.passed, acc.cells),
+        pass_rate=wilson_interval(acc.passed, acc.cells - acc.unchecked),
         metric_means=mean_by_metric(acc.metrics),
         latency=latency_percentiles(acc.latencies),
         tokens=acc.tokens,
@@ -369,6 +266,7 @@ def _group(key: tuple[str, str, str], acc: _Acc) -> GroupSummary:
         pass_at_k=suite_pass_at_k(acc.outcomes, repeats) if repeats > 1 else None,
         pass_hat_k=suite_pass_hat_k(acc.outcomes, repeats) if repeats > 1 else None,
         sources=dict(sorted(acc.sources.items())),
+        unchecked=acc.unchecked,
     )
 
 
@@ -379,6 +277,8 @@ def summarize(
     judge: str | None = None,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
+    status: str | None = None,
+    total_cells: int | None = None,
 ) -> RunSummary:
     """Fold cells into a run summary, in one pass.
 
@@ -388,6 +288,8 @@ def summarize(
         judge: The judge model, when the run had model-graded assertions.
         started_at: When the run started (UTC-aware).
         finished_at: When it finished (UTC-aware).
+        status: The stored run's status.
+        total_cells: The cells the run planned.
 
     Returns:
         Totals and one :class:`GroupSummary` per suite × prompt × model.
@@ -399,6 +301,7 @@ def summarize(
         total.cells += 1
         total.passed += cell.status == "pass"
         total.errors += cell.status == "error"
+        total.unchecked += cell.status == UNCHECKED
         total.tokens += cell.tokens or 0
         total.cost += cell.cost_usd or 0.0
         if cell.latency_ms is not None:
@@ -408,13 +311,40 @@ def summarize(
         groups=tuple(_group(key, acc) for key, acc in groups.items()),
         cells=total.cells,
         passed=total.passed,
-        failed=total.cells - total.passed - total.errors,
+        failed=total.cells - total.passed - total.errors - total.unchecked,
         errors=total.errors,
-        pass_rate=wilson_interval(total.passed, total.cells),
+        pass_rate=wilson_interval(total.passed, total.cells - total.unchecked),
         latency=latency_percentiles(total.latencies),
         tokens=total.tokens,
         cost_usd=total.cost,
         judge=judge,
         started_at=started_at,
         finished_at=finished_at,
+        unchecked=total.unchecked,
+        status=status,
+        total_cells=total_cells,
+    )
+
+
+def counts_summary(counts: dict[str, int], *, run_id: str, status: str) -> RunSummary:
+    """A run's summary from its cell counts alone (no groups, latencies or tokens).
+
+    For the moment a run is interrupted: reading back every cell would delay the stop.
+
+    Args:
+        counts: The run's cell counts (see ``runs_repo.cell_counts``).
+        run_id: The run's uid.
+        status: The run's status.
+    """
+    done = counts["total"] - counts["pending"]
+    empty = summarize([], run_id=run_id, status=status, total_cells=counts["total"])
+    return replace(
+        empty,
+        cells=done,
+        passed=counts["passed"],
+        failed=counts["failed"],
+        errors=counts["errors"],
+        unchecked=counts["unchecked"],
+        cost_usd=counts["cost_micro"] / 1_000_000,
+        pass_rate=wilson_interval(counts["passed"], done - counts["unchecked"]),
     )

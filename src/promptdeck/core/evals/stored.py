@@ -7,14 +7,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from promptdeck.core.evals.results import CellResult
+from promptdeck.core.evals.leases import run_state
+from promptdeck.core.evals.results import CellResult, RunSummary, summarize
 from promptdeck.core.scorers import Score
 from promptdeck.core.workspace import Workspace
 from promptdeck.errors import NotFoundError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Prompt, PromptVersion
 
-__all__ = ["run_results", "score_from_row", "stored_result"]
+__all__ = ["run_report", "run_results", "score_from_row", "stored_result"]
 
 
 def score_from_row(row: Any) -> Score:
@@ -37,7 +38,8 @@ def stored_result(
     Args:
         suite: The suite's name.
         prompt: The prompt version as ``name@version``.
-        cell: The cell's identity (``model``, ``case_key``, ``case_index``, ``repeat``).
+        cell: The cell's identity (``model``, ``case_key``, ``case_index``, ``repeat``,
+            ``case_description``).
         done: What was stored for it (``output``, ``score``, ``passed``, ``error``,
             ``latency_ms``, ``ttft_ms``, ``tokens``, ``cost_usd``, ``source``,
             ``similarity``): a
@@ -52,6 +54,7 @@ def stored_result(
         case_key=cell.case_key,
         case_index=cell.case_index,
         case_source=cell.case_key.split("#")[0],
+        case_description=cell.case_description,
         repeat=cell.repeat,
         output=done.output,
         scores=tuple(score_from_row(r) for r in scores),
@@ -64,6 +67,8 @@ def stored_result(
         cost_usd=done.cost_usd,
         source=(done.source or "fresh"),
         similarity=done.similarity,
+        # A done cell without a verdict had no assertions to check.
+        asserted=done.passed is not None or done.error is not None,
     )
 
 
@@ -89,3 +94,29 @@ def run_results(workspace: Workspace, uid: str) -> Iterator[CellResult]:
             yield stored_result(
                 suite, names.get(cell.prompt_version_id or -1, "?"), cell, cell, rows
             )
+
+
+def run_report(workspace: Workspace, uid: str) -> tuple[RunSummary, list[CellResult]]:
+    """A stored run's summary (with its times, status and planned cells) and its cells.
+
+    The status is the run's live state: a run stored as running that no process
+    holds any more is ``interrupted``.
+    """
+    cells = list(run_results(workspace, uid))
+    with workspace.session() as session:
+        run = runs_repo.get_run(session, uid)
+        if run is None:
+            raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
+        state = run_state(session, run)
+        full, started, ended = run.uid, run.started_at, run.finished_at
+        judge = (run.config or {}).get("judge")
+    summary = summarize(
+        cells,
+        run_id=full,
+        judge=judge,
+        started_at=started,
+        finished_at=ended,
+        status=state.status,
+        total_cells=state.total,
+    )
+    return summary, cells

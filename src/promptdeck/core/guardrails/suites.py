@@ -251,7 +251,9 @@ def find_guard_suite(paths: WorkspacePaths, name: str) -> Path:
 def _dataset_cases(path: Path, paths: WorkspacePaths, origin: str) -> list[GuardCase]:
     shown = paths.relative(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # One JSON object per "\n"-separated line (not str.splitlines: JSON strings may
+        # hold U+2028, U+2029 or U+0085 unescaped).
+        lines = path.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
         raise ConfigError(
             f"{origin}: cannot read dataset {shown} ({exc.strerror})",

@@ -27,6 +27,7 @@ from promptdeck.core.evals.browse import (
     run_grid,
     suites_overview,
 )
+from promptdeck.core.evals.leases import run_states
 from promptdeck.store.runs_repo import list_runs
 from promptdeck.tui.screens.base import WorkbenchScreen
 from promptdeck.tui.widgets.eval_text import (
@@ -120,16 +121,19 @@ class EvalsScreen(WorkbenchScreen):
         workspace = self.workbench.workspace
         suites = suites_overview(workspace)
         with workspace.session() as session:
+            listed = list_runs(session, limit=100)
+            states = run_states(session, listed)  # "interrupted (12 of 40 cells)"…
             runs = [
                 (
                     r.uid,
                     r.suite or "?",
-                    r.status,
-                    r.passed,
-                    r.passed + r.failed + r.errors,
+                    states[r.id].label,
+                    states[r.id].passed,
+                    states[r.id].passed + states[r.id].failed + states[r.id].errors,
                     r.is_baseline,
                 )
-                for r in list_runs(session, limit=100)
+                for r in listed
+                if r.id is not None
             ]
         return Lists(suites, runs)
 

@@ -58,9 +58,10 @@ def run_started(event: RunStarted) -> str:
 
 def cell_progress(event: CellFinished) -> str:
     """The status line after each finished cell of a run."""
+    unchecked = f" · {event.unchecked} without assertions" if event.unchecked else ""
     return (
         f"{event.done}/{event.total} · {event.passed} passed · {event.failed} failed · "
-        f"{event.errors} errors · ${event.cost_usd:.4f}"
+        f"{event.errors} errors{unchecked} · ${event.cost_usd:.4f}"
     )
 
 
@@ -73,8 +74,8 @@ _SOURCES = {
 def cell_detail_text(d: CellDetail) -> Text:
     """A cell's detail: the case, the answer and where it came from, every score, ratings."""
     text = Text()
-    text.append(f"{d.column} · case #{d.case_index}", style="bold")
-    text.append(f" · repeat {d.repeat} · {d.status}\n")
+    text.append(f"{d.column} · case-{d.case_index} #r{d.repeat}", style="bold")
+    text.append(f" · {d.status}\n")
     if d.description:
         text.append(f"{d.description}\n", style="italic")
     for key, value in d.vars.items():

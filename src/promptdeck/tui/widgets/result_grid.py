@@ -25,6 +25,7 @@ STYLES = {
     "fail": ("✘", "red"),
     "error": ("!", "bold red"),
     "flaky": ("~", "yellow"),
+    "unchecked": ("–", "yellow"),
     "pending": ("…", "dim"),
 }
 """Mark and style of each cell status."""
@@ -41,7 +42,10 @@ def result_row(row: GridRow, columns: list[str]) -> list[Any]:
             continue
         mark, style = STYLES[cell.status]
         total = cell.passed + cell.failed + cell.errors
-        detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
+        if cell.status == "unchecked":
+            detail = "no assertions"
+        else:
+            detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
         cells.append(Text(f"{mark} {detail}", style=style))
     return cells
 
