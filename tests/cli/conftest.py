@@ -7,6 +7,7 @@ import pytest
 from promptdeck.core.gateway import engine
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
+from promptdeck.paths import WorkspacePaths
 
 
 def label(request: ChatRequest) -> str:
@@ -20,3 +21,25 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     provider = FakeProvider(default=label)
     monkeypatch.setattr(engine, "make_provider_factory", lambda config, root: lambda t: provider)
     return provider
+
+
+MINI_SUITE = """\
+prompts: [classify-ticket]
+cases:
+  - description: double charge
+    vars: {ticket: I was charged twice}
+    expected: billing
+    assert: [{type: equals}]
+  - description: login
+    vars: {ticket: I cannot sign in}
+    expected: account
+    assert: [{type: equals}]
+"""
+"""A two-case suite of the demo's classify-ticket prompt (``mini``)."""
+
+
+@pytest.fixture
+def ws(demo_paths: WorkspacePaths) -> list[str]:
+    """The demo workspace with the ``mini`` suite: the headless CLI's first arguments."""
+    (demo_paths.suites / "mini.suite.yaml").write_text(MINI_SUITE)
+    return ["--headless", "--workspace", str(demo_paths.root)]

@@ -22,26 +22,8 @@ from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
+from tests.cli.conftest import MINI_SUITE as SUITE
 from tests.helpers import run_cli as run
-
-SUITE = """\
-prompts: [classify-ticket]
-cases:
-  - description: double charge
-    vars: {ticket: I was charged twice}
-    expected: billing
-    assert: [{type: equals}]
-  - description: login
-    vars: {ticket: I cannot sign in}
-    expected: account
-    assert: [{type: equals}]
-"""
-
-
-@pytest.fixture
-def ws(demo_paths: WorkspacePaths) -> list[str]:
-    (demo_paths.suites / "mini.suite.yaml").write_text(SUITE)
-    return ["--headless", "--workspace", str(demo_paths.root)]
 
 
 def test_all_passing_exits_0_and_writes_every_report(

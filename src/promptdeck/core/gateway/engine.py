@@ -33,7 +33,7 @@ from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway import semantic_stage
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook
-from promptdeck.core.gateway.exact_cache import ExactCache
+from promptdeck.core.gateway.exact_cache import ExactCache, fresh_hit
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash
@@ -429,20 +429,7 @@ class Gateway:
                 "scope": "",
                 "created_at": now,
             }
-            self.exact.remember(
-                call.key,
-                CacheHit(
-                    entry_id=-1,
-                    completion_id=-1,
-                    text=done.text,
-                    prompt_tokens=done.usage.prompt_tokens,
-                    completion_tokens=done.usage.completion_tokens,
-                    cost_usd=done.cost_usd or 0.0,
-                    latency_ms=done.latency_ms,
-                    finish_reason=done.finish_reason,
-                    answered_by=done.answered_by,
-                ),
-            )
+            self.exact.remember(call.key, fresh_hit(done))
         shadow_similarity: float | None = None
         if fresh and self.semantic is not None:
             shadow_similarity = await semantic_stage.learn(self.semantic, call, done, record, now)

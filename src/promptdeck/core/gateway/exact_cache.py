@@ -14,10 +14,30 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from promptdeck.core.providers.base import Completion
 from promptdeck.store import cache_repo
 from promptdeck.store.cache_repo import CacheHit
 
-__all__ = ["ExactCache"]
+__all__ = ["ExactCache", "fresh_hit"]
+
+
+def fresh_hit(done: Completion) -> CacheHit:
+    """The cache entry a fresh answer becomes, before it is written (no ids yet).
+
+    An answer whose cost is unknown is remembered as having cost 0: a hit on it saves
+    nothing that anyone knows of.
+    """
+    return CacheHit(
+        entry_id=-1,
+        completion_id=-1,
+        text=done.text,
+        prompt_tokens=done.usage.prompt_tokens,
+        completion_tokens=done.usage.completion_tokens,
+        cost_usd=done.cost_usd or 0.0,
+        latency_ms=done.latency_ms,
+        finish_reason=done.finish_reason,
+        answered_by=done.answered_by,
+    )
 
 
 class ExactCache:

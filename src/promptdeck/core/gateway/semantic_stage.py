@@ -15,6 +15,7 @@ import json
 from datetime import datetime
 
 from promptdeck.config import CacheConfig
+from promptdeck.core.gateway.exact_cache import fresh_hit
 from promptdeck.core.gateway.inflight import InFlight
 from promptdeck.core.gateway.semantic import SemanticCache, semantic_query
 from promptdeck.core.providers.base import Completion
@@ -105,17 +106,7 @@ async def learn(
     }
     record.vector = vector.astype("float32").tobytes()
     record.canon = json.dumps(list(query.texts), ensure_ascii=False)
-    hit = CacheHit(
-        entry_id=-1,
-        completion_id=-1,
-        text=done.text,
-        prompt_tokens=done.usage.prompt_tokens,
-        completion_tokens=done.usage.completion_tokens,
-        cost_usd=done.cost_usd or 0.0,
-        latency_ms=done.latency_ms,
-        finish_reason=done.finish_reason,
-        answered_by=done.answered_by,
-    )
+    hit = fresh_hit(done)
     cache.remember(query, hit, vector)
     match = call.shadow
     if match is None:
