@@ -133,7 +133,7 @@ class ColumnResult:
             "warnings": list(self.result.warnings),
         }
         if self.ensemble is not None:
-            from promptdeck.core.ensemble_trace import ensemble_summary
+            from promptdeck.core.ensemble_result import ensemble_summary
 
             data["ensemble"] = ensemble_summary(self.ensemble)
         return data

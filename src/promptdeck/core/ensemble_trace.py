@@ -9,12 +9,11 @@ every alternative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from promptdeck.config import EnsembleConfig
 from promptdeck.core.gateway.keys import request_hash
 from promptdeck.core.providers.base import Completion
 from promptdeck.core.providers.params import effective_params
@@ -22,42 +21,11 @@ from promptdeck.store.calls_repo import CallRecord, SpanRecord
 from promptdeck.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from promptdeck.core.ensembles import EnsembleResult, MemberAnswer
-    from promptdeck.core.gateway.engine import CallSpec, Gateway
+    from promptdeck.config import EnsembleConfig
+    from promptdeck.core.ensemble_result import MemberAnswer
+    from promptdeck.core.gateway.spec import CallSpec
 
-__all__ = ["EnsembleTrace", "ensemble_summary", "record_ensemble"]
-
-
-def ensemble_summary(result: EnsembleResult) -> dict[str, Any]:
-    """What an ensemble decided, as JSON: strategy, agreement, decision, every member's answer.
-
-    ``run --json`` and ``compare --json`` print it under ``ensemble``.
-    """
-    return {
-        "name": result.name,
-        "strategy": result.strategy,
-        "agreement": result.agreement,
-        "requires_review": result.requires_review,
-        "decision": result.decision,
-        "chosen": list(result.chosen),
-        "answered": list(result.answered),
-        "matrix": [list(row) for row in result.matrix],
-        "members": [
-            {
-                "model": m.member,
-                "text": m.result.completion.text,
-                "error": m.result.completion.error,
-                "latency_ms": round(m.result.completion.latency_ms, 3),
-                "prompt_tokens": m.result.completion.usage.prompt_tokens,
-                "completion_tokens": m.result.completion.usage.completion_tokens,
-                "total_tokens": m.result.completion.usage.total_tokens,
-                "cost_usd": m.result.completion.cost_usd,
-                "cache": m.result.cache,
-                "trace_id": m.result.trace_id,
-            }
-            for m in result.members
-        ],
-    }
+__all__ = ["EnsembleTrace", "ensemble_record"]
 
 
 @dataclass(frozen=True)
@@ -93,10 +61,17 @@ class EnsembleTrace:
     judge_trace: str | None
 
 
-def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> None:
-    """Buffer the ensemble's trace with the gateway's other records.
+def ensemble_record(
+    spec: CallSpec, trace: EnsembleTrace, defaults: Mapping[str, Any]
+) -> CallRecord:
+    """The rows of an ensemble's own trace: its spans and its completion.
 
     Its spend is not recorded: the members' traces already hold it.
+
+    Args:
+        spec: The ensemble call.
+        trace: What the ensemble decided, and from what.
+        defaults: The workspace's call parameters (``[params]``).
     """
     name, config, uid, started = trace.name, trace.config, trace.uid, trace.started
     done, members = trace.done, trace.members
@@ -161,9 +136,7 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
         )
     )
     # The members' own traces hold what each was called with (their aliases' params too).
-    params = effective_params(
-        defaults=gateway.config.params, prompt=spec.params, override=spec.overrides
-    )
+    params = effective_params(defaults=defaults, prompt=spec.params, override=spec.overrides)
     rhash = request_hash(f"ensemble/{name}", spec.messages, params, spec.response_format)
     record = CallRecord(
         trace={
@@ -208,4 +181,4 @@ def record_ensemble(gateway: Gateway, spec: CallSpec, trace: EnsembleTrace) -> N
         },
         spans=spans,
     )
-    gateway.record(record)
+    return record

@@ -29,27 +29,36 @@ Fewer than ``min_answers`` answers is an error value (``Completion.error``).
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from promptdeck.config import EnsembleConfig
-from promptdeck.core.ensemble_trace import EnsembleTrace, record_ensemble
+from promptdeck.core.ensemble_agreement import (
+    agreement_matrix,
+    consensus_score,
+    most_central,
+    normalise_answer,
+    parse_citations,
+)
+from promptdeck.core.ensemble_result import EnsembleResult, MemberAnswer
+from promptdeck.core.ensemble_trace import EnsembleTrace, ensemble_record
+from promptdeck.core.gateway.spec import CallResult
 from promptdeck.core.providers.base import Completion, ErrorKind, Usage
 from promptdeck.errors import ConfigError, PromptdeckError
 from promptdeck.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
+    from promptdeck.config import EnsembleConfig, WorkspaceConfig
     from promptdeck.core.gateway.semantic import Embedder
+    from promptdeck.core.gateway.spec import CallSpec
+    from promptdeck.store.calls_repo import CallRecord
 
 __all__ = [
     "JUDGE_PARAMS",
+    "EnsembleGateway",
     "EnsembleResult",
     "MemberAnswer",
     "agreement_matrix",
@@ -62,134 +71,31 @@ __all__ = [
 JUDGE_PARAMS: dict[str, Any] = {"temperature": 0.0, "max_tokens": 1024}
 """The judge call's defaults (under its alias's params and the ensemble's ``judge_params``)."""
 
-_TRAILING = re.compile(r"[\s.!?;:,]+$")
-_SPACES = re.compile(r"\s+")
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
-_USED = re.compile(r"^\s*used\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 
+class EnsembleGateway(Protocol):
+    """What an ensemble needs of the gateway that calls it.
 
-@dataclass(frozen=True)
-class MemberAnswer:
-    """One member's outcome.
-
-    Attributes:
-        member: The member's model name.
-        result: Its gateway call (answer or error, trace id, cache state).
+    The gateway hands itself to :func:`run_ensemble` when asked for an ensemble; the
+    members and the judge go back through its :meth:`call`, so this module never
+    imports the gateway.
     """
-
-    member: str
-    result: CallResult
 
     @property
-    def ok(self) -> bool:
-        """True when the member answered."""
-        return self.result.completion.ok
+    def config(self) -> WorkspaceConfig:
+        """The workspace configuration (``[ensembles]``, the judge model, params)."""
+        ...
 
+    async def call(self, spec: CallSpec) -> CallResult:
+        """Make one call (a member's or the judge's)."""
+        ...
 
-@dataclass(frozen=True)
-class EnsembleResult:
-    """What an ensemble call decided, and from what.
+    def embedder(self) -> Embedder:
+        """The sentence embedder ``consensus`` compares answers with."""
+        ...
 
-    Attributes:
-        name: The ensemble's name.
-        strategy: Its strategy.
-        result: The ensemble's own call result (final answer, summed usage and cost).
-        members: Every member's outcome, in configuration order.
-        answered: Members that answered, in order (the rows of ``matrix``).
-        matrix: Pairwise cosine similarity of the answers (consensus only).
-        agreement: The agreement score (consensus: mean similarity; majority: share
-            of the winning vote), None for the judge strategy.
-        chosen: Members whose answer the final one is (or, for a judge, cites).
-        requires_review: True when a person should decide.
-        decision: One line saying what was decided and why.
-    """
-
-    name: str
-    strategy: str
-    result: CallResult
-    members: tuple[MemberAnswer, ...]
-    answered: tuple[str, ...] = ()
-    matrix: tuple[tuple[float, ...], ...] = ()
-    agreement: float | None = None
-    chosen: tuple[str, ...] = ()
-    requires_review: bool = False
-    decision: str = ""
-
-    @property
-    def failed(self) -> tuple[MemberAnswer, ...]:
-        """Members that did not answer."""
-        return tuple(m for m in self.members if not m.ok)
-
-
-def normalise_answer(text: str) -> str:
-    """The form answers are counted in by ``majority``.
-
-    JSON (optionally in a fenced block) is canonicalised: keys sorted, no spaces.
-    Other text is stripped, lower-cased, spaces collapsed and trailing punctuation
-    dropped.
-    """
-    stripped = text.strip()
-    fenced = _FENCE.match(stripped)
-    candidate = fenced.group(1) if fenced else stripped
-    if candidate[:1] in '{["':
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            pass
-        else:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return _TRAILING.sub("", _SPACES.sub(" ", stripped.lower()))
-
-
-def agreement_matrix(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
-    """Pairwise cosine similarities of ``texts`` (rows are unit-norm embeddings)."""
-    if not texts:
-        return []
-    vectors = embedder.embed(list(texts))
-    product = vectors @ vectors.T
-    return [[round(float(v), 6) for v in row] for row in product]
-
-
-def consensus_score(matrix: Sequence[Sequence[float]]) -> float:
-    """The mean off-diagonal similarity (1.0 for a single answer)."""
-    n = len(matrix)
-    if n < 2:
-        return 1.0
-    total = sum(matrix[i][j] for i in range(n) for j in range(n) if i != j)
-    return total / (n * (n - 1))
-
-
-def _most_central(matrix: Sequence[Sequence[float]]) -> int:
-    n = len(matrix)
-    if n < 2:
-        return 0
-    means = [sum(matrix[i][j] for j in range(n) if j != i) / (n - 1) for i in range(n)]
-    return max(range(n), key=lambda i: means[i])
-
-
-def parse_citations(text: str, members: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    """Split a judge's answer into the final text and the members it cites.
-
-    The judge ends with a line ``Used: 1, 3`` (answer numbers, 1-based); member
-    names are accepted too.
-    """
-    found = list(_USED.finditer(text))
-    if not found:
-        return text.strip(), ()
-    match = found[-1]
-    cited: list[str] = []
-    for token in re.split(r"[,\s]+", match.group(1).strip()):
-        token = token.strip("[]()#.")
-        if token.isdigit() and 1 <= int(token) <= len(members):
-            name = members[int(token) - 1]
-        elif token in members:
-            name = token
-        else:
-            continue
-        if name not in cited:
-            cited.append(name)
-    body = (text[: match.start()] + text[match.end() :]).strip()
-    return body, tuple(cited)
+    def record(self, record: CallRecord) -> None:
+        """Queue the ensemble's own trace with the gateway's other records."""
+        ...
 
 
 def _judge_messages(spec: CallSpec, answers: Sequence[MemberAnswer]) -> list[dict[str, str]]:
@@ -240,7 +146,7 @@ def _consensus(
     rows = agreement_matrix(embedder, texts)
     matrix = tuple(tuple(r) for r in rows)
     score = consensus_score(rows)
-    central = _most_central(rows)
+    central = most_central(rows)
     if score >= config.agreement_threshold:
         pick = names.index(config.prefer) if config.prefer in names else central
         why = "preferred" if config.prefer in names else "most central"
@@ -286,7 +192,10 @@ def _majority(config: EnsembleConfig, answers: Sequence[MemberAnswer]) -> _Decis
 
 
 async def _judge(
-    gateway: Gateway, config: EnsembleConfig, spec: CallSpec, answers: Sequence[MemberAnswer]
+    gateway: EnsembleGateway,
+    config: EnsembleConfig,
+    spec: CallSpec,
+    answers: Sequence[MemberAnswer],
 ) -> _Decision:
     judge_model = config.judge or gateway.config.judge_model
     judge_spec = replace(
@@ -331,7 +240,7 @@ async def _judge(
 
 
 async def run_ensemble(
-    gateway: Gateway,
+    gateway: EnsembleGateway,
     spec: CallSpec,
     name: str,
     *,
@@ -430,26 +339,22 @@ async def run_ensemble(
     if decision.review:
         warnings.append(f"ensemble {name}: {decision.decision}")
     uid = uuid.uuid4().hex
-    record_ensemble(
-        gateway,
-        spec,
-        EnsembleTrace(
-            name=name,
-            config=config,
-            uid=uid,
-            started=started,
-            done=done,
-            members=members,
-            agreement=decision.agreement,
-            matrix=decision.matrix,
-            chosen=decision.chosen,
-            requires_review=decision.review,
-            decision=decision.decision,
-            judge_trace=decision.judge_trace,
-        ),
+    trace = EnsembleTrace(
+        name=name,
+        config=config,
+        uid=uid,
+        started=started,
+        done=done,
+        members=members,
+        agreement=decision.agreement,
+        matrix=decision.matrix,
+        chosen=decision.chosen,
+        requires_review=decision.review,
+        decision=decision.decision,
+        judge_trace=decision.judge_trace,
     )
-    from promptdeck.core.gateway.engine import CallResult
-
+    # The members' own traces hold their spend; the ensemble's trace holds none.
+    gateway.record(ensemble_record(spec, trace, gateway.config.params))
     result = CallResult(completion=done, trace_id=uid, cache="off", warnings=tuple(warnings))
     return EnsembleResult(
         name=name,

@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from promptdeck.errors import PromptdeckError
 from promptdeck.paths import WorkspacePaths
-from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
@@ -375,3 +375,8 @@ class PromptdeckApp(App[None]):
             self.switch_mode(mode)
 
         return go
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the app gives screens what they use of it.
+    _APP_IS_A_WORKBENCH: type[Workbench] = PromptdeckApp

@@ -18,7 +18,7 @@ import pytest
 from numpy.typing import NDArray
 
 from promptdeck.core.embeddings import TOKENIZER_PATH
-from promptdeck.core.guardrails.classifiers import (
+from promptdeck.core.guardrails.classifier_model import (
     CLASSIFIER_MODEL,
     CLASSIFIER_TOKENS,
     embed_for_classifiers,

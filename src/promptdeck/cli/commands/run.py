@@ -84,7 +84,7 @@ def _as_json(result: CallResult, ensemble: EnsembleResult | None = None) -> dict
         "error": done.error,
     }
     if ensemble is not None:
-        from promptdeck.core.ensemble_trace import ensemble_summary
+        from promptdeck.core.ensemble_result import ensemble_summary
 
         data["ensemble"] = ensemble_summary(ensemble)
     return data

@@ -293,7 +293,7 @@ def _apply(
         contexts: list[ScanContext] = [context] * len(scanned)
         if spec.uses_embedding:
             # One embedding per distinct text, shared by every classifier rule.
-            from promptdeck.core.guardrails.classifiers import embed_for_classifiers
+            from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
 
             missing = [t for t in dict.fromkeys(scanned) if t not in vectors]
             if missing:

@@ -287,6 +287,11 @@ class CompareScreen(WorkbenchScreen):
         return self.query_one("#compare-grid", CompareGrid)
 
     @property
+    def prompt_picked(self) -> bool:
+        """True once a prompt is chosen in the setup row."""
+        return isinstance(self.query_one("#compare-prompt", Select).value, str)
+
+    @property
     def views(self) -> list[ColumnView]:
         """Every column of the current compare, in the order they were planned."""
         return self._grid.views
