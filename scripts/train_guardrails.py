@@ -473,7 +473,7 @@ def build_classifier_model(out: Path = CLASSIFIER_MODEL, layers: int = CLASSIFIE
     from onnx import utils as onnx_utils
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from promptdeck.core.embeddings import model_file
+    from promptdeck.core.providers.embeddings import model_file
 
     with tempfile.TemporaryDirectory() as tmp:
         folded = Path(tmp) / "folded.onnx"

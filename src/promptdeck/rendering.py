@@ -1,7 +1,7 @@
 """Validate, sanitise and render prompt templates: the one implementation of rendering.
 
 Pure and light (plain dataclasses, Jinja2, no pydantic), so that both the workbench
-(through :mod:`promptdeck.core.templating`) and the runtime registry reader
+(through :mod:`promptdeck.core.prompts.templating`) and the runtime registry reader
 (:mod:`promptdeck.registry`) render with exactly the same code.
 
 Templates run in Jinja2's immutable sandbox with ``StrictUndefined``: they can use

@@ -7,7 +7,6 @@ import base64
 import numpy as np
 import pytest
 
-from promptdeck.core.embeddings import DIMENSIONS
 from promptdeck.core.guardrails import ScanContext, get_scanner, normalize, scan_texts
 from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
 from promptdeck.core.guardrails.classifiers import rule_findings
@@ -19,6 +18,7 @@ from promptdeck.core.guardrails.linear import (
     load_heads,
 )
 from promptdeck.core.guardrails.rules import INJECTION_RULES, JAILBREAK_RULES, TOXICITY_RULES
+from promptdeck.core.providers.embeddings import DIMENSIONS
 
 KYS_BUCKETS = [332, 2691, 4040, 5280, 5631, 5840, 7280]
 """The buckets of "kys": the shipped toxicity weights are only valid for this hashing."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from promptdeck.core.embeddings import DIMENSIONS, Embedder, get_embedder
+from promptdeck.core.providers.embeddings import DIMENSIONS, Embedder, get_embedder
 from promptdeck.errors import RuntimeFailureError
 
 

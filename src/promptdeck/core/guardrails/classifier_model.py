@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from promptdeck.core.embeddings import Embedder
+    from promptdeck.core.providers.embeddings import Embedder
 
 __all__ = [
     "CLASSIFIER_LAYERS",
@@ -59,7 +59,7 @@ def classifier_embedder() -> Embedder:
     global _embedder
     with _embedder_lock:
         if _embedder is None:
-            from promptdeck.core.embeddings import Embedder
+            from promptdeck.core.providers.embeddings import Embedder
 
             # One text per model call: the model's int8 layers quantise each call's
             # activations as a whole, so in a batch a text's vector (and verdict) would

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from promptdeck.core.yamlfile import load_model, yaml_line
+from promptdeck.core.workspace.yamlfile import load_model, yaml_line
 from promptdeck.errors import ConfigError, NotFoundError, location
 from promptdeck.paths import WorkspacePaths
 from promptdeck.timeutil import utcnow

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from promptdeck.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["PaletteCommand", "Workbench", "WorkbenchScreen"]
 

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from promptdeck.core.compare import (
+from promptdeck.core.compare.columns import (
     CompareColumn,
     CompareEvent,
     CompareResult,
@@ -162,7 +162,7 @@ class CompareScreen(WorkbenchScreen):
         )
 
     def _load(self) -> CompareSetup:
-        from promptdeck.core.prompt_refs import resolve_prompt
+        from promptdeck.core.prompts.refs import resolve_prompt
         from promptdeck.store.prompts_repo import list_prompt_summaries
 
         workspace = self.workbench.workspace

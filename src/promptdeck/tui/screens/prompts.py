@@ -31,8 +31,8 @@ from promptdeck.tui.widgets.prompt_notices import action_notice, save_notice
 from promptdeck.tui.widgets.prompt_panes import EditorBuffer, EditorPane
 
 if TYPE_CHECKING:
-    from promptdeck.core.lint import Finding
-    from promptdeck.core.sync import SyncReport
+    from promptdeck.core.prompts.lint import Finding
+    from promptdeck.core.prompts.sync import SyncReport
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
 # Pygments) are imported inside the workers and handlers that need them, so the
@@ -177,8 +177,8 @@ class PromptsScreen(WorkbenchScreen):
         )
 
     def _load_detail(self, name: str, path: Path) -> DetailSnapshot:
-        from promptdeck.core.editing import file_digest
-        from promptdeck.core.registry_ops import prompt_detail
+        from promptdeck.core.prompts.editing import file_digest
+        from promptdeck.core.prompts.versions import prompt_detail
 
         workspace = self.workbench.workspace
         with workspace.session() as session:
@@ -234,7 +234,7 @@ class PromptsScreen(WorkbenchScreen):
         config = self.workbench.workspace.config
 
         def lint() -> list[Finding]:
-            from promptdeck.core.lint import lint_text
+            from promptdeck.core.prompts.lint import lint_text
 
             return lint_text(text, rel, config)
 
@@ -263,7 +263,7 @@ class PromptsScreen(WorkbenchScreen):
         path, name, expected, force = buffer.path, buffer.name, buffer.digest, buffer.force_save
 
         def save() -> SaveResult:
-            from promptdeck.core.editing import save_text
+            from promptdeck.core.prompts.editing import save_text
 
             digest = save_text(path, text, expected, force=force)
             return SaveResult(name, digest, self.workbench.workspace.sync())
@@ -295,7 +295,7 @@ class PromptsScreen(WorkbenchScreen):
 
         def done(request: LabelRequest | None) -> None:
             if request is not None:
-                from promptdeck.core.registry_ops import move_label
+                from promptdeck.core.prompts.versions import move_label
 
                 self._act(
                     lambda session: move_label(session, request.ref, request.label, request.note)
@@ -308,7 +308,7 @@ class PromptsScreen(WorkbenchScreen):
         ref = self._selected_ref()
         if ref is None:
             return
-        from promptdeck.core.registry_ops import approve_version
+        from promptdeck.core.prompts.versions import approve_version
 
         workspace = self.workbench.workspace
         self._act(lambda session: approve_version(session, workspace.paths, workspace.config, ref))
@@ -317,7 +317,7 @@ class PromptsScreen(WorkbenchScreen):
         """Revoke the approval of the selected version (History tab row, else the latest)."""
         ref = self._selected_ref()
         if ref is not None:
-            from promptdeck.core.registry_ops import unapprove_version
+            from promptdeck.core.prompts.versions import unapprove_version
 
             self._act(lambda session: unapprove_version(session, ref))
 
@@ -325,7 +325,7 @@ class PromptsScreen(WorkbenchScreen):
         """Export the approved versions behind `production` to the workspace's registry."""
         if not self.workbench.workspace_ready:
             return
-        from promptdeck.core.export import export_registry
+        from promptdeck.core.prompts.export import export_registry
 
         folder = self.workbench.workspace.paths.exports / "registry"
         self._act(lambda session: export_registry(session, folder, label="production"))
@@ -387,7 +387,7 @@ class PromptsScreen(WorkbenchScreen):
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.ERROR and worker.name == SAVE_WORKER:
-            from promptdeck.core.editing import FileChangedError
+            from promptdeck.core.prompts.editing import FileChangedError
 
             if isinstance(worker.error, FileChangedError):
                 self._buffer.force_save = True
