@@ -11,7 +11,8 @@ import pytest
 
 from promptdeck.config import GuardrailsConfig, parse_config
 from promptdeck.core.gateway.engine import CallResult, CallSpec
-from promptdeck.core.guardrails.policy import Policy, PolicyRule, check_input
+from promptdeck.core.guardrails.checks import check_input
+from promptdeck.core.guardrails.policy import Policy, PolicyRule
 from promptdeck.core.prompts.files import GuardrailRule, Guardrails
 from promptdeck.core.providers.base import ErrorKind
 from promptdeck.core.providers.fake import FakeProvider

@@ -8,7 +8,8 @@ from typing import Any
 
 from promptdeck.config import parse_config
 from promptdeck.core.gateway.engine import CallSpec
-from promptdeck.core.guardrails.policy import PolicyRule, check_input, check_messages
+from promptdeck.core.guardrails.checks import check_input, check_messages
+from promptdeck.core.guardrails.policy import PolicyRule
 from promptdeck.core.guardrails.values import replace_values, untrusted_texts
 from promptdeck.core.prompts.files import Guardrails, PromptFile
 from promptdeck.core.prompts.templating import render_prompt
