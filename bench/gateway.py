@@ -170,9 +170,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from promptdeck.config import parse_config
     from promptdeck.core.gateway.engine import Gateway
-    from promptdeck.core.init import init_workspace
-    from promptdeck.core.offline import apply_offline_environment
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.init import init_workspace
+    from promptdeck.core.workspace.offline import apply_offline_environment
+    from promptdeck.core.workspace.workspace import Workspace
 
     apply_offline_environment()
     port = _free_port()

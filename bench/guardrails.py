@@ -306,7 +306,7 @@ def measure_throughput(data: Path, repeats: int = 3) -> dict[str, Any]:
     import statistics
 
     from promptdeck.core.guardrails import ScanContext, scan_texts
-    from promptdeck.core.guardrails.classifiers import CLASSIFIER_TOKENS, classifier_embedder
+    from promptdeck.core.guardrails.classifier_model import CLASSIFIER_TOKENS, classifier_embedder
 
     context = ScanContext(context_window=8192)
 

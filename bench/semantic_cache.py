@@ -51,11 +51,11 @@ from promptdeck.core.gateway.canonical import canonical_text  # noqa: E402
 from promptdeck.core.gateway.engine import Gateway  # noqa: E402
 from promptdeck.core.gateway.prompt_call import prompt_call  # noqa: E402
 from promptdeck.core.gateway.semantic import request_text  # noqa: E402
-from promptdeck.core.init import init_workspace  # noqa: E402
-from promptdeck.core.offline import apply_offline_environment  # noqa: E402
 from promptdeck.core.providers.base import ChatRequest  # noqa: E402
 from promptdeck.core.providers.fake import FakeProvider  # noqa: E402
-from promptdeck.core.workspace import Workspace  # noqa: E402
+from promptdeck.core.workspace.init import init_workspace  # noqa: E402
+from promptdeck.core.workspace.offline import apply_offline_environment  # noqa: E402
+from promptdeck.core.workspace.workspace import Workspace  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "evals"
 SETS = {

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from promptdeck.core.init import init_workspace
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.init import init_workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.traces_repo import TraceFilter, list_traces
 
 PROMPTS = ["summarize", "classify-ticket", "customer-support", "extract-invoice"]

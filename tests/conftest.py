@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from promptdeck.core.init import init_workspace
-from promptdeck.core.offline import apply_offline_environment
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.init import init_workspace
+from promptdeck.core.workspace.offline import apply_offline_environment
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
 
 apply_offline_environment()

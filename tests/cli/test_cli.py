@@ -135,7 +135,7 @@ def test_interrupt_exits_130(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(capsys, "init", str(tmp_path / "w"))
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
     def interrupted(self: Workspace) -> None:
         raise KeyboardInterrupt
@@ -214,7 +214,7 @@ def test_an_internal_error_is_one_line_not_a_traceback(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(capsys, "init", str(tmp_path / "w"))
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
     def broken(self: Workspace) -> None:
         raise ZeroDivisionError("boom")

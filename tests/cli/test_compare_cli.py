@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from promptdeck.core.compare import word_diff
+from promptdeck.core.compare.columns import word_diff
+from promptdeck.core.evals.suites import load_suite
 from promptdeck.core.providers.base import ChatRequest, ErrorKind, ProviderError
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.suites import load_suite
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
 from tests.compare_fakes import install_fakes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
 
 T0 = datetime(2026, 11, 20, 9, 30, 0, tzinfo=UTC)

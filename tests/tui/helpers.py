@@ -9,8 +9,8 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from promptdeck.config import WorkspaceConfig
-from promptdeck.core.warmup import WarmupResult
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.warmup import WarmupResult
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.tui.app import PromptdeckApp
 
 

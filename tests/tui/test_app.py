@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.widgets.status_bar import StatusBar
 from tests.conftest import DEMO_PROMPTS

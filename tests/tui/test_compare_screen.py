@@ -10,12 +10,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from promptdeck.config import EnsembleConfig
-from promptdeck.core.compare import ColumnDone, ColumnResult, CompareColumn, CompareResult
-from promptdeck.core.ensembles import EnsembleResult, MemberAnswer
+from promptdeck.core.compare.columns import ColumnDone, ColumnResult, CompareColumn, CompareResult
+from promptdeck.core.compare.ensembles import EnsembleResult, MemberAnswer
 from promptdeck.core.gateway.engine import CallResult, CallSpec
 from promptdeck.core.providers.base import Completion, Usage
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.feedback_repo import add_feedback, review_queue
 from promptdeck.store.tables import Feedback, Trace
 from promptdeck.tui.screens.compare import CompareScreen

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 from promptdeck.core.gateway import engine
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.tables import Feedback, Run
 from promptdeck.tui.screens.evals import EvalsScreen, ResultGrid
 from tests.tui.helpers import make_app, settle, wait_until

@@ -16,7 +16,7 @@ from promptdeck.core.evals.runner import EvalRunner, plan_suite
 from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import Gateway
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.tables import Run, RunCell, RunLease
 from promptdeck.tui.screens.evals import EvalsScreen, ResultGrid
 from tests.tui.helpers import make_app, settle, wait_until

@@ -8,7 +8,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TextArea
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
 from promptdeck.tui.screens.guardrails import GuardrailsScreen
 from tests.tui.helpers import make_app, settle

@@ -8,7 +8,7 @@ import threading
 
 from textual.widgets import DataTable, Static
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, ExitCode
 from promptdeck.paths import WorkspacePaths
 from promptdeck.tui.app import PromptdeckApp, WorkspaceState

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from tests.tui.helpers import make_app, settle
 
 

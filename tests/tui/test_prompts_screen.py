@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.tui.screens.label_dialog import LabelDialog
 from promptdeck.tui.screens.prompts import PromptsScreen
 from tests.tui.helpers import make_app, settle

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from textual.widgets import DataTable
 
 from promptdeck.core.evals.browse import CellDetail
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.cache_tables import SemanticShadow
 from promptdeck.tui.screens.stats import StatsScreen
 from promptdeck.tui.widgets.eval_text import cell_detail_text

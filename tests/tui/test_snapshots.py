@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from tests.tui.helpers import make_app, settle
 
 

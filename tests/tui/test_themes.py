@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.tui.themes import load_theme_file, load_themes
 from tests.tui.helpers import make_app, settle
 

@@ -7,7 +7,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static, Tree
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.tui.screens.stats import StatsScreen
 from promptdeck.tui.screens.traces import TracesScreen
 from tests.tui.gateway_data import fill

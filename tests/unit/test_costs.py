@@ -21,7 +21,7 @@ from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.engine import CallSpec, Gateway
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import RuntimeFailureError
 from promptdeck.paths import WorkspacePaths
 from promptdeck.store.db import create_db_engine

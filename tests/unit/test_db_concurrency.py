@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from promptdeck.core.registry_ops import move_label
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.prompts.versions import move_label
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
 from promptdeck.store import db

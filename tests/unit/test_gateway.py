@@ -16,7 +16,7 @@ from promptdeck.core.gateway.engine import CallSpec, Gateway
 from promptdeck.core.providers.base import ErrorKind, Provider, ProviderError
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.providers.router import Target
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.migrations import migrate
 from tests.stub_openai import Reply, StubServer, stub_server
 

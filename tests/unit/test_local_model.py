@@ -8,7 +8,7 @@ import pytest
 
 from promptdeck.config import LocalModelConfig, WorkspaceConfig
 from promptdeck.core.providers.local_model import get_local_model, local_model_path
-from promptdeck.core.warmup import warm_up
+from promptdeck.core.workspace.warmup import warm_up
 from promptdeck.errors import ConfigError
 
 

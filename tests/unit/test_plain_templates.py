@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from promptdeck.rendering import _environment, _fill_plain, _plain
+from promptdeck.rendering.render import _environment, _fill_plain, _plain
 
 VALUES: list[Any] = [
     0,

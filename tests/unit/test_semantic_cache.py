@@ -18,7 +18,7 @@ from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
 from promptdeck.core.gateway.prompt_call import prompt_call
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store import cache_repo, runs_repo
 from promptdeck.store.calls_repo import CallRecord, write_calls
 from promptdeck.store.runs_repo import CellKey, CellWrite, ScoreWrite

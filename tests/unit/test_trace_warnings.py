@@ -44,7 +44,7 @@ async def test_budget_alerts_after_a_call_are_on_its_budget_span(tmp_path: Path)
 async def test_guardrail_warnings_are_on_the_span_of_the_rule_that_raised_them(
     tmp_path: Path,
 ) -> None:
-    from promptdeck.core.promptfile import Guardrails
+    from promptdeck.core.prompts.files import Guardrails
     from tests.unit.guardrails.gateway_helpers import call_once, fake_gateway
 
     fake = FakeProvider.answering("Write to ops@example.com.")

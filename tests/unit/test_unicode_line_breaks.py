@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from promptdeck.config import toml_line
+from promptdeck.core.evals.suites import load_suite
 from promptdeck.core.guardrails.suites import load_guard_suite
-from promptdeck.core.suites import load_suite
-from promptdeck.core.yamlfile import dump_yaml, read_yaml
+from promptdeck.core.workspace.yamlfile import dump_yaml, read_yaml
 from promptdeck.errors import ConfigError
 from promptdeck.paths import WorkspacePaths
 

@@ -11,8 +11,8 @@ from promptdeck.cli.output import echo_warning
 from promptdeck.errors import UsageError
 
 if TYPE_CHECKING:
-    from promptdeck.core.sync import SyncReport
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.prompts.sync import SyncReport
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["Options", "open_tui", "open_workspace", "report_sync", "settle_gc"]
 
@@ -34,7 +34,7 @@ def open_workspace(options: Options, *, sync: bool = True) -> Workspace:
 
     Sync problems (a prompt file that does not parse) are printed as warnings.
     """
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
     from promptdeck.paths import find_workspace
 
     workspace = Workspace.open(find_workspace(options.workspace))

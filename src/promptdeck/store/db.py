@@ -31,6 +31,7 @@ __all__ = [
     "apply_pragmas",
     "create_db_engine",
     "lock_error",
+    "run_script",
     "session_scope",
 ]
 
@@ -128,3 +129,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def run_script(db: sqlite3.Connection, sql: str) -> None:
+    """Run the statements of ``sql``, split on ``;``, inside the current transaction.
+
+    ``sqlite3``'s ``executescript`` would commit first; a migration runs whole or not at all.
+    """
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)

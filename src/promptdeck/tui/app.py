@@ -17,15 +17,15 @@ from textual.worker import Worker, WorkerState
 
 from promptdeck.errors import PromptdeckError
 from promptdeck.paths import WorkspacePaths
-from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
 
 if TYPE_CHECKING:
     from promptdeck.config import WorkspaceConfig
-    from promptdeck.core.warmup import WarmupResult
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.warmup import WarmupResult
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
 
@@ -42,14 +42,14 @@ class WorkspaceState:
 
 def _warm_up(config: WorkspaceConfig, root: Path) -> WarmupResult:
     """The real warm-up, imported only when it runs (in its worker)."""
-    from promptdeck.core.warmup import warm_up
+    from promptdeck.core.workspace.warmup import warm_up
 
     return warm_up(config, root)
 
 
 def _open_workspace(paths: WorkspacePaths) -> Workspace:
     """Open (configuration, migrations) the workspace; runs in a worker after first paint."""
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
     return Workspace.open(paths)
 
@@ -304,7 +304,7 @@ class PromptdeckApp(App[None]):
             elif event.state == WorkerState.ERROR:
                 self._workspace_failed(worker.error)
         elif worker.name == WARMUP_WORKER and event.state == WorkerState.SUCCESS:
-            from promptdeck.core.warmup import WarmupResult
+            from promptdeck.core.workspace.warmup import WarmupResult
 
             result = worker.result
             if isinstance(result, WarmupResult):
@@ -316,7 +316,7 @@ class PromptdeckApp(App[None]):
             self.report_worker_error(worker)
 
     def _workspace_ready_now(self, workspace: object) -> None:
-        from promptdeck.core.workspace import Workspace
+        from promptdeck.core.workspace.workspace import Workspace
 
         if not isinstance(workspace, Workspace):
             self._workspace_failed(TypeError(f"the opener returned {workspace!r}"))
@@ -375,3 +375,8 @@ class PromptdeckApp(App[None]):
             self.switch_mode(mode)
 
         return go
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the app gives screens what they use of it.
+    _APP_IS_A_WORKBENCH: type[Workbench] = PromptdeckApp

@@ -21,7 +21,7 @@ from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import CacheMode, Gateway
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import RuntimeFailureError
 from promptdeck.store.tables import Run, RunCell, RunLease
 from promptdeck.timeutil import utcnow

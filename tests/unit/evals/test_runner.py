@@ -13,7 +13,7 @@ from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import Gateway
 from promptdeck.core.providers.base import ChatRequest, ErrorKind, ProviderError
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, RuntimeFailureError
 from promptdeck.store.tables import Run, RunCell
 

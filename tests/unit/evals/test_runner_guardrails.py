@@ -10,7 +10,7 @@ from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suite
 from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import Gateway
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 
 PROMPT = """\
 name: guarded

@@ -16,7 +16,7 @@ from promptdeck.core.gateway import engine
 from promptdeck.core.gateway.engine import Gateway
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
 from promptdeck.store.tables import RunCell
 

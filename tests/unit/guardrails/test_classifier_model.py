@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from promptdeck.core.embeddings import TOKENIZER_PATH
-from promptdeck.core.guardrails.classifiers import (
+from promptdeck.core.guardrails.classifier_model import (
     CLASSIFIER_MODEL,
     CLASSIFIER_TOKENS,
     embed_for_classifiers,
@@ -26,6 +25,7 @@ from promptdeck.core.guardrails.classifiers import (
 from promptdeck.core.guardrails.lexical import lexical_features
 from promptdeck.core.guardrails.linear import load_heads
 from promptdeck.core.guardrails.normalize import normalize
+from promptdeck.core.providers.embeddings import TOKENIZER_PATH
 from tests.unit.guardrails.onnx_reference import (
     Graph,
     erf_is_accurate,

@@ -7,9 +7,9 @@ import base64
 import numpy as np
 import pytest
 
-from promptdeck.core.embeddings import DIMENSIONS
 from promptdeck.core.guardrails import ScanContext, get_scanner, normalize, scan_texts
-from promptdeck.core.guardrails.classifiers import embed_for_classifiers, rule_findings
+from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
+from promptdeck.core.guardrails.classifiers import rule_findings
 from promptdeck.core.guardrails.lexical import LEXICAL_DIMENSIONS, lexical_features
 from promptdeck.core.guardrails.linear import (
     DIRECT_SOLVE_FEATURES,
@@ -18,6 +18,7 @@ from promptdeck.core.guardrails.linear import (
     load_heads,
 )
 from promptdeck.core.guardrails.rules import INJECTION_RULES, JAILBREAK_RULES, TOXICITY_RULES
+from promptdeck.core.providers.embeddings import DIMENSIONS
 
 KYS_BUCKETS = [332, 2691, 4040, 5280, 5631, 5840, 7280]
 """The buckets of "kys": the shipped toxicity weights are only valid for this hashing."""
@@ -178,16 +179,16 @@ def test_thresholds_can_be_raised_per_scanner() -> None:
 
 
 def test_scan_texts_embeds_once_for_all_classifiers(monkeypatch: pytest.MonkeyPatch) -> None:
-    import promptdeck.core.guardrails.classifiers as classifiers
+    import promptdeck.core.guardrails.classifier_model as classifier_model
 
     calls: list[int] = []
-    real = classifiers.embed_for_classifiers
+    real = classifier_model.embed_for_classifiers
 
     def counting(texts):  # type: ignore[no-untyped-def]
         calls.append(len(texts))
         return real(texts)
 
-    monkeypatch.setattr(classifiers, "embed_for_classifiers", counting)
+    monkeypatch.setattr(classifier_model, "embed_for_classifiers", counting)
     results = scan_texts(["one", "two", "three"], ["injection", "jailbreak", "toxicity", "pii"])
     assert calls == [3]
     assert [sorted(r) for r in results] == [["injection", "jailbreak", "pii", "toxicity"]] * 3

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from promptdeck.core.embeddings import DIMENSIONS, Embedder, get_embedder
+from promptdeck.core.providers.embeddings import DIMENSIONS, Embedder, get_embedder
 from promptdeck.errors import RuntimeFailureError
 
 
@@ -87,7 +87,7 @@ def test_a_missing_model_file_is_a_runtime_failure(tmp_path: Path) -> None:
 
 
 def test_the_classifiers_embedder_is_its_own_truncated_model(embedder: Embedder) -> None:
-    from promptdeck.core.guardrails.classifiers import (
+    from promptdeck.core.guardrails.classifier_model import (
         CLASSIFIER_MODEL,
         CLASSIFIER_TOKENS,
         classifier_embedder,

@@ -12,7 +12,7 @@ import pytest
 @pytest.mark.parametrize(
     "statement",
     [
-        "import promptdeck.core.embeddings",
+        "import promptdeck.core.providers.embeddings",
         "import promptdeck.core.guardrails; promptdeck.core.guardrails.scanner_names()",
         "import promptdeck.cli.commands.guard",
     ],

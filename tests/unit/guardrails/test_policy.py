@@ -11,8 +11,9 @@ import pytest
 
 from promptdeck.config import GuardrailsConfig, parse_config
 from promptdeck.core.gateway.engine import CallResult, CallSpec
-from promptdeck.core.guardrails.policy import Policy, PolicyRule, check_input
-from promptdeck.core.promptfile import GuardrailRule, Guardrails
+from promptdeck.core.guardrails.checks import check_input
+from promptdeck.core.guardrails.policy import Policy, PolicyRule
+from promptdeck.core.prompts.files import GuardrailRule, Guardrails
 from promptdeck.core.providers.base import ErrorKind
 from promptdeck.core.providers.fake import FakeProvider
 from tests.unit.guardrails.gateway_helpers import call_once, fake_gateway

@@ -8,12 +8,13 @@ from typing import Any
 
 from promptdeck.config import parse_config
 from promptdeck.core.gateway.engine import CallSpec
-from promptdeck.core.guardrails.policy import PolicyRule, check_input, check_messages
+from promptdeck.core.guardrails.checks import check_input, check_messages
+from promptdeck.core.guardrails.policy import PolicyRule
 from promptdeck.core.guardrails.values import replace_values, untrusted_texts
-from promptdeck.core.promptfile import Guardrails, PromptFile
+from promptdeck.core.prompts.files import Guardrails, PromptFile
+from promptdeck.core.prompts.templating import render_prompt
 from promptdeck.core.providers.base import ErrorKind
 from promptdeck.core.providers.fake import FakeProvider
-from promptdeck.core.templating import render_prompt
 from tests.unit.guardrails.gateway_helpers import call_once, fake_gateway
 
 # A prompt author's own wording that reads like an attack (a security-training prompt).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from promptdeck.core.evals.suites import load_suite, suite_files
 from promptdeck.core.scorers import check_cases, requires_judge
-from promptdeck.core.suites import load_suite, suite_files
 from promptdeck.paths import WorkspacePaths
 
 

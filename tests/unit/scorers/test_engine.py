@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers import (
     CallMeta,
     Score,
@@ -18,7 +19,6 @@ from promptdeck.core.scorers import (
     evaluate,
     validate,
 )
-from promptdeck.core.suites import AssertionSpec, Case
 from promptdeck.errors import ConfigError
 
 CASE = Case(key="k", index=0, source="suites/s.suite.yaml:3", vars={"q": "x"}, expected="Paris")

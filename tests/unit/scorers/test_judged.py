@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers import (
     CallMeta,
     ScoringOptions,
@@ -16,7 +17,6 @@ from promptdeck.core.scorers import (
     judge_warning,
     requires_judge,
 )
-from promptdeck.core.suites import AssertionSpec, Case
 from promptdeck.errors import ConfigError
 
 from .fake_judge import ScriptedJudge

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers import REGISTRY, CallMeta, Score, evaluate, validate
-from promptdeck.core.suites import AssertionSpec, Case
 
 CASE = Case(key="k", index=0, source="suites/demo.suite.yaml:7", vars={}, expected="Paris")
 META = CallMeta(latency_ms=250.0, cost_usd=0.002, tokens=40)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers import ScoringOptions, check_cases, validate
-from promptdeck.core.suites import AssertionSpec, Case
 from promptdeck.errors import ConfigError
 
 CASE = Case(key="k", index=0, source="suites/s.suite.yaml:12", vars={"text": "t"})

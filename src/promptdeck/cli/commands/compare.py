@@ -16,7 +16,7 @@ from promptdeck.cli.output import echo_json, echo_warning
 from promptdeck.errors import RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
-    from promptdeck.core.compare import ColumnResult, CompareColumn, CompareResult
+    from promptdeck.core.compare.columns import ColumnResult, CompareColumn, CompareResult
     from promptdeck.core.gateway.engine import Gateway
 
 __all__ = ["compare", "render_json", "render_markdown", "render_text"]
@@ -25,13 +25,13 @@ _GAP = " │ "
 
 
 def _fmt(value: float | None, spec: str, unit: str = "") -> str:
-    from promptdeck.core.compare import fmt_optional
+    from promptdeck.core.compare.columns import fmt_optional
 
     return fmt_optional(value, spec, unit)
 
 
 def _metric_lines(column: ColumnResult) -> list[str]:
-    from promptdeck.core.compare import metric_lines
+    from promptdeck.core.compare.columns import metric_lines
 
     return metric_lines(column)
 
@@ -119,7 +119,7 @@ def render_markdown(result: CompareResult) -> str:
 
 def render_json(result: CompareResult) -> dict[str, Any]:
     """Every answer and metric, the similarity matrix, and a diff of the first two answers."""
-    from promptdeck.core.compare import word_diff
+    from promptdeck.core.compare.columns import word_diff
 
     answered = [c for c in result.columns if c.ok]
     data: dict[str, Any] = {
@@ -136,7 +136,7 @@ def render_json(result: CompareResult) -> dict[str, Any]:
 
 
 async def _compare(gateway: Gateway, columns: list[CompareColumn]) -> CompareResult:
-    from promptdeck.core.compare import run_compare
+    from promptdeck.core.compare.columns import run_compare
 
     try:
         return await run_compare(gateway, columns)
@@ -204,7 +204,7 @@ def compare(
     if options.wants_tui(fmt == "json"):
         open_tui(options, "compare")
         return
-    from promptdeck.core.compare import plan_compare
+    from promptdeck.core.compare.columns import plan_compare
     from promptdeck.core.gateway import engine
     from promptdeck.core.providers.params import parse_params
 
@@ -218,7 +218,7 @@ def compare(
         saved: str | None = None
         checked = True
         if suite is not None and not result.all_failed:
-            from promptdeck.core.suite_cases import append_case, default_assertions
+            from promptdeck.core.evals.suite_cases import append_case, default_assertions
 
             names = sorted({c.spec.prompt_name or c.ref for c in columns})
             path = append_case(

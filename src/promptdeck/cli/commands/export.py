@@ -44,7 +44,7 @@ def export(
     Every version behind the label must be approved; otherwise nothing is written.
     Re-exporting the same versions changes nothing on disk.
     """
-    from promptdeck.core.export import export_registry
+    from promptdeck.core.prompts.export import export_registry
 
     workspace = open_workspace(options)
     try:

@@ -20,8 +20,8 @@ def init(directory: Path, as_json: bool) -> None:
     Writes promptdeck.toml, prompts/, suites/, datasets/ and .promptdeck/. Refuses
     to overwrite an existing workspace or any existing file.
     """
-    from promptdeck.core.init import init_workspace
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.init import init_workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
     paths = init_workspace(directory)
     workspace = Workspace.open(paths)

@@ -97,7 +97,7 @@ def prompts_history(options: Options, name: str, as_json: bool) -> None:
     Each move and approval shows who made it, when and the note given.
     """
     from promptdeck.cli.commands.prompts_output import history_json, history_text
-    from promptdeck.core.registry_ops import prompt_history
+    from promptdeck.core.prompts.versions import prompt_history
 
     workspace = open_workspace(options)
     try:
@@ -118,8 +118,8 @@ def prompts_history(options: Options, name: str, as_json: bool) -> None:
 @click.pass_obj
 def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bool) -> None:
     """Show a version (REF is NAME, NAME@VERSION or NAME@LABEL); with --var, render it."""
-    from promptdeck.core.prompt_refs import resolve_prompt
-    from promptdeck.core.templating import render_prompt
+    from promptdeck.core.prompts.refs import resolve_prompt
+    from promptdeck.core.prompts.templating import render_prompt
 
     workspace = open_workspace(options)
     try:
@@ -155,8 +155,8 @@ def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bo
 @click.pass_obj
 def prompts_diff(options: Options, name: str, a: str, b: str, as_json: bool) -> None:
     """Unified diff of two versions or labels of NAME (e.g. `diff support 2 production`)."""
-    from promptdeck.core.prompt_refs import resolve_prompt
-    from promptdeck.core.registry_ops import diff_versions
+    from promptdeck.core.prompts.refs import resolve_prompt
+    from promptdeck.core.prompts.versions import diff_versions
 
     workspace = open_workspace(options)
     try:
@@ -185,7 +185,7 @@ def prompts_diff(options: Options, name: str, a: str, b: str, as_json: bool) -> 
 def prompts_label(options: Options, ref: str, label: str, note: str | None, as_json: bool) -> None:
     """Point LABEL at the version REF names (NAME@VERSION); moving it back is a rollback."""
     from promptdeck.cli.commands.prompts_output import move_json
-    from promptdeck.core.registry_ops import move_label
+    from promptdeck.core.prompts.versions import move_label
 
     workspace = open_workspace(options)
     try:
@@ -212,7 +212,7 @@ def prompts_label(options: Options, ref: str, label: str, note: str | None, as_j
 @click.pass_obj
 def prompts_approve(options: Options, ref: str, note: str | None, as_json: bool) -> None:
     """Mark the version REF names approved (with evidence when the workspace requires it)."""
-    from promptdeck.core.registry_ops import approve_version
+    from promptdeck.core.prompts.versions import approve_version
 
     workspace = open_workspace(options)
     try:
@@ -250,7 +250,7 @@ def prompts_unapprove(options: Options, ref: str, note: str | None, as_json: boo
 
     The revocation is kept in the history with who, when and the note.
     """
-    from promptdeck.core.registry_ops import unapprove_version
+    from promptdeck.core.prompts.versions import unapprove_version
 
     workspace = open_workspace(options)
     try:
@@ -296,8 +296,8 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
 
     Exits 1 when any finding is an error.
     """
-    from promptdeck.core.lint import Severity, lint_workspace, scan_secrets_and_pii
-    from promptdeck.core.tokens import TokenCounting
+    from promptdeck.core.prompts.lint import Severity, lint_workspace, scan_secrets_and_pii
+    from promptdeck.core.providers.tokens import TokenCounting
     from promptdeck.errors import CheckFailedError
 
     workspace = open_workspace(options, sync=False)

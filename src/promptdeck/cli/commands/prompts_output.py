@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from promptdeck.cli.output import render_table
 
 if TYPE_CHECKING:
-    from promptdeck.core.registry_ops import ApprovalRecord, LabelMove, PromptHistory
+    from promptdeck.core.prompts.versions import ApprovalRecord, LabelMove, PromptHistory
 
 __all__ = ["approval_json", "history_json", "history_text", "move_json"]
 

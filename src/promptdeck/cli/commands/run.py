@@ -12,7 +12,7 @@ from promptdeck.cli.output import echo_json, echo_warning
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
-    from promptdeck.core.ensembles import EnsembleResult
+    from promptdeck.core.compare.ensembles import EnsembleResult
     from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
 
 __all__ = ["ensemble_line", "parse_vars", "run", "summary_line"]
@@ -84,7 +84,7 @@ def _as_json(result: CallResult, ensemble: EnsembleResult | None = None) -> dict
         "error": done.error,
     }
     if ensemble is not None:
-        from promptdeck.core.ensemble_trace import ensemble_summary
+        from promptdeck.core.compare.ensemble_result import ensemble_summary
 
         data["ensemble"] = ensemble_summary(ensemble)
     return data
@@ -105,7 +105,7 @@ async def _call(
 
     try:
         if spec.model in gateway.config.ensembles:
-            from promptdeck.core.ensembles import run_ensemble
+            from promptdeck.core.compare.ensembles import run_ensemble
 
             ensemble = await run_ensemble(gateway, spec, spec.model)
             if stream and ensemble.result.completion.ok:

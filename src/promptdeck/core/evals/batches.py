@@ -17,12 +17,12 @@ from datetime import datetime
 
 from promptdeck.core.evals.cells import CellJob, CellWork
 from promptdeck.core.evals.plan import SuitePlan
+from promptdeck.core.evals.suites import Case
 from promptdeck.core.gateway.costs import Estimate, estimate_prompt_tokens
 from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
-from promptdeck.core.prompt_refs import ResolvedPrompt
-from promptdeck.core.suites import Case
-from promptdeck.core.templating import RenderedPrompt, render_prompt
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.prompts.refs import ResolvedPrompt
+from promptdeck.core.prompts.templating import RenderedPrompt, render_prompt
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store import cache_repo, runs_repo
 from promptdeck.store.runs_repo import CellKey, PendingCell
 

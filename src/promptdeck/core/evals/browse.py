@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from promptdeck.core.evals.compare import baseline_of, compare_runs
 from promptdeck.core.evals.leases import run_state
-from promptdeck.core.suites import SUITE_SUFFIX, load_suite, suite_files
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite, suite_files
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, UsageError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Feedback, Prompt, PromptVersion, Run, RunCell, ScoreRow

@@ -18,11 +18,11 @@ from typing import Any
 
 from promptdeck.core.evals.results import CellResult, CellSource
 from promptdeck.core.evals.stored import score_from_row
+from promptdeck.core.evals.suites import Case
 from promptdeck.core.evals.writer import CellWriter
 from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
-from promptdeck.core.prompt_refs import ResolvedPrompt
+from promptdeck.core.prompts.refs import ResolvedPrompt
 from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case
-from promptdeck.core.suites import Case
 from promptdeck.store import runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell, ScoreWrite
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from promptdeck.core.evals.stats import PairedTest, mcnemar_exact
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import NotFoundError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Prompt, PromptVersion, Run

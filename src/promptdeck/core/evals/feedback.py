@@ -15,10 +15,10 @@ from typing import Literal
 
 from sqlmodel import col, select
 
-from promptdeck.core.promptfile import parse_prompt
-from promptdeck.core.suites import SUITE_SUFFIX, Case, load_suite
-from promptdeck.core.templating import render_prompt
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.evals.suites import SUITE_SUFFIX, Case, load_suite
+from promptdeck.core.prompts.files import parse_prompt
+from promptdeck.core.prompts.templating import render_prompt
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, UsageError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Feedback, Prompt, PromptVersion, Run, RunCell

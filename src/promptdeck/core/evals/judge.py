@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.core.gateway.engine import CallSpec, Gateway
-from promptdeck.core.offline import apply_offline_environment
+from promptdeck.core.workspace.offline import apply_offline_environment
 
 __all__ = ["JudgeError", "extract_json", "make_judge"]
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store import leases_repo, runs_repo
 from promptdeck.store.leases_repo import LeaseRow
 from promptdeck.store.tables import Run

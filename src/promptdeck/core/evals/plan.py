@@ -10,11 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from promptdeck.core.prompt_refs import ResolvedPrompt, resolve_prompt
+from promptdeck.core.evals.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
+from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
+from promptdeck.core.prompts.templating import render_prompt
 from promptdeck.core.scorers import ScoringOptions, check_cases, requires_judge
-from promptdeck.core.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
-from promptdeck.core.templating import render_prompt
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError
 
 __all__ = ["SuitePlan", "plan_suite", "plan_suites", "scoring_options"]

@@ -42,7 +42,7 @@ from promptdeck.core.evals.stored import run_results, stored_result
 from promptdeck.core.evals.writer import CellWriter
 from promptdeck.core.gateway.engine import CacheMode, Gateway
 from promptdeck.core.scorers import judge_warning
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, RuntimeFailureError
 from promptdeck.store import leases_repo, runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell

@@ -10,7 +10,7 @@ from sqlmodel import select
 from promptdeck.core.evals.leases import run_state
 from promptdeck.core.evals.results import CellResult, RunSummary, summarize
 from promptdeck.core.scorers import Score
-from promptdeck.core.workspace import Workspace
+from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import NotFoundError
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Prompt, PromptVersion

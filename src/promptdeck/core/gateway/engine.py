@@ -58,7 +58,7 @@ from promptdeck.store.db import session_scope
 from promptdeck.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["CacheMode", "CallResult", "CallSpec", "Gateway", "make_provider_factory"]
 
@@ -123,7 +123,7 @@ class Gateway:
     def embedder(self) -> Embedder:
         """Return the sentence embedder (the local MiniLM unless one was injected)."""
         if self._embedder is None:
-            from promptdeck.core.embeddings import get_embedder
+            from promptdeck.core.providers.embeddings import get_embedder
 
             self._embedder = get_embedder()
         return self._embedder
@@ -278,7 +278,7 @@ class Gateway:
     async def call(self, spec: CallSpec) -> CallResult:
         """Make one call: never raises for a model failure (see ``Completion.error``)."""
         if spec.model in self.config.ensembles:
-            from promptdeck.core.ensembles import run_ensemble
+            from promptdeck.core.compare.ensembles import run_ensemble
 
             return (await run_ensemble(self, spec, spec.model)).result
         policy = self.policy(spec)

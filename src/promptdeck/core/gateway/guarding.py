@@ -15,14 +15,8 @@ from datetime import UTC, datetime
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.inflight import InFlight
 from promptdeck.core.gateway.spec import CallSpec
-from promptdeck.core.guardrails.policy import (
-    Check,
-    Decision,
-    Policy,
-    check_messages,
-    check_output,
-    rewrite_request,
-)
+from promptdeck.core.guardrails.checks import check_messages, check_output, rewrite_request
+from promptdeck.core.guardrails.policy import Check, Decision, Policy
 from promptdeck.core.providers.base import Completion, ErrorKind, Usage
 from promptdeck.core.providers.router import Attempt, ModelRouter
 from promptdeck.errors import PromptdeckError

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from promptdeck.core.gateway.engine import CacheMode, CallSpec
-from promptdeck.core.prompt_refs import resolve_prompt
-from promptdeck.core.templating import render_prompt
+from promptdeck.core.prompts.refs import resolve_prompt
+from promptdeck.core.prompts.templating import render_prompt
 
 if TYPE_CHECKING:
-    from promptdeck.core.workspace import Workspace
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["json_schema_of", "prompt_call"]
 

@@ -295,7 +295,7 @@ def scan_texts(
         if len(contexts) != len(texts):
             raise ValueError("give one context per text")
     if any(s.uses_embedding for s in specs):
-        from promptdeck.core.guardrails.classifiers import embed_for_classifiers
+        from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
 
         missing = [i for i, c in enumerate(contexts) if c.embedding is None]
         if missing:

@@ -45,7 +45,7 @@ GROUNDING_THRESHOLD = 0.4
 )
 def scan_context_size(text: str, context: ScanContext) -> Verdict:
     """Flag texts longer than ``context.context_window`` tokens (approximate count)."""
-    from promptdeck.core.embeddings import get_embedder
+    from promptdeck.core.providers.embeddings import get_embedder
 
     tokens = get_embedder().count_tokens([text])[0]
     window = context.context_window

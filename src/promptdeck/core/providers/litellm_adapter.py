@@ -2,7 +2,7 @@
 
 It serves every model string the fast path does not (``anthropic/...``,
 ``ollama_chat/...``, ``gemini/...``…), looks up prices in litellm's bundled price
-map (offline: :func:`promptdeck.core.offline.apply_offline_environment` runs first),
+map (offline: :func:`promptdeck.core.workspace.offline.apply_offline_environment` runs first),
 and registers the in-process local models with litellm as the custom provider
 ``local`` at zero price, so that libraries calling litellm (deepeval judges) can
 use ``local/<alias>`` too.
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.config import WorkspaceConfig
-from promptdeck.core.offline import apply_offline_environment
 from promptdeck.core.providers.base import (
     ChatRequest,
     Completion,
@@ -31,6 +30,7 @@ from promptdeck.core.providers.base import (
     StreamEvent,
     Usage,
 )
+from promptdeck.core.workspace.offline import apply_offline_environment
 
 __all__ = [
     "LitellmProvider",

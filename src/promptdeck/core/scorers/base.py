@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
-from promptdeck.core.suites import AssertionSpec, Case
+from promptdeck.core.evals.suites import AssertionSpec, Case
 
 __all__ = [
     "REGISTRY",
@@ -63,7 +63,7 @@ class CallMeta:
 
 
 class EmbedderLike(Protocol):
-    """Anything that embeds texts as unit-norm rows (``promptdeck.core.embeddings.Embedder``)."""
+    """Anything that embeds texts as unit-norm rows (``core.providers.embeddings.Embedder``)."""
 
     def embed(self, texts: Sequence[str]) -> Any:
         """Return an array of shape ``(len(texts), d)`` with unit-norm rows."""

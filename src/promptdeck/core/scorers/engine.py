@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers.base import (
     REGISTRY,
     AssertionContext,
@@ -22,7 +23,6 @@ from promptdeck.core.scorers.base import (
     Score,
     ScoringOptions,
 )
-from promptdeck.core.suites import AssertionSpec, Case
 from promptdeck.errors import ConfigError
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Every type here calls the metric's ``a_measure`` directly (never deepeval's
 ``evaluate()``, which prints banners) with ``_show_indicator=False``. deepeval is
-imported inside functions, after :func:`promptdeck.core.offline.apply_offline_environment`
+imported inside functions, after :func:`promptdeck.core.workspace.offline.apply_offline_environment`
 has turned off its telemetry and ``.env`` loading and moved its cache into the
 workspace's state folder.
 
@@ -47,7 +47,7 @@ def judge_warning(model: str | None) -> str | None:
 
 
 def _prepare(ctx: AssertionContext) -> None:
-    from promptdeck.core.offline import apply_offline_environment
+    from promptdeck.core.workspace.offline import apply_offline_environment
 
     apply_offline_environment(ctx.options.state_dir)
 

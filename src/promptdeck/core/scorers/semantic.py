@@ -1,8 +1,9 @@
 """The semantic assertion type ``similar``: embedding cosine against a reference.
 
-The embedder is the local all-MiniLM-L6-v2 (:func:`promptdeck.core.embeddings.get_embedder`)
-unless :class:`~promptdeck.core.scorers.base.ScoringOptions` injects another. Its rows
-are unit-norm, so the cosine is a dot product.
+The embedder is the local all-MiniLM-L6-v2
+(:func:`promptdeck.core.providers.embeddings.get_embedder`) unless
+:class:`~promptdeck.core.scorers.base.ScoringOptions` injects another. Its rows are
+unit-norm, so the cosine is a dot product.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def similar(output: str, ctx: AssertionContext) -> Outcome:
     refs = [as_text(r) for r in ctx.value] if isinstance(ctx.value, list) else [as_text(ctx.value)]
     embedder = ctx.options.embedder
     if embedder is None:
-        from promptdeck.core.embeddings import get_embedder
+        from promptdeck.core.providers.embeddings import get_embedder
 
         embedder = get_embedder()
     best = max(cosine_similarities(embedder, output, refs))

@@ -1,11 +1,15 @@
-"""The frame every workbench screen shares: header, body, status bar, footer."""
+"""The frame every workbench screen shares: header, body, status bar, footer.
+
+A screen reaches the app only through :class:`Workbench`, the part of the app a
+screen needs (the app implements it), so no screen module imports the app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from textual.actions import parse
 from textual.app import ComposeResult
@@ -17,9 +21,41 @@ from textual.worker import Worker, WorkerState
 from promptdeck.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from promptdeck.tui.app import PromptdeckApp
+    from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["PaletteCommand", "WorkbenchScreen"]
+__all__ = ["PaletteCommand", "Workbench", "WorkbenchScreen"]
+
+
+class Workbench(Protocol):
+    """What a screen needs from the app (``PromptdeckApp`` implements it)."""
+
+    @property
+    def workspace(self) -> Workspace:
+        """The open workspace (check :attr:`workspace_ready` first)."""
+        ...
+
+    @property
+    def workspace_ready(self) -> bool:
+        """True once the workspace is open."""
+        ...
+
+    @property
+    def workspace_name(self) -> str:
+        """The workspace folder's name."""
+        ...
+
+    @property
+    def watch_files(self) -> bool:
+        """Whether screens resync prompts when their files change."""
+        ...
+
+    def first_list_shown(self) -> None:
+        """Tell the app the first list is on screen (it warms the engine up then)."""
+        ...
+
+    def report_worker_error(self, worker: Worker[object]) -> None:
+        """Turn a failed worker into a notification."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -35,9 +71,9 @@ class WorkbenchScreen(Screen[None]):
     """A screen with the shared header, status bar and footer around its body."""
 
     @property
-    def workbench(self) -> PromptdeckApp:
-        """The app, typed."""
-        return cast("PromptdeckApp", self.app)
+    def workbench(self) -> Workbench:
+        """The app, as far as a screen uses it."""
+        return cast("Workbench", self.app)
 
     def compose(self) -> ComposeResult:
         yield Header()

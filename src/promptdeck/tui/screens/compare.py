@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from promptdeck.core.compare import (
+from promptdeck.core.compare.columns import (
     CompareColumn,
     CompareEvent,
     CompareResult,
@@ -162,7 +162,7 @@ class CompareScreen(WorkbenchScreen):
         )
 
     def _load(self) -> CompareSetup:
-        from promptdeck.core.prompt_refs import resolve_prompt
+        from promptdeck.core.prompts.refs import resolve_prompt
         from promptdeck.store.prompts_repo import list_prompt_summaries
 
         workspace = self.workbench.workspace
@@ -285,6 +285,11 @@ class CompareScreen(WorkbenchScreen):
     @property
     def _grid(self) -> CompareGrid:
         return self.query_one("#compare-grid", CompareGrid)
+
+    @property
+    def prompt_picked(self) -> bool:
+        """True once a prompt is chosen in the setup row."""
+        return isinstance(self.query_one("#compare-prompt", Select).value, str)
 
     @property
     def views(self) -> list[ColumnView]:

@@ -7,24 +7,62 @@ each only when it would do something (no "next column" on the last one, no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from textual.widgets import Select
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from promptdeck.tui.screens.base import PaletteCommand
-from promptdeck.tui.widgets.compare_column import WIDTHS
+from promptdeck.tui.widgets.compare_column import WIDTHS, ColumnView
 
-if TYPE_CHECKING:
-    from promptdeck.tui.screens.compare import CompareScreen
-    from promptdeck.tui.widgets.compare_column import ColumnView
-
-__all__ = ["compare_commands"]
+__all__ = ["CompareActions", "compare_commands"]
 
 
-def compare_commands(screen: CompareScreen) -> Iterable[PaletteCommand]:
+class CompareActions(Protocol):
+    """What the palette reads and calls on the Compare screen."""
+
+    @property
+    def prompt_picked(self) -> bool:
+        """True once a prompt is chosen."""
+        ...
+
+    @property
+    def views(self) -> list[ColumnView]:
+        """Every column of the current compare."""
+        ...
+
+    @property
+    def hidden(self) -> set[int]:
+        """The indexes of the hidden columns."""
+        ...
+
+    @property
+    def diff_on(self) -> bool:
+        """True while the word diff is highlighted."""
+        ...
+
+    def visible_columns(self) -> list[ColumnView]:
+        """The columns not hidden, left to right."""
+        ...
+
+    def selected_column(self) -> ColumnView | None:
+        """The selected visible column, if any."""
+        ...
+
+    def action_callback(self, action: str) -> Callable[[], object]:
+        """A callback that runs ``action`` on the screen."""
+        ...
+
+    def action_run(self) -> None:
+        """Run the compare."""
+        ...
+
+    def action_rate(self) -> None:
+        """Rate the selected column."""
+        ...
+
+
+def compare_commands(screen: CompareActions) -> Iterable[PaletteCommand]:
     """The Compare screen's commands that make sense now."""
-    if isinstance(screen.query_one("#compare-prompt", Select).value, str):
+    if screen.prompt_picked:
         yield PaletteCommand(
             "Run compare",
             "Send the prompt to every model, versions × models (ctrl+r)",
@@ -52,7 +90,7 @@ def compare_commands(screen: CompareScreen) -> Iterable[PaletteCommand]:
 
 
 def _column_commands(
-    screen: CompareScreen, visible: list[ColumnView], view: ColumnView
+    screen: CompareActions, visible: list[ColumnView], view: ColumnView
 ) -> Iterable[PaletteCommand]:
     here = visible.index(view)
     first, last = here == 0, here == len(visible) - 1

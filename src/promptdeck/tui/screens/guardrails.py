@@ -135,7 +135,7 @@ class GuardrailsScreen(WorkbenchScreen):
 
     @staticmethod
     def _warm() -> None:
-        from promptdeck.core.guardrails.classifiers import embed_for_classifiers
+        from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
 
         embed_for_classifiers(["warm up"])
 

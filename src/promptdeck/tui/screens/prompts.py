@@ -11,8 +11,6 @@ come back through worker state events, handled on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -25,18 +23,24 @@ from textual.worker import Worker, WorkerState
 
 from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
 from promptdeck.tui.screens.prompts_palette import prompts_commands
+from promptdeck.tui.screens.prompts_work import (
+    SaveResult,
+    load_detail,
+    load_prompts,
+    save_prompt,
+    with_session,
+)
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
 from promptdeck.tui.widgets.prompt_list import PromptList, PromptsSnapshot
 from promptdeck.tui.widgets.prompt_notices import action_notice, save_notice
 from promptdeck.tui.widgets.prompt_panes import EditorBuffer, EditorPane
 
 if TYPE_CHECKING:
-    from promptdeck.core.lint import Finding
-    from promptdeck.core.sync import SyncReport
+    from promptdeck.core.prompts.lint import Finding
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
-# Pygments) are imported inside the workers and handlers that need them, so the
-# shell is on screen before they load.
+# Pygments) are imported inside the workers (prompts_work) and handlers that need
+# them, so the shell is on screen before they load.
 
 __all__ = ["PromptsScreen", "PromptsSnapshot"]
 
@@ -45,15 +49,6 @@ DETAIL_WORKER = "prompt-detail"
 LINT_WORKER = "prompt-lint"
 SAVE_WORKER = "prompt-save"
 ACTION_WORKER = "prompt-action"
-
-
-@dataclass(frozen=True)
-class SaveResult:
-    """A finished save."""
-
-    name: str
-    digest: str
-    report: SyncReport
 
 
 class PromptsScreen(WorkbenchScreen):
@@ -105,24 +100,15 @@ class PromptsScreen(WorkbenchScreen):
         """Sync the prompt files into the database and reload the list."""
         if not self.workbench.workspace_ready:
             return
+        workspace = self.workbench.workspace
         self.run_worker(
-            self._load,
+            lambda: load_prompts(workspace),
             name=LOAD_WORKER,
             group="prompts",
             thread=True,
             exclusive=True,
             exit_on_error=False,
         )
-
-    def _load(self) -> PromptsSnapshot:
-        from promptdeck.store.prompts_repo import latest_contents, list_prompt_summaries
-
-        workspace = self.workbench.workspace
-        report = workspace.sync()
-        with workspace.session() as session:
-            summaries = list_prompt_summaries(session)
-            contents = latest_contents(session)
-        return PromptsSnapshot(report, summaries, contents)
 
     @work(group="prompts-watch", exclusive=True, exit_on_error=False)
     async def watch_prompt_files(self) -> None:
@@ -166,28 +152,16 @@ class PromptsScreen(WorkbenchScreen):
             return
         content = self._snapshot.contents.get(name, "")
         self.query_one(PromptDetail).show_summary(summary, content)
-        path = self.workbench.workspace.paths.root / summary.source_path
+        workspace = self.workbench.workspace
+        path = workspace.paths.root / summary.source_path
         self.run_worker(
-            lambda: self._load_detail(name, path),
+            lambda: load_detail(workspace, name, path),
             name=DETAIL_WORKER,
             group="detail",
             thread=True,
             exclusive=True,
             exit_on_error=False,
         )
-
-    def _load_detail(self, name: str, path: Path) -> DetailSnapshot:
-        from promptdeck.core.editing import file_digest
-        from promptdeck.core.registry_ops import prompt_detail
-
-        workspace = self.workbench.workspace
-        with workspace.session() as session:
-            detail = prompt_detail(session, name)
-        try:
-            text: str | None = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = None
-        return DetailSnapshot(name, detail, path, text, file_digest(path) if text else None)
 
     def _show_detail(self, snap: DetailSnapshot) -> None:
         if snap.name != self.selected:
@@ -234,7 +208,7 @@ class PromptsScreen(WorkbenchScreen):
         config = self.workbench.workspace.config
 
         def lint() -> list[Finding]:
-            from promptdeck.core.lint import lint_text
+            from promptdeck.core.prompts.lint import lint_text
 
             return lint_text(text, rel, config)
 
@@ -261,15 +235,14 @@ class PromptsScreen(WorkbenchScreen):
             return
         text = self.query_one(EditorPane).text
         path, name, expected, force = buffer.path, buffer.name, buffer.digest, buffer.force_save
-
-        def save() -> SaveResult:
-            from promptdeck.core.editing import save_text
-
-            digest = save_text(path, text, expected, force=force)
-            return SaveResult(name, digest, self.workbench.workspace.sync())
-
+        workspace = self.workbench.workspace
         self.run_worker(
-            save, name=SAVE_WORKER, group="save", thread=True, exclusive=True, exit_on_error=False
+            lambda: save_prompt(workspace, name, path, text, expected, force=force),
+            name=SAVE_WORKER,
+            group="save",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
         )
 
     def _saved(self, result: SaveResult) -> None:
@@ -295,7 +268,7 @@ class PromptsScreen(WorkbenchScreen):
 
         def done(request: LabelRequest | None) -> None:
             if request is not None:
-                from promptdeck.core.registry_ops import move_label
+                from promptdeck.core.prompts.versions import move_label
 
                 self._act(
                     lambda session: move_label(session, request.ref, request.label, request.note)
@@ -308,7 +281,7 @@ class PromptsScreen(WorkbenchScreen):
         ref = self._selected_ref()
         if ref is None:
             return
-        from promptdeck.core.registry_ops import approve_version
+        from promptdeck.core.prompts.versions import approve_version
 
         workspace = self.workbench.workspace
         self._act(lambda session: approve_version(session, workspace.paths, workspace.config, ref))
@@ -317,7 +290,7 @@ class PromptsScreen(WorkbenchScreen):
         """Revoke the approval of the selected version (History tab row, else the latest)."""
         ref = self._selected_ref()
         if ref is not None:
-            from promptdeck.core.registry_ops import unapprove_version
+            from promptdeck.core.prompts.versions import unapprove_version
 
             self._act(lambda session: unapprove_version(session, ref))
 
@@ -325,20 +298,15 @@ class PromptsScreen(WorkbenchScreen):
         """Export the approved versions behind `production` to the workspace's registry."""
         if not self.workbench.workspace_ready:
             return
-        from promptdeck.core.export import export_registry
+        from promptdeck.core.prompts.export import export_registry
 
         folder = self.workbench.workspace.paths.exports / "registry"
         self._act(lambda session: export_registry(session, folder, label="production"))
 
     def _act(self, action: Any) -> None:
         workspace = self.workbench.workspace
-
-        def run() -> object:
-            with workspace.session() as session:
-                return action(session)
-
         self.run_worker(
-            run,
+            lambda: with_session(workspace, action),
             name=ACTION_WORKER,
             group="action",
             thread=True,
@@ -387,7 +355,7 @@ class PromptsScreen(WorkbenchScreen):
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.ERROR and worker.name == SAVE_WORKER:
-            from promptdeck.core.editing import FileChangedError
+            from promptdeck.core.prompts.editing import FileChangedError
 
             if isinstance(worker.error, FileChangedError):
                 self._buffer.force_save = True

@@ -2,15 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from promptdeck.tui.screens.base import PaletteCommand
 
-if TYPE_CHECKING:
-    from promptdeck.tui.screens.prompts import PromptsScreen
+__all__ = ["PromptsActions", "prompts_commands"]
 
-__all__ = ["prompts_commands"]
+
+class PromptsActions(Protocol):
+    """What the palette reads and calls on the Prompts screen."""
+
+    @property
+    def has_detail(self) -> bool:
+        """True once a prompt is selected and its detail is loaded."""
+        ...
+
+    @property
+    def selection_approved(self) -> bool:
+        """True when the selected version is approved."""
+        ...
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        """True when the editor holds something to save."""
+        ...
+
+    def action_callback(self, action: str) -> Callable[[], object]:
+        """A callback that runs ``action`` on the screen."""
+        ...
+
+    def action_resync(self) -> None:
+        """Resync the prompt files."""
+        ...
+
+    def action_label(self) -> None:
+        """Label the selected version."""
+        ...
+
+    def action_approve(self) -> None:
+        """Approve the selected version."""
+        ...
+
+    def action_unapprove(self) -> None:
+        """Revoke the selected version's approval."""
+        ...
+
+    def action_save(self) -> None:
+        """Save the editor to the file."""
+        ...
+
+    def action_export(self) -> None:
+        """Export the production prompts."""
+        ...
+
 
 TABS = [
     ("Show version", "The latest version's YAML", "tab-version"),
@@ -21,7 +66,7 @@ TABS = [
 ]
 
 
-def prompts_commands(screen: PromptsScreen) -> Iterable[PaletteCommand]:
+def prompts_commands(screen: PromptsActions) -> Iterable[PaletteCommand]:
     """Resync and export always; the rest once a prompt is selected; save when edited."""
     yield PaletteCommand(
         "Resync prompts", "Read the prompt files into the database now", screen.action_resync

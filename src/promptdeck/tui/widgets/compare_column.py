@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from promptdeck.core.compare import ColumnResult, metric_lines
+from promptdeck.core.compare.columns import ColumnResult, metric_lines
 
 __all__ = ["ColumnView", "diff_text", "footer_text", "heat_map"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.containers import HorizontalScroll
 from textual.widget import Widget
 
-from promptdeck.core.compare import (
+from promptdeck.core.compare.columns import (
     ColumnDelta,
     ColumnDone,
     CompareColumn,

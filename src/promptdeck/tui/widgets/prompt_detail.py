@@ -21,8 +21,8 @@ from promptdeck.tui.widgets.deferred import Deferred
 from promptdeck.tui.widgets.prompt_panes import DiffPane, EditorPane, HistoryPane, LintPane
 
 if TYPE_CHECKING:
-    from promptdeck.core.lint import Finding
-    from promptdeck.core.registry_ops import PromptDetail as PromptDetailRecord
+    from promptdeck.core.prompts.lint import Finding
+    from promptdeck.core.prompts.versions import PromptDetail as PromptDetailRecord
     from promptdeck.store.prompts_repo import PromptSummary
 
 __all__ = ["DetailSnapshot", "PromptDetail", "prompt_problem", "prompt_title"]

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
-    from promptdeck.core.sync import SyncReport
+    from promptdeck.core.prompts.sync import SyncReport
     from promptdeck.store.prompts_repo import PromptSummary
 
 __all__ = ["PromptList", "PromptsSnapshot", "list_summary", "prompt_row"]

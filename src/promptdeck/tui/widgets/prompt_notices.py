@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from promptdeck.core.sync import SyncReport
+    from promptdeck.core.prompts.sync import SyncReport
 
 # The engine's result types are imported inside the function that needs them, so
 # importing this module costs the first paint nothing.
@@ -47,8 +47,8 @@ def action_notice(result: object) -> tuple[str, str] | None:
     Returns:
         Message and title, or None for a result that needs no notification.
     """
-    from promptdeck.core.export import ExportReport
-    from promptdeck.core.registry_ops import ApprovalInfo, LabelMove, Revocation
+    from promptdeck.core.prompts.export import ExportReport
+    from promptdeck.core.prompts.versions import ApprovalInfo, LabelMove, Revocation
 
     if isinstance(result, LabelMove):
         before = f"v{result.from_version}" if result.from_version else "(new)"

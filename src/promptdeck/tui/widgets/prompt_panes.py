@@ -18,10 +18,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Select, Static, TextArea
 
 if TYPE_CHECKING:
-    from promptdeck.core.lint import Finding
-    from promptdeck.core.registry_ops import PromptHistory
+    from promptdeck.core.prompts.lint import Finding
+    from promptdeck.core.prompts.versions import PromptHistory
 
-# The engine modules (lint, registry_ops) are imported where they are needed, so
+# The engine modules (prompts.lint, prompts.versions) are imported where they are needed, so
 # importing this module costs the first paint nothing.
 
 __all__ = ["DiffPane", "EditorBuffer", "EditorPane", "HistoryPane", "LintPane"]
@@ -96,7 +96,7 @@ class EditorPane(Vertical):
 
     def show_status(self, findings: list[Finding], *, dirty: bool) -> None:
         """Show whether the buffer is saved, the lint counts and the first problem."""
-        from promptdeck.core.lint import Severity
+        from promptdeck.core.prompts.lint import Severity
 
         errors = sum(f.severity is Severity.ERROR for f in findings)
         warnings = sum(f.severity is Severity.WARNING for f in findings)
@@ -238,7 +238,7 @@ class LintPane(Vertical):
 
     def show(self, findings: list[Finding]) -> None:
         """Replace the rows with these findings, the severity coloured."""
-        from promptdeck.core.lint import Severity
+        from promptdeck.core.prompts.lint import Severity
 
         table = self.query_one("#lint-table", DataTable)
         table.clear()

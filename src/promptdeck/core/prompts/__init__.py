@@ -1,0 +1,1 @@
+"""Prompts: the files, their versions and labels, rendering, lint, approval and export."""

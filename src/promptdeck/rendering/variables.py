@@ -1,0 +1,160 @@
+"""Check a prompt's variable values: given or default, coerced, sanitised, within rules."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from promptdeck.rendering.templates import PromptTemplate, VariableError, VariableRules
+
+__all__ = ["check_variables", "sanitize"]
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPECIAL_TOKENS = re.compile(
+    r"<\|[^|>]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:im_start|im_end|endoftext)\|?>",
+    re.IGNORECASE,
+)
+_ROLE_PREFIX = re.compile(
+    r"^(\s*)(#{1,6}\s*)?(system|assistant|developer|instruction|user)(\s*[:>])",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def sanitize(value: str, rules: VariableRules) -> str:
+    """Apply a variable's sanitisation flags to a text value.
+
+    - ``strip_html``: drop ``<script>``/``<style>`` blocks and every tag, unescape entities.
+    - ``escape_injection``: remove chat-template control tokens (``<|im_start|>``,
+      ``[INST]``, ``<<SYS>>``…), quote line-leading role markers (``System:`` becomes
+      ``"System":``) and escape triple quotes and triple backticks, so a value cannot
+      pose as a new message or close the block it is quoted in.
+    - ``collapse_whitespace``: runs of white space become one space; ends trimmed.
+
+    Args:
+        value: The raw value.
+        rules: The variable's rules.
+
+    Returns:
+        The sanitised value.
+    """
+    if rules.strip_html:
+        value = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", value)))
+    if rules.escape_injection:
+        value = _SPECIAL_TOKENS.sub("", value)
+        value = _ROLE_PREFIX.sub(lambda m: f'{m[1]}{m[2] or ""}"{m[3]}"{m[4]}', value)
+        value = value.replace('"""', r"\"\"\"").replace("```", r"\`\`\`")
+    if rules.collapse_whitespace:
+        value = " ".join(value.split())
+    return value
+
+
+_BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def _coerce(prompt: str, name: str, value: Any, kind: str | None) -> Any:
+    if kind is None:
+        return value
+    try:
+        if kind == "string":
+            if isinstance(value, bool | int | float):
+                return str(value)
+            if not isinstance(value, str):
+                raise TypeError
+            return value
+        if kind == "integer":
+            if isinstance(value, bool):
+                raise TypeError
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            return value if isinstance(value, int) else int(str(value).strip())
+        if kind == "number":
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if isinstance(value, bool):
+            return value
+        return _BOOLS[str(value).strip().lower()]
+    except (TypeError, ValueError, KeyError):
+        raise VariableError(
+            f"prompt {prompt!r}: variable {name!r} must be of type {kind}, got {value!r}",
+            f"pass a {kind} value for {name}",
+        ) from None
+
+
+def check_variables(
+    prompt: PromptTemplate, values: Mapping[str, Any], *, allow_extra: bool = False
+) -> dict[str, Any]:
+    """Validate and sanitise the values for a prompt's variables.
+
+    Args:
+        prompt: The prompt.
+        values: The values given (by a user, a case, a suite).
+        allow_extra: Ignore values for variables the prompt does not declare
+            (a suite's defaults shared by several prompts). Otherwise they are errors.
+
+    Returns:
+        The values to render with: given or default, coerced, sanitised.
+
+    Raises:
+        VariableError: Naming the prompt, the variable and the rule broken.
+    """
+    declared = prompt.variables
+    if not allow_extra:
+        for name in values:
+            if name not in declared:
+                close = difflib.get_close_matches(name, list(declared), n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else f"its variables are: {', '.join(declared) or 'none'}"
+                )
+                raise VariableError(f"prompt {prompt.name!r} has no variable {name!r}", hint)
+    result: dict[str, Any] = {}
+    for name, rules in declared.items():
+        if name in values and values[name] is not None:
+            value = values[name]
+        elif rules.default is not None:
+            value = rules.default
+        elif rules.required:
+            raise VariableError(
+                f"prompt {prompt.name!r}: variable {name!r} is required",
+                f"pass it, e.g. --var {name}=...",
+            )
+        else:
+            continue
+        value = _coerce(prompt.name, name, value, rules.type)
+        if isinstance(value, str):
+            value = sanitize(value, rules)
+        _check_rules(prompt.name, name, value, rules)
+        result[name] = value
+    return result
+
+
+def _check_rules(prompt: str, name: str, value: Any, rules: VariableRules) -> None:
+    if (
+        rules.enum is not None
+        and value not in rules.enum
+        and str(value) not in map(str, rules.enum)
+    ):
+        allowed = ", ".join(map(str, rules.enum))
+        raise VariableError(
+            f"prompt {prompt!r}: variable {name!r} is {value!r}, not one of: {allowed}",
+            f"use one of {allowed}",
+        )
+    text = str(value)
+    if rules.max_length is not None and len(text) > rules.max_length:
+        raise VariableError(
+            f"prompt {prompt!r}: variable {name!r} is {len(text)} characters, "
+            f"over max_length {rules.max_length}",
+            "shorten the value or raise max_length in the prompt file",
+        )
+    if rules.pattern is not None and not re.search(rules.pattern, text):
+        raise VariableError(
+            f"prompt {prompt!r}: variable {name!r} does not match pattern {rules.pattern!r}",
+            f"got {text[:60]!r}",
+        )

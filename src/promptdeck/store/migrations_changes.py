@@ -1,0 +1,172 @@
+"""Every schema change after the base schema, one migration each, in order.
+
+Append-only: a schema change is a new function at the end of this module, added at
+the end of :data:`CHANGES` (when the module grows past ~400 lines, the next ones start
+a module of their own, listed after it in :mod:`promptdeck.store.migrations`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from promptdeck.store.db import run_script
+
+__all__ = ["CHANGES"]
+
+
+def m003_prompt_approvals(db: sqlite3.Connection) -> None:
+    """Approvals of prompt versions, with the evidence runs they rest on."""
+    run_script(
+        db,
+        """
+        CREATE TABLE approval (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompt (id),
+            version_id INTEGER NOT NULL UNIQUE REFERENCES prompt_version (id),
+            note TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_approval_prompt_created ON approval (prompt_id, created_at)
+        """,
+    )
+
+
+def m004_semantic_cache(db: sqlite3.Connection) -> None:
+    """Sentence vectors of semantic cache entries, and the shadow mode's observations."""
+    run_script(
+        db,
+        """
+        CREATE TABLE semantic_vector (
+            id INTEGER PRIMARY KEY,
+            cache_entry_id INTEGER NOT NULL UNIQUE REFERENCES cache_entry (id) ON DELETE CASCADE,
+            scope TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_semantic_vector_scope ON semantic_vector (scope);
+        CREATE TABLE semantic_shadow (
+            id INTEGER PRIMARY KEY,
+            trace_uid TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_name TEXT,
+            scope TEXT NOT NULL,
+            candidate_completion_id INTEGER REFERENCES completion (id) ON DELETE SET NULL,
+            fresh_completion_id INTEGER REFERENCES completion (id) ON DELETE SET NULL,
+            similarity REAL NOT NULL,
+            answer_similarity REAL,
+            would_serve INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_semantic_shadow_model_created ON semantic_shadow (model, created_at)
+        """,
+    )
+
+
+def m005_run_cell_results(db: sqlite3.Connection) -> None:
+    """What a graded cell needs for reports and reruns: its answer, trace, timing, cost."""
+    run_script(
+        db,
+        """
+        ALTER TABLE run_cell ADD COLUMN output TEXT;
+        ALTER TABLE run_cell ADD COLUMN trace_uid TEXT;
+        ALTER TABLE run_cell ADD COLUMN latency_ms REAL;
+        ALTER TABLE run_cell ADD COLUMN ttft_ms REAL;
+        ALTER TABLE run_cell ADD COLUMN tokens INTEGER;
+        ALTER TABLE run_cell ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+        ALTER TABLE run_cell ADD COLUMN grading_key TEXT;
+        ALTER TABLE run ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX ix_run_cell_grading
+            ON run_cell (prompt_version_id, model, case_key, grading_key)
+        """,
+    )
+
+
+def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
+    """The digest of each prompt file as last synced, so unchanged files are not re-parsed."""
+    run_script(db, "ALTER TABLE prompt ADD COLUMN file_sha TEXT")
+
+
+def m007_run_leases_and_claims(db: sqlite3.Connection) -> None:
+    """Leases of the processes running a run; cell claims; each cell's case description."""
+    run_script(
+        db,
+        """
+        CREATE TABLE run_lease (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX ix_run_lease_run_id ON run_lease (run_id);
+        ALTER TABLE run_cell ADD COLUMN claimed_by INTEGER REFERENCES run_lease (id);
+        ALTER TABLE run_cell ADD COLUMN case_description TEXT
+        """,
+    )
+
+
+def m008_semantic_cache_by_values(db: sqlite3.Connection) -> None:
+    """The semantic cache compares variable values: their canonical texts, guard verdicts.
+
+    Vectors of the first scheme (whole prompts embedded) stay, in scopes no request
+    asks for any more (so they are never served); their ``canon`` is NULL.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE semantic_vector ADD COLUMN canon TEXT;
+        ALTER TABLE semantic_shadow ADD COLUMN guarded INTEGER;
+        ALTER TABLE run_cell ADD COLUMN similarity REAL
+        """,
+    )
+
+
+def m009_approval_events(db: sqlite3.Connection) -> None:
+    """Approvals and revocations as a history (like label moves), and who made each move."""
+    run_script(
+        db,
+        """
+        CREATE TABLE approval_event (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompt (id),
+            version_id INTEGER NOT NULL REFERENCES prompt_version (id),
+            action TEXT NOT NULL,
+            note TEXT,
+            evidence TEXT NOT NULL DEFAULT '[]',
+            actor TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ix_approval_event_prompt_created ON approval_event (prompt_id, created_at);
+        INSERT INTO approval_event (prompt_id, version_id, action, note, evidence, created_at)
+            SELECT prompt_id, version_id, 'approved', note, evidence, created_at FROM approval;
+        ALTER TABLE approval ADD COLUMN actor TEXT;
+        ALTER TABLE label_event ADD COLUMN actor TEXT
+        """,
+    )
+
+
+def m010_cost_known(db: sqlite3.Connection) -> None:
+    """Whether a call's cost is known: a model with no known price costs "unknown", not 0."""
+    run_script(
+        db,
+        """
+        ALTER TABLE completion ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE trace ADD COLUMN cost_known INTEGER NOT NULL DEFAULT 1
+        """,
+    )
+
+
+CHANGES = [
+    m003_prompt_approvals,
+    m004_semantic_cache,
+    m005_run_cell_results,
+    m006_prompt_file_sha,
+    m007_run_leases_and_claims,
+    m008_semantic_cache_by_values,
+    m009_approval_events,
+    m010_cost_known,
+]
+"""The schema's changes since the base, in order."""
