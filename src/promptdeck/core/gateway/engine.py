@@ -1,26 +1,23 @@
-"""The gateway call: guardrails → budgets → caches → provider → guardrails → record.
+"""The gateway call: input guardrails → begin → caches → provider → output guardrails → record.
 
-Every call becomes a trace of spans (render, guardrail decisions, budget, cache
-look-ups, one span per model tried with ``gen_ai.*`` attributes), a completion row,
-spend, and cache entries. Guardrails come from the call's :class:`CallSpec`
-(:mod:`promptdeck.core.guardrails.policy`): a blocked input never reaches a provider.
-Records are buffered and written in batches off the event loop; call
-:meth:`Gateway.aclose` (or :meth:`Gateway.flush`) before the process ends.
+:meth:`Gateway.call` passes a call through each stage once, in that order; each stage
+is a module of its own: :mod:`.guarding` (the guardrails on both sides),
+:mod:`.begin_stage` (render span, budget, target, parameters, key),
+:mod:`.cache_stage` and :mod:`.semantic_stage` (the caches), the router (the
+provider, with retries and fallbacks) and :mod:`.record_stage` (price, records, what
+the caches learn). Every call becomes a trace of spans, a completion row, spend and
+cache entries; a blocked input never reaches a provider. Records are buffered and
+written in batches off the event loop; call :meth:`Gateway.aclose` (or
+:meth:`Gateway.flush`) before the process ends.
 
 Failures are values: a call never raises for a model error; its
 :class:`CallResult` carries a Completion whose ``error`` says what went wrong.
-
-Around this module: :mod:`~promptdeck.core.gateway.spec` (what a call asks for and
-gets), :mod:`~promptdeck.core.gateway.inflight` (a call under way),
-:mod:`~promptdeck.core.gateway.guarding` (its guardrails) and
-:mod:`~promptdeck.core.gateway.recording` (the rows it writes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,20 +27,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from promptdeck.config import WorkspaceConfig
-from promptdeck.core.gateway import semantic_stage
+from promptdeck.core.gateway import begin_stage, cache_stage, record_stage, semantic_stage
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook
-from promptdeck.core.gateway.exact_cache import ExactCache, fresh_hit
+from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
-from promptdeck.core.gateway.inflight import InFlight, trace_uid
-from promptdeck.core.gateway.keys import exact_key, request_hash
-from promptdeck.core.gateway.recording import call_record, note_warnings, provider_span
+from promptdeck.core.gateway.inflight import InFlight
+from promptdeck.core.gateway.record_stage import Recorders
 from promptdeck.core.gateway.semantic import Embedder, SemanticCache
 from promptdeck.core.gateway.spec import CacheMode, CallResult, CallSpec
 from promptdeck.core.guardrails.policy import (
     Policy,
 )
-from promptdeck.core.providers.base import Completion, ErrorKind, Usage
+from promptdeck.core.providers.base import Completion, ErrorKind
 from promptdeck.core.providers.router import (
     Attempt,
     ModelRouter,
@@ -51,9 +47,8 @@ from promptdeck.core.providers.router import (
     Target,
     default_provider_factory,
 )
-from promptdeck.store import cache_repo
 from promptdeck.store.cache_repo import CacheHit
-from promptdeck.store.calls_repo import CallRecord, SpanRecord, write_calls
+from promptdeck.store.calls_repo import CallRecord, write_calls
 from promptdeck.store.db import session_scope
 from promptdeck.timeutil import utcnow
 
@@ -137,69 +132,7 @@ class Gateway:
 
     def cache_key(self, spec: CallSpec) -> str:
         """Return the exact-cache key this call would use (to count cached cells ahead)."""
-        target = self.router.resolve(spec.model)
-        params = self.router.params(target, spec.params, spec.overrides)
-        rhash = request_hash(target.model, spec.messages, params, spec.response_format)
-        return exact_key(rhash, spec.repeat)
-
-    def _begin(self, spec: CallSpec) -> tuple[InFlight, Completion | None]:
-        started, perf = utcnow(), time.perf_counter()
-        spans: list[SpanRecord] = []
-        if spec.render_ms is not None:
-            spans.append(
-                SpanRecord(
-                    "render",
-                    "render",
-                    "ok",
-                    started - timedelta(milliseconds=spec.render_ms),
-                    started,
-                    {
-                        "promptdeck.prompt.name": spec.prompt_name,
-                        "promptdeck.prompt.version": spec.prompt_version,
-                        "promptdeck.prompt.variables": sorted((spec.variables or {}).keys()),
-                    },
-                )
-            )
-        warnings: list[str] = []
-        model_name = spec.model
-        blocked: Completion | None = None
-        if self.config.budgets:
-            b_start = utcnow()
-            decision = self.budgets.check(spec.model, self.config.resolve_model(spec.model))
-            warnings += decision.warnings
-            model_name = decision.model
-            spans.append(
-                SpanRecord(
-                    "budget",
-                    "budget",
-                    "error" if decision.blocked else "ok",
-                    b_start,
-                    utcnow(),
-                    {
-                        "promptdeck.budget.model": model_name,
-                        "promptdeck.budget.warnings": list(decision.warnings),
-                    },
-                )
-            )
-            if decision.blocked:
-                blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.BUDGET)
-        target = self.router.resolve(model_name)
-        params = self.router.params(target, spec.params, spec.overrides)
-        rhash = request_hash(target.model, spec.messages, params, spec.response_format)
-        call = InFlight(
-            spec=spec,
-            uid=trace_uid(),
-            started=started,
-            perf=perf,
-            spans=spans,
-            model_name=model_name,
-            target=target,
-            params=params,
-            rhash=rhash,
-            key=exact_key(rhash, spec.repeat),
-            warnings=warnings,
-        )
-        return call, blocked
+        return begin_stage.cache_key(self.router, spec)
 
     async def prefetch(
         self,
@@ -233,50 +166,15 @@ class Gateway:
         ]
         return await self.exact.prefetch(wanted, known)
 
-    def _lookup_exact(self, call: InFlight) -> CacheHit | None:
-        if call.spec.cache != "read" or not self.config.cache.exact:
-            return None
-        start = utcnow()
-        hit = self.exact.find(call.key)
-        call.spans.append(
-            SpanRecord(
-                "cache.lookup",
-                "cache",
-                "ok",
-                start,
-                utcnow(),
-                {"promptdeck.cache.kind": "exact", "promptdeck.cache.hit": hit is not None},
-            )
-        )
-        return hit
-
-    async def _lookup_semantic(self, call: InFlight) -> CacheHit | None:
-        if self.semantic is None:
-            return None
-        return await semantic_stage.lookup(self.semantic, call, self.config.cache)
-
-    def _served(self, call: InFlight, hit: CacheHit, kind: str) -> Completion:
-        return Completion(
-            text=hit.text,
-            usage=Usage(hit.prompt_tokens, hit.completion_tokens),
-            cost_usd=0.0,
-            latency_ms=(time.perf_counter() - call.perf) * 1000,
-            finish_reason=hit.finish_reason,
-            cached=kind,
-            model=call.spec.model,
-            answered_by=hit.answered_by,
-            provider="cache",
-        )
-
-    async def _cached_fallback(self, call: InFlight, target: Target) -> Completion | None:
-        params = self.router.params(target, call.spec.params, call.spec.overrides)
-        rhash = request_hash(target.model, call.spec.messages, params, call.spec.response_format)
-        with self._session() as session:
-            hit = cache_repo.latest_for_hash(session, rhash)
-        return self._served(call, hit, "exact") if hit is not None else None
-
     async def call(self, spec: CallSpec) -> CallResult:
-        """Make one call: never raises for a model failure (see ``Completion.error``)."""
+        """Make one call: never raises for a model failure (see ``Completion.error``).
+
+        The call passes through its stages once, in order: input guardrails (which may
+        redact what is sent), begin (render span, budget, target and key), the exact
+        cache, the semantic cache, the provider (with its fallbacks), the output
+        guardrails, and the record. A stage that settles the call (a block, a cache hit)
+        skips to the output guardrails or the record.
+        """
         if spec.model in self.config.ensembles:
             from promptdeck.core.compare.ensembles import run_ensemble
 
@@ -285,32 +183,39 @@ class Gateway:
         call, blocked = await self._guarded_begin(spec, policy)
         if blocked is not None:
             return await self._finish(call, blocked, [], None)
-        spec = call.spec
-        hit = self._lookup_exact(call)
-        if hit is not None:
-            served = await self._guard_output(call, policy, self._served(call, hit, "exact"), [])
-            return await self._finish(call, served, [], hit)
-        hit = await self._lookup_semantic(call)
-        if hit is not None:
-            served = self._served(call, hit, "semantic")
-            served = await self._guard_output(call, policy, served, [])
-            return await self._finish(call, served, [], hit)
+        hit, kind = await self._lookup(call)
         attempts: list[Attempt] = []
+        if hit is not None:
+            done = cache_stage.served(call, hit, kind)
+        else:
+            done = await self.router.complete(
+                call.model_name,
+                call.spec.messages,
+                call.spec.params,
+                call.spec.response_format,
+                cached_fallback=self._fallback_for(call),
+                attempts=attempts,
+                overrides=call.spec.overrides,
+            )
+        done = await guard_output(call, policy, done, attempts, self.router)
+        return await self._finish(call, done, attempts, hit)
+
+    async def _lookup(self, call: InFlight) -> tuple[CacheHit | None, str]:
+        """The caches' stage: the exact cache, then the semantic cache."""
+        hit = cache_stage.lookup_exact(call, self.exact, self.config)
+        if hit is not None:
+            return hit, "exact"
+        if self.semantic is not None:
+            hit = await semantic_stage.lookup(self.semantic, call, self.config.cache)
+        return hit, "semantic"
+
+    def _fallback_for(self, call: InFlight) -> Callable[[Target], Awaitable[Completion | None]]:
+        """What the router asks for when every model failed: a stored answer, if any."""
 
         async def fallback(target: Target) -> Completion | None:
-            return await self._cached_fallback(call, target)
+            return cache_stage.cached_fallback(call, target, self.router, self._session)
 
-        done = await self.router.complete(
-            call.model_name,
-            spec.messages,
-            spec.params,
-            spec.response_format,
-            cached_fallback=fallback,
-            attempts=attempts,
-            overrides=spec.overrides,
-        )
-        done = await self._guard_output(call, policy, done, attempts)
-        return await self._finish(call, done, attempts, None)
+        return fallback
 
     async def stream(self, spec: CallSpec) -> AsyncIterator[str | CallResult]:
         """Make one call, yielding text deltas as they come, then the :class:`CallResult`."""
@@ -328,13 +233,10 @@ class Gateway:
         spec = call.spec
         # An output rule that may change the answer holds the deltas back until it is checked.
         hold = any(rule.action != "warn" for rule in policy.output)
-        hit = self._lookup_exact(call)
-        kind = "exact"
-        if hit is None:
-            hit = await self._lookup_semantic(call)
-            kind = "semantic"
+        hit, kind = await self._lookup(call)
         if hit is not None:
-            served = await self._guard_output(call, policy, self._served(call, hit, kind), [])
+            served = cache_stage.served(call, hit, kind)
+            served = await guard_output(call, policy, served, [], self.router)
             if served.ok:
                 yield served.text
             yield await self._finish(call, served, [], hit)
@@ -354,7 +256,7 @@ class Gateway:
             elif not hold:
                 yield event
         assert done is not None
-        done = await self._guard_output(call, policy, done, attempts)
+        done = await guard_output(call, policy, done, attempts, self.router)
         if hold and done.ok:
             yield done.text
         yield await self._finish(call, done, attempts, None)
@@ -370,9 +272,9 @@ class Gateway:
     ) -> tuple[InFlight, Completion | None]:
         """Apply the input rules (redacting the messages sent), then begin the call."""
         if not policy.input:
-            return self._begin(spec)
+            return begin_stage.begin(spec, self.config, self.budgets, self.router)
         spec, decision, error = await check_input(spec, policy, self.config)
-        call, blocked = self._begin(spec)
+        call, blocked = begin_stage.begin(spec, self.config, self.budgets, self.router)
         record_checks(call, decision.checks)
         call.warnings += decision.warnings
         if error is not None:
@@ -381,67 +283,16 @@ class Gateway:
             blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.GUARDRAIL)
         return call, blocked
 
-    async def _guard_output(
-        self, call: InFlight, policy: Policy, done: Completion, attempts: list[Attempt]
-    ) -> Completion:
-        return await guard_output(call, policy, done, attempts, self.router)
-
     # -- recording --------------------------------------------------------------------
 
     async def _finish(
         self, call: InFlight, done: Completion, attempts: list[Attempt], hit: CacheHit | None
     ) -> CallResult:
-        spec = call.spec
-        if done.ok and done.cached is None:
-            answerer = attempts[-1].target if attempts else None
-            done = await self.costs.charge(done, spec.messages, answerer)
-        cost = done.cost_usd
-        for attempt in attempts:
-            call.spans.append(provider_span(call, attempt, cost if attempt.completion.ok else None))
-        ended = utcnow()
-        now = ended
-        cached_kind = done.cached
-        record = call_record(call, done, hit, ended)
-        fresh = done.ok and cached_kind is None
-        if fresh and (done.cost_usd or done.usage.total_tokens):
-            record.spend = {
-                "day": now.date().isoformat(),
-                "model": done.answered_by or spec.model,
-                "prompt_name": spec.prompt_name,
-                "run_id": spec.run_id,
-                "cost_usd": done.cost_usd or 0.0,
-                "tokens": done.usage.total_tokens,
-                "created_at": now,
-            }
-            if self.config.budgets:
-                answered = done.answered_by or call.target.model
-                if done.cost_usd is None:
-                    note_warnings(call, "budget", self.budgets.unpriced(call.model_name, answered))
-                else:
-                    events, warnings = self.budgets.add(call.model_name, answered, done.cost_usd)
-                    record.budget_events = events
-                    note_warnings(call, "budget", warnings)
-        if fresh and spec.cache != "off" and self.config.cache.exact:
-            record.cache = {
-                "kind": "exact",
-                "key": call.key,
-                "model": call.target.model,
-                "scope": "",
-                "created_at": now,
-            }
-            self.exact.remember(call.key, fresh_hit(done))
-        shadow_similarity: float | None = None
-        if fresh and self.semantic is not None:
-            shadow_similarity = await semantic_stage.learn(self.semantic, call, done, record, now)
+        """The record stage: price, records, caches (see :mod:`.record_stage`)."""
+        parts = Recorders(self.config, self.costs, self.budgets, self.exact, self.semantic)
+        result, record = await record_stage.finish(call, done, attempts, hit, parts)
         self.record(record)
-        return CallResult(
-            completion=done,
-            trace_id=call.uid,
-            cache=cached_kind or ("off" if spec.cache == "off" else "miss"),
-            warnings=tuple(call.warnings),
-            shadow_similarity=shadow_similarity,
-            similarity=call.similarity if cached_kind == "semantic" else None,
-        )
+        return result
 
     # -- batched writes -----------------------------------------------------------------
 
