@@ -14,3 +14,18 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     out, err = capsys.readouterr()
     code = exited.value.code
     return (code if isinstance(code, int) else 0), out, err
+
+
+MINI_SUITE = """\
+prompts: [classify-ticket]
+cases:
+  - description: double charge
+    vars: {ticket: I was charged twice}
+    expected: billing
+    assert: [{type: equals}]
+  - description: login
+    vars: {ticket: I cannot sign in}
+    expected: account
+    assert: [{type: equals}]
+"""
+"""A two-case suite of the demo's classify-ticket prompt (``mini``)."""

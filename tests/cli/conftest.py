@@ -8,6 +8,7 @@ from promptdeck.core.gateway import engine
 from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.paths import WorkspacePaths
+from tests.helpers import MINI_SUITE
 
 
 def label(request: ChatRequest) -> str:
@@ -21,21 +22,6 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     provider = FakeProvider(default=label)
     monkeypatch.setattr(engine, "make_provider_factory", lambda config, root: lambda t: provider)
     return provider
-
-
-MINI_SUITE = """\
-prompts: [classify-ticket]
-cases:
-  - description: double charge
-    vars: {ticket: I was charged twice}
-    expected: billing
-    assert: [{type: equals}]
-  - description: login
-    vars: {ticket: I cannot sign in}
-    expected: account
-    assert: [{type: equals}]
-"""
-"""A two-case suite of the demo's classify-ticket prompt (``mini``)."""
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from promptdeck.core.providers.base import ChatRequest
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.errors import ExitCode
 from promptdeck.paths import WorkspacePaths
-from tests.cli.conftest import MINI_SUITE as SUITE
+from tests.helpers import MINI_SUITE as SUITE
 from tests.helpers import run_cli as run
 
 

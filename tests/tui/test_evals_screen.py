@@ -12,21 +12,10 @@ from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.tables import Feedback, Run
 from promptdeck.tui.screens.evals import EvalsScreen, ResultGrid
+from tests.helpers import MINI_SUITE
 from tests.tui.helpers import make_app, settle, wait_until
 
-SUITE = """\
-prompts: [classify-ticket]
-repeat: 2
-cases:
-  - description: double charge
-    vars: {ticket: I was charged twice}
-    expected: billing
-    assert: [{type: equals}]
-  - description: login
-    vars: {ticket: I cannot sign in}
-    expected: account
-    assert: [{type: equals}]
-"""
+SUITE = MINI_SUITE.replace("cases:", "repeat: 2\ncases:", 1)
 
 
 def label(request: ChatRequest) -> str:

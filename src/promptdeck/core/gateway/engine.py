@@ -102,6 +102,7 @@ class Gateway:
             )
         self._pending: list[CallRecord] = []
         self.exact = ExactCache(self._session, self.not_before)
+        self._recorders = Recorders(config, self.costs, self.budgets, self.exact, self.semantic)
         self._flush_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
 
@@ -289,8 +290,7 @@ class Gateway:
         self, call: InFlight, done: Completion, attempts: list[Attempt], hit: CacheHit | None
     ) -> CallResult:
         """The record stage: price, records, caches (see :mod:`.record_stage`)."""
-        parts = Recorders(self.config, self.costs, self.budgets, self.exact, self.semantic)
-        result, record = await record_stage.finish(call, done, attempts, hit, parts)
+        result, record = await record_stage.finish(call, done, attempts, hit, self._recorders)
         self.record(record)
         return result
 
