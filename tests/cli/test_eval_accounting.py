@@ -155,6 +155,20 @@ def test_a_case_without_assertions_is_reported_not_passed(
     assert "### No assertions (1)" in out and "case-2 #r0 unchecked" in out
 
 
+def test_a_run_with_nothing_graded_claims_no_pass_rate(
+    capsys: pytest.CaptureFixture[str],
+    ws: list[str],
+    fake: FakeProvider,
+    demo_paths: WorkspacePaths,
+) -> None:
+    (demo_paths.suites / "bare.suite.yaml").write_text(
+        "prompts: [classify-ticket]\ncases:\n  - vars: {ticket: Where is my parcel?}\n"
+    )
+    code, _, err = run(capsys, *ws, "eval", "bare")
+    assert code == ExitCode.OK, err
+    assert "no pass rate (no cell was graded)" in err and "pass rate 0%" not in err
+
+
 def test_save_case_says_when_the_case_it_writes_checks_nothing(
     capsys: pytest.CaptureFixture[str],
     ws: list[str],

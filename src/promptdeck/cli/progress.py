@@ -78,10 +78,14 @@ class ProgressReporter:
         s = event.summary
         interval = s.pass_rate
         unchecked = f", {s.unchecked} without assertions" if s.unchecked else ""
+        rate = (
+            f"pass rate {interval.rate:.0%} (95% CI {interval.low:.0%}–{interval.high:.0%})"
+            if interval.trials
+            else "no pass rate (no cell was graded)"
+        )
         click.echo(
             f"{event.run_uid}: {s.state if s.status else event.status} · {s.passed} passed, "
-            f"{s.failed} failed, {s.errors} errors{unchecked} · pass rate {interval.rate:.0%} "
-            f"(95% CI {interval.low:.0%}–{interval.high:.0%}) · ${s.cost_usd:.4f}",
+            f"{s.failed} failed, {s.errors} errors{unchecked} · {rate} · ${s.cost_usd:.4f}",
             file=self.stream,
         )
         if event.status in ("interrupted", "stopped"):
