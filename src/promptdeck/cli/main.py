@@ -57,6 +57,7 @@ COMMANDS = {
     "traces": "promptdeck.cli.commands.traces:traces",
     "cache": "promptdeck.cli.commands.cache:cache",
     "export": "promptdeck.cli.commands.export:export",
+    "keygen": "promptdeck.cli.commands.export:keygen",
     "eval": "promptdeck.cli.commands.eval:eval_group",
     "feedback": "promptdeck.cli.commands.feedback:feedback",
     "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
