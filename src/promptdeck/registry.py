@@ -26,8 +26,6 @@ Jinja2 load on the first :func:`load`, ``cryptography`` only to check a signatur
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import re
@@ -129,6 +127,9 @@ def _json(path: Path, raw: bytes) -> Any:
 
 
 def _public_key(key: str | bytes) -> Any:
+    import base64
+    import binascii
+
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -149,6 +150,9 @@ def _public_key(key: str | bytes) -> Any:
 
 
 def _verify_signature(root: Path, manifest: bytes, public_key: str | bytes) -> None:
+    import base64
+    import binascii
+
     from cryptography.exceptions import InvalidSignature
 
     key = _public_key(public_key)
