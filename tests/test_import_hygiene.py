@@ -94,8 +94,28 @@ def test_engine_imports_no_front_end_and_nothing_heavy(module: str) -> None:
 
 def test_the_registry_reader_is_light() -> None:
     loaded = _loaded_after("import promptdeck.registry")
-    for name in [*HEAVY, *FRONT_ENDS, "pydantic", "sqlalchemy", "sqlmodel", "jinja2", "yaml"]:
+    forbidden = ["pydantic", "sqlalchemy", "sqlmodel", "jinja2", "yaml", "cryptography"]
+    for name in [*HEAVY, *FRONT_ENDS, *forbidden]:
         assert name not in loaded, f"importing promptdeck.registry loaded {name}"
+
+
+def test_the_registry_reader_imports_in_well_under_100_ms() -> None:
+    """CPU time, not wall time (other processes share the machine): about 40 ms today."""
+    code = (
+        "import time\n"
+        "start = time.process_time()\n"
+        "import promptdeck.registry\n"
+        "print(time.process_time() - start)\n"
+    )
+    runs = sorted(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    )
+    assert runs[1] < 0.1, f"importing promptdeck.registry took {runs[1] * 1000:.0f} ms of CPU"
 
 
 def test_the_command_line_imports_only_click_for_help() -> None:

@@ -19,7 +19,7 @@ import click
 
 from promptdeck import __version__
 from promptdeck.cli.context import Options, open_tui
-from promptdeck.cli.output import echo_error
+from promptdeck.cli.output import echo_error, scrubbed_output
 from promptdeck.errors import ExitCode, PromptdeckError, UsageError
 
 __all__ = ["COMMANDS", "LazyGroup", "cli", "entry", "main"]
@@ -57,6 +57,7 @@ COMMANDS = {
     "traces": "promptdeck.cli.commands.traces:traces",
     "cache": "promptdeck.cli.commands.cache:cache",
     "export": "promptdeck.cli.commands.export:export",
+    "keygen": "promptdeck.cli.commands.export:keygen",
     "eval": "promptdeck.cli.commands.eval:eval_group",
     "feedback": "promptdeck.cli.commands.feedback:feedback",
     "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
@@ -111,6 +112,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     Args:
         argv: Arguments (default: ``sys.argv[1:]``).
     """
+    with scrubbed_output():
+        code = _run(argv)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
     code: int
     try:
         result = cli.main(args=argv, prog_name="promptdeck", standalone_mode=False)
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
                 "this is a bug in promptdeck; rerun with PROMPTDECK_DEBUG=1 to see the traceback",
             )
             code = ExitCode.RUNTIME
-    sys.exit(code)
+    return code
 
 
 def entry() -> NoReturn:

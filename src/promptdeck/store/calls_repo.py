@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from promptdeck.secrecy import scrub_row
+
 __all__ = ["CallRecord", "SpanRecord", "db_value", "write_calls"]
 
 
@@ -95,7 +97,7 @@ def _insert(cursor: Any, table: str, values: dict[str, Any]) -> int:
         f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - names are our own columns
         f"VALUES ({', '.join('?' for _ in names)})"
     )
-    cursor.execute(sql, [db_value(values[n]) for n in names])
+    cursor.execute(sql, scrub_row([db_value(values[n]) for n in names]))
     return int(cursor.lastrowid)
 
 
@@ -147,7 +149,7 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
                 cursor.execute(
                     f"INSERT OR IGNORE INTO cache_entry ({', '.join(names)}) "  # noqa: S608
                     f"VALUES ({', '.join('?' for _ in names)})",
-                    [db_value(values[n]) for n in names],
+                    scrub_row([db_value(values[n]) for n in names]),
                 )
             if record.semantic is not None and record.vector is not None:
                 entry_id = _insert(

@@ -10,6 +10,7 @@ from sqlalchemy import Row, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from promptdeck.secrecy import scrub
 from promptdeck.store.calls_repo import db_value
 from promptdeck.store.leases_repo import PendingCell, StoredAnswer, pending_cells
 from promptdeck.store.tables import Run, RunCell, ScoreRow
@@ -133,10 +134,10 @@ def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
             [
                 (
                     w.status,
-                    w.output,
+                    scrub(w.output) if w.output else w.output,
                     w.score,
                     None if w.passed is None else int(w.passed),
-                    w.error,
+                    scrub(w.error) if w.error else w.error,
                     w.source,
                     w.trace_uid,
                     w.latency_ms,
@@ -156,7 +157,15 @@ def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
             "INSERT INTO score (cell_id, name, assertion_type, value, passed, weight, reason) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (w.cell_id, s.name, s.assertion_type, s.value, int(s.passed), s.weight, s.reason)
+                (
+                    w.cell_id,
+                    s.name,
+                    s.assertion_type,
+                    s.value,
+                    int(s.passed),
+                    s.weight,
+                    scrub(s.reason) if s.reason else s.reason,
+                )
                 for w in writes
                 for s in w.scores
             ],

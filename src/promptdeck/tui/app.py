@@ -17,12 +17,15 @@ from textual.worker import Worker, WorkerState
 
 from promptdeck.errors import PromptdeckError
 from promptdeck.paths import WorkspacePaths
+from promptdeck.secrecy import scrub
 from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.widgets.status_bar import EngineState
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from promptdeck.config import WorkspaceConfig
     from promptdeck.core.workspace.warmup import WarmupResult
     from promptdeck.core.workspace.workspace import Workspace
@@ -337,6 +340,20 @@ class PromptdeckApp(App[None]):
         """Start the warm-up unless it has started already."""
         if not self._warm_started:
             self.start_warm_up()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notification, scrubbed of keys first (errors quote providers' messages)."""
+        super().notify(
+            scrub(message), title=scrub(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def report_worker_error(self, worker: Worker[object]) -> None:
         """Turn a failed worker into a notification (never a traceback).

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from promptdeck.core.scorers.base import Score
+from promptdeck.secrecy import scrub
 
 __all__ = ["UNCHECKED", "CellResult", "CellSource", "CellStatus", "cell_label"]
 
@@ -81,6 +82,14 @@ class CellResult:
     source: CellSource = "fresh"
     asserted: bool = True
     similarity: float | None = None
+
+    def __post_init__(self) -> None:
+        # Every report (JSON, JSONL, JUnit, Markdown, HTML) and screen renders cells:
+        # their answers and errors are scrubbed of keys here, once (promptdeck.secrecy).
+        if self.output:
+            object.__setattr__(self, "output", scrub(self.output))
+        if self.error:
+            object.__setattr__(self, "error", scrub(self.error))
 
     @property
     def status(self) -> CellStatus:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from promptdeck import __version__
+from promptdeck.secrecy import scrub
 from promptdeck.store.traces_repo import TraceDetail
 
 __all__ = ["export_otlp", "otlp_document"]
@@ -35,8 +36,9 @@ def _value(value: Any) -> dict[str, Any]:
     if isinstance(value, list | tuple):
         return {"arrayValue": {"values": [_value(v) for v in value]}}
     if isinstance(value, dict):
-        return {"stringValue": json.dumps(value, ensure_ascii=False, sort_keys=True)}
-    return {"stringValue": str(value)}
+        return {"stringValue": scrub(json.dumps(value, ensure_ascii=False, sort_keys=True))}
+    # Traces stored before keys were scrubbed on the way in are scrubbed on the way out.
+    return {"stringValue": scrub(str(value))}
 
 
 def _attributes(attributes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -83,7 +85,7 @@ def _trace_spans(detail: TraceDetail) -> list[dict[str, Any]]:
             "endTimeUnixNano": _nanos(trace.ended_at),
             "attributes": _attributes(root_attributes),
             "status": (
-                {"code": STATUS_ERROR, "message": trace.error or ""}
+                {"code": STATUS_ERROR, "message": scrub(trace.error or "")}
                 if trace.status == "error"
                 else {"code": STATUS_OK}
             ),
@@ -103,7 +105,7 @@ def _trace_spans(detail: TraceDetail) -> list[dict[str, Any]]:
                 "endTimeUnixNano": _nanos(span.ended_at),
                 "attributes": _attributes(dict(span.attributes)),
                 "status": (
-                    {"code": STATUS_ERROR, "message": str(error or "")}
+                    {"code": STATUS_ERROR, "message": scrub(str(error or ""))}
                     if span.status == "error"
                     else {"code": STATUS_OK}
                 ),

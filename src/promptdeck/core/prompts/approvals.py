@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
+from promptdeck.core.prompts.secret_gate import refuse_secrets
 from promptdeck.core.prompts.sync import LATEST_LABEL
 from promptdeck.errors import CheckFailedError
 from promptdeck.paths import WorkspacePaths
@@ -150,8 +151,10 @@ def approve_version(
     Raises:
         NotFoundError: When the version does not exist.
         CheckFailedError: When evidence is required and missing.
+        SecretInPromptError: When the version holds a credential.
     """
     target = resolve_prompt(session, ref)
+    refuse_secrets(target, "approved")
     existing = approvals_repo.get_approval(session, target.version_id)
     if existing is not None:
         return ApprovalInfo(

@@ -22,6 +22,7 @@ from promptdeck.core.prompts.approvals import (
     unapprove_version,
 )
 from promptdeck.core.prompts.refs import parse_ref, resolve_prompt
+from promptdeck.core.prompts.secret_gate import refuse_secrets
 from promptdeck.core.prompts.sync import LATEST_LABEL
 from promptdeck.errors import UsageError
 from promptdeck.store import approvals_repo
@@ -223,6 +224,7 @@ def move_label(session: Session, ref: str, label: str, note: str | None = None) 
     Raises:
         UsageError: For ``latest`` (it follows the file on disk) or a malformed label.
         NotFoundError: When the version does not exist.
+        SecretInPromptError: When the version holds a credential.
     """
     if label == LATEST_LABEL:
         raise UsageError(
@@ -235,6 +237,7 @@ def move_label(session: Session, ref: str, label: str, note: str | None = None) 
             "labels start with a letter and use letters, digits, '.', '_' or '-'",
         )
     target = resolve_prompt(session, ref)
+    refuse_secrets(target, "labelled")
     prompt = repo.get_prompt(session, target.name)
     assert prompt is not None and prompt.id is not None
     before = repo.get_label(session, prompt.id, label)

@@ -10,12 +10,12 @@ failure into a value: ``Completion.error``.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, final, runtime_checkable
+
+from promptdeck.secrecy import scrub
 
 __all__ = [
     "ChatRequest",
@@ -213,16 +213,12 @@ class Provider(Protocol):
         ...
 
 
-_SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|APIKEY)$", re.IGNORECASE)
-_BEARER = re.compile(r"(?i)(bearer\s+|api[_-]?key[\"'=: ]+)[A-Za-z0-9_\-\.]{8,}")
-
-
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     """Remove secrets from text bound for the user, the database or an export.
 
-    Every value of an environment variable whose name looks like a key
-    (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``) is replaced by ``***``, and so is
-    anything following ``Bearer`` or ``api_key=``.
+    :func:`promptdeck.secrecy.scrub`: every key promptdeck read for a call, whatever
+    its variable is called, every value of a variable whose name looks like a key's,
+    their encoded forms, and anything following ``Bearer`` or ``api_key=``.
 
     Args:
         text: The text.
@@ -231,8 +227,4 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     Returns:
         The text without secrets.
     """
-    env = os.environ if environ is None else environ
-    for name, value in env.items():
-        if len(value) >= 8 and _SECRET_NAME.search(name) and value in text:
-            text = text.replace(value, "***")
-    return _BEARER.sub(lambda m: m.group(1) + "***", text)
+    return scrub(text, environ)

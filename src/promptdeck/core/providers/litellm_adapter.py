@@ -14,7 +14,6 @@ import asyncio
 import functools
 import importlib.util
 import json
-import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -31,6 +30,7 @@ from promptdeck.core.providers.base import (
     Usage,
 )
 from promptdeck.core.workspace.offline import apply_offline_environment
+from promptdeck.secrecy import read_key
 
 __all__ = [
     "LitellmProvider",
@@ -178,7 +178,7 @@ class LitellmProvider:
         if request.api_base:
             kwargs["api_base"] = request.api_base
         if request.api_key_env:
-            key = os.environ.get(request.api_key_env)
+            key = read_key(request.api_key_env)
             if not key:
                 raise ProviderError(
                     ErrorKind.AUTH,

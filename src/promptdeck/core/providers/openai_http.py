@@ -28,6 +28,7 @@ from promptdeck.core.providers.base import (
     StreamEvent,
     Usage,
 )
+from promptdeck.secrecy import read_key
 
 if TYPE_CHECKING:
     import aiohttp
@@ -142,7 +143,7 @@ class OpenAIHTTPProvider:
     def _prepare(self, request: ChatRequest, stream: bool) -> tuple[str, dict[str, str], bytes]:
         url = endpoint_for(request) + "/chat/completions"
         key_env = request.api_key_env or "OPENAI_API_KEY"
-        key = os.environ.get(key_env)
+        key = read_key(key_env)
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"

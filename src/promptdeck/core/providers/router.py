@@ -41,6 +41,7 @@ from promptdeck.core.providers.targets import (
     Target,
     default_provider_factory,
 )
+from promptdeck.secrecy import remember_variable, scrub
 
 # Target, Attempt and the provider factory live in :mod:`.targets`; the gateway takes
 # them from here, beside the router that uses them.
@@ -86,6 +87,8 @@ class ModelRouter:
         self._jitter = jitter
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._down: dict[str, str] = {}
+        for alias in config.models.values():
+            remember_variable(alias.api_key_env)
 
     # -- resolution ---------------------------------------------------------------
 
@@ -185,7 +188,9 @@ class ModelRouter:
                 async with self._limit(target):
                     async with asyncio.timeout(self._timeout(target)):
                         done = await provider.complete(request)
-                return done.but(model=target.name, retries=used, provider=provider.name)
+                return done.but(
+                    text=scrub(done.text), model=target.name, retries=used, provider=provider.name
+                )
             except ProviderError as exc:
                 error = exc
             except TimeoutError:
@@ -328,9 +333,10 @@ class ModelRouter:
                             ) from None
                         started = True
                         if isinstance(event, Completion):
-                            yield tried_once(event.but(model=name, provider=provider.name))
+                            done = event.but(text=scrub(event.text), model=name)
+                            yield tried_once(done.but(provider=provider.name))
                             return
-                        yield event
+                        yield scrub(event)
             except ProviderError as exc:
                 if started:
                     failed = Completion.failure(name, exc.message, exc.kind)

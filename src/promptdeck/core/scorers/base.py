@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from promptdeck.core.evals.suites import AssertionSpec, Case
+from promptdeck.secrecy import scrub
 
 __all__ = [
     "REGISTRY",
@@ -128,6 +129,13 @@ class Score:
     reason: str
     weight: float = 1.0
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        # A reason or error may quote a provider's message or an exception: no key
+        # goes on to the database, a report or the screen (promptdeck.secrecy).
+        object.__setattr__(self, "reason", scrub(self.reason))
+        if self.error:
+            object.__setattr__(self, "error", scrub(self.error))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping (``error`` left out when unset)."""

@@ -1,0 +1,127 @@
+"""The register of secrets and its scrubber (promptdeck.secrecy)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+from urllib.parse import quote
+
+import pytest
+
+from promptdeck import secrecy
+from promptdeck.cli.output import ScrubbedStream
+from promptdeck.core.evals.cell import CellResult
+from promptdeck.core.scorers.base import Score
+
+KEY = "Zq81-unlabelled-9d0c7e5b3a"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "HF_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "WATSONX_ZENAPIKEY",
+        "AZURE_AD_TOKEN",
+        "SUPABASE_KEY",
+        "DATABASE_PASSWORD",
+        "VERTEXAI_CREDENTIALS",
+        "GITHUB_PAT",
+        "my_service_secret",
+    ],
+)
+def test_names_that_hold_keys(name: str) -> None:
+    assert secrecy.looks_secret(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["HOME", "PATH", "TOKENIZERS_PARALLELISM", "KEYMAP", "AZURE_KEY_VAULT_URI", "HF_TOKEN_PATH"],
+)
+def test_names_that_do_not(name: str) -> None:
+    assert not secrecy.looks_secret(name)
+
+
+def test_a_key_read_from_any_variable_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "Vx-read-for-a-call-5e6f7a8b9c"  # this test's own: the register is process-wide
+    monkeypatch.setenv("PLAIN_NAME_1", key)
+    assert secrecy.scrub(f"401: {key}") == f"401: {key}"  # nothing says it is a key yet
+    assert secrecy.read_key("PLAIN_NAME_1") == key
+    assert secrecy.scrub(f"401: {key}.") == "401: ***."
+    monkeypatch.setenv(
+        "PLAIN_NAME_1", "Wy-rotated-value-0a9b8c7d6e"
+    )  # a known variable's new value
+    assert secrecy.scrub("x Wy-rotated-value-0a9b8c7d6e y") == "x *** y"
+
+
+def test_a_registered_variable_is_scrubbed_before_it_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLAIN_NAME_2", "Qm-unread-0c1d2e3f4a5b6c")
+    secrecy.remember_variable("PLAIN_NAME_2")
+    assert secrecy.scrub("echo Qm-unread-0c1d2e3f4a5b6c") == "echo ***"
+
+
+def test_encoded_and_partial_forms() -> None:
+    secrecy.remember(KEY)
+    for user in ("", "u:", "ab:", "abc:"):
+        basic = base64.b64encode(f"{user}{KEY}".encode()).decode()
+        assert KEY not in secrecy.scrub(basic)
+        assert basic[len(user) // 3 * 4 + 4 : -4] not in secrecy.scrub(f"Basic {basic}")
+    texts = {
+        f"https://h/v1?k={quote(KEY)}": quote(KEY),
+        json.dumps({"k": KEY}): KEY,
+        f"cut: {KEY[:14]}…": KEY[:12],
+        f"masked: sk-…{KEY[-13:]}": KEY[-12:],
+    }
+    for text, leaked in texts.items():
+        assert leaked not in secrecy.scrub(text), text
+
+
+def test_generic_forms_and_no_false_alarms() -> None:
+    assert secrecy.scrub("Authorization: Bearer abcdefgh12345") == "Authorization: Bearer ***"
+    assert secrecy.scrub("Authorization: Basic dXNlcjpwYXNz") == "Authorization: Basic ***"
+    assert secrecy.scrub("x-api-key: q1w2e3r4t5y6") == "x-api-key: ***"
+    assert secrecy.scrub("GET /v1?key=abc&token=def&a=1") == "GET /v1?key=***&token=***&a=1"
+    prose = "The bearer of the basic token limits: a key insight, api keys, monkey=banana."
+    assert secrecy.scrub(prose) == prose
+
+
+def test_short_values_are_not_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCAL_API_KEY", "ollama")
+    secrecy.remember("none")
+    assert secrecy.scrub("ollama says none") == "ollama says none"
+
+
+def test_scrub_is_idempotent_and_rows_are_scrubbed_together() -> None:
+    secrecy.remember(KEY)
+    once = secrecy.scrub(f"{KEY} Bearer {KEY}")
+    assert secrecy.scrub(once) == once
+    row = ["ok", 3, None, f"err {KEY}", b"\x00bytes", 1.5]
+    assert secrecy.scrub_row(row) == ["ok", 3, None, "err ***", b"\x00bytes", 1.5]
+    assert secrecy.scrub_row(["a\0b", KEY]) == ["a\0b", "***"]
+    assert secrecy.scrub_data({KEY: [KEY, 1, {"x": KEY}]}) == {"***": ["***", 1, {"x": "***"}]}
+
+
+def test_cells_and_scores_are_scrubbed_where_they_are_made() -> None:
+    secrecy.remember(KEY)
+    score = Score("m", "contains", 0.0, False, f"saw {KEY}", error=f"raised {KEY}")
+    cell = CellResult("s", "p@1", "m", "k", 0, "f:1", output=KEY, error=KEY, scores=(score,))
+    assert KEY not in json.dumps(cell.to_dict())
+
+
+def test_log_records_and_streams_are_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    secrecy.remember(KEY)
+    secrecy.install_log_scrubbing()
+    secrecy.install_log_scrubbing()  # once is enough; twice changes nothing
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("some.library").info("calling with %s", KEY)
+    assert KEY not in caplog.text and "calling with ***" in caplog.text
+    inner = io.StringIO()
+    stream = ScrubbedStream(inner)
+    assert stream.write(f"key={KEY}\n") == len(f"key={KEY}\n")
+    assert inner.getvalue() == "key=***\n"
