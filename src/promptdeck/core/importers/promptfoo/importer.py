@@ -80,7 +80,7 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
         report.note(
             doc.at(["outputPath"]),
             f"outputPath {data['outputPath']}",
-            "promptdeck writes no file itself: `eval NAME --json > out.json` or `--junit FILE`",
+            "write the results with `eval NAME --json FILE` (or `--junit FILE`, `--markdown FILE`)",
         )
     for key in sorted(set(data) - _HANDLED):
         if key.startswith("$") or key in ("sharing", "tags", "writeLatestResults"):
@@ -93,6 +93,8 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
 def _judge(grading: Grading, providers: ProviderSet, report: ImportReport) -> str | None:
     chosen: str | None = None
     for where, grader in grading.graders:
+        if isinstance(grader, dict) and "embedding" in grader:
+            report.note(where, "grader embedding", "similar uses promptdeck's local MiniLM")
         if isinstance(grader, dict) and "text" in grader:
             grader = grader["text"]
         provider_id = grader.get("id") if isinstance(grader, dict) else grader

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["has_template", "render_value", "to_jinja"]
+__all__ = ["has_template", "render_value", "to_jinja", "variables_of"]
 
 _DUMP = re.compile(r"\|\s*dump\b")
 _LENGTH = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*|\[[^\]]*\])*)\.length\b")
@@ -100,3 +100,14 @@ def has_template(value: Any) -> bool:
     if isinstance(value, dict):
         return any(has_template(v) for v in value.values())
     return False
+
+
+def variables_of(*templates: str) -> list[str]:
+    """The variables Jinja2 templates use, sorted (each is declared in the prompt file)."""
+    from jinja2 import meta
+
+    env = _environment()
+    names: set[str] = set()
+    for template in templates:
+        names |= meta.find_undeclared_variables(env.parse(template))
+    return sorted(names)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +43,34 @@ class PromptDraft:
     what: str
     template: str | None = None
     messages: list[dict[str, str]] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _content(value: Any) -> str | None:
+    """A message's text: a string, or the text parts of a content list."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        texts = [p.get("text") for p in value if isinstance(p, dict) and p.get("type") == "text"]
+        if len(texts) == len(value) and all(isinstance(t, str) for t in texts):
+            return "\n".join(str(t) for t in texts)
+    return None
 
 
 def _chat(data: Any) -> list[dict[str, str]] | None:
+    if isinstance(data, dict) and set(data) == {"messages"}:
+        data = data["messages"]
     if not isinstance(data, list) or not data:
         return None
-    if all(isinstance(m, dict) and m.get("role") in _ROLES and "content" in m for m in data):
-        return [{"role": m["role"], "content": str(m["content"])} for m in data]
-    return None
+    out = []
+    for message in data:
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            return None
+        content = _content(message.get("content"))
+        if content is None:
+            return None
+        out.append({"role": str(message["role"]), "content": content})
+    return out
 
 
 def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | None, str | None]:
@@ -129,6 +149,25 @@ def _one(
     loc: list[str | int],
     total: int,
 ) -> list[PromptDraft]:
+    drafts = _drafts(source, doc, report, suite, item, label, loc, total)
+    if isinstance(item, dict) and isinstance(item.get("config"), dict):
+        response_format = item["config"].get("response_format")
+        if isinstance(response_format, dict):
+            for draft in drafts:
+                draft.params["response_format"] = response_format
+    return drafts
+
+
+def _drafts(
+    source: Source,
+    doc: Doc,
+    report: ImportReport,
+    suite: str,
+    item: Any,
+    label: str | None,
+    loc: list[str | int],
+    total: int,
+) -> list[PromptDraft]:
     where = doc.at(loc)
     what = ".".join(str(p) for p in loc)
     ref: str | None = None
@@ -137,8 +176,11 @@ def _one(
         label = str(item.get("label") or item.get("id") or "") or label
         for key in sorted(set(item) - {"id", "label", "raw", "config"}):
             report.skipped(where, f"{what}.{key}", "promptdeck prompts have no such setting")
-        if isinstance(item.get("config"), dict) and item["config"]:
-            report.skipped(where, f"{what}.config", "per-prompt provider config is not carried")
+        config = item.get("config")
+        if isinstance(config, dict):
+            for key in sorted(config):
+                if key != "response_format":
+                    report.skipped(where, f"{what}.config.{key}", "not carried")
         if "raw" in item:
             body = item["raw"]
         elif isinstance(item.get("id"), str):

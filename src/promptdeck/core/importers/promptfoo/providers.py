@@ -185,8 +185,11 @@ def _alias(
         elif key == "tools" and isinstance(value, list):
             found.tools = value
             report.note(where, f"{what}.config.tools", "kept for is-valid-openai-tools-call only")
-        elif key not in _PARAMS and key not in _ENDPOINT and key not in _ALSO:
-            report.skipped(where, f"{what}.config.{key}", "no promptdeck call parameter")
+        elif key in ("apiKeyEnvar", "apiKey") or key in _ENDPOINT:
+            continue
+        else:
+            why = "no promptdeck call parameter" if key not in _ALSO else "not understood"
+            report.skipped(where, f"{what}.config.{key}", why)
     for key in sorted(set(options) - {"id", "label", "config"}):
         report.skipped(where, f"{what}.{key}", "no promptdeck alias setting")
     return alias

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.cases import CaseDraft
+from promptdeck.core.importers.promptfoo.nunjucks import variables_of
 from promptdeck.core.importers.promptfoo.prompts import PromptDraft
 from promptdeck.core.importers.promptfoo.providers import AliasDraft
 from promptdeck.core.workspace.yamlfile import dump_yaml
@@ -88,12 +89,18 @@ def unique(taken: set[str], base: str) -> str:
 def prompt_text(draft: PromptDraft, source: str, params: dict[str, Any]) -> str:
     """A prompt file's YAML."""
     data: dict[str, Any] = {"name": draft.name, "description": f"Imported from promptfoo: {source}"}
-    if params:
-        data["params"] = params
+    merged = {**params, **draft.params}
+    if merged:
+        data["params"] = merged
     if draft.messages is not None:
         data["messages"] = draft.messages
+        texts = [m["content"] for m in draft.messages]
     else:
         data["template"] = draft.template
+        texts = [draft.template or ""]
+    names = variables_of(*texts)
+    if names:
+        data["variables"] = dict.fromkeys(names)
     return dump_yaml(data)
 
 
