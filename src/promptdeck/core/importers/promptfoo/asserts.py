@@ -180,23 +180,22 @@ def _negate(spec: dict[str, Any]) -> dict[str, Any] | None:
 def _assert_set(raw: dict[str, Any], load: Any, tools: list[Any] | None) -> Mapped:
     if raw["type"].startswith("not-"):
         return Mapped(None, "a negated assert-set")
-    members, notes, grader = [], [], None
+    members, notes, skipped, grader = [], [], [], None
     for i, member in enumerate(raw.get("assert") or []):
         mapped = map_assertion(member, load, tools)
         if mapped.spec is None:
-            notes.append(f"member {i} skipped: {mapped.why}")
+            skipped.append(f"member {i} ({member.get('type', '?')}): {mapped.why}")
             continue
         members.append(mapped.spec)
         notes += [f"member {i}: {n}" for n in mapped.notes]
         grader = grader or mapped.grader
     if not members:
-        return Mapped(None, "no member of the assert-set could be carried", notes)
+        return Mapped(None, "no member could be carried: " + "; ".join(skipped), notes)
     spec: dict[str, Any] = {"type": "assert-set", "assert": members}
     for key in ("threshold", "weight", "metric"):
         if raw.get(key) is not None:
             spec[key] = raw[key]
-    skipped = any(n.startswith("member") and "skipped" in n for n in notes)
-    return Mapped(spec, "some members skipped" if skipped else None, notes, grader)
+    return Mapped(spec, "; ".join(skipped) or None, notes, grader)
 
 
 _STRING = re.compile(r"^(not-)?([a-z][\w-]*)(?:\(([\d.]+)\))?:(.*)$", re.DOTALL)

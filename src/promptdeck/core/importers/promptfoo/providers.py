@@ -138,7 +138,7 @@ def read_providers(doc: Doc, report: ImportReport) -> ProviderSet:
             continue
         raw_config = options.get("config")
         config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
-        alias = _alias(provider_id, options, config, where, what, report, found)
+        alias = _alias(provider_id, options, config, (doc, loc), report, found)
         if alias is None:
             continue
         base, n = alias.name, 2
@@ -154,11 +154,16 @@ def _alias(
     provider_id: str,
     options: dict[str, Any],
     config: dict[str, Any],
-    where: str,
-    what: str,
+    at: tuple[Doc, list[str | int]],
     report: ImportReport,
     found: ProviderSet,
 ) -> AliasDraft | None:
+    doc, loc = at
+    where, what = doc.at(loc), ".".join(str(p) for p in loc)
+
+    def key_at(key: str) -> str:
+        return doc.at([*loc, "config", key])
+
     if provider_id.lower().startswith(_CODE) or provider_id.lower() in ("echo", "sequence"):
         report.skipped(where, f"{what} {provider_id}", "a provider promptdeck cannot run")
         return None
@@ -175,13 +180,17 @@ def _alias(
     if isinstance(config.get("apiKeyEnvar"), str):
         alias.api_key_env = config["apiKeyEnvar"]
     if "apiKey" in config:
-        report.note(where, f"{what}.config.apiKey", "keys never go in files; set api_key_env")
+        report.note(
+            key_at("apiKey"), f"{what}.config.apiKey", "keys never go in files; use api_key_env"
+        )
     for key, value in config.items():
         if key in _PARAMS and isinstance(value, int | float | str | list):
             alias.params[_PARAMS[key]] = value
         elif key == "response_format" and isinstance(value, dict):
             found.response_format = value
-            report.note(where, f"{what}.config.response_format", "set on every imported prompt")
+            report.note(
+                key_at(key), f"{what}.config.response_format", "set on every imported prompt"
+            )
         elif key == "tools" and isinstance(value, list):
             found.tools = value
             report.note(where, f"{what}.config.tools", "kept for is-valid-openai-tools-call only")
@@ -189,7 +198,7 @@ def _alias(
             continue
         else:
             why = "no promptdeck call parameter" if key not in _ALSO else "not understood"
-            report.skipped(where, f"{what}.config.{key}", why)
+            report.skipped(key_at(key), f"{what}.config.{key}", why)
     for key in sorted(set(options) - {"id", "label", "config"}):
         report.skipped(where, f"{what}.{key}", "no promptdeck alias setting")
     return alias
