@@ -62,6 +62,7 @@ COMMANDS = {
     "feedback": "promptdeck.cli.commands.feedback:feedback",
     "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
     "guard": "promptdeck.cli.commands.guard:guard",
+    "import": "promptdeck.cli.commands.importer:import_group",
 }
 
 

@@ -94,13 +94,19 @@ def test_type(kind: str, value: Any, threshold: float | None, output: str, passe
 
 
 def test_every_local_type_is_covered_by_the_table() -> None:
+    from tests.unit.scorers.test_structured import CASES as STRUCTURED
+
     local = {name for name, kind in REGISTRY.items() if not kind.needs_judge}
-    covered = {row[0] for row in CASES} | {
-        "similar",
-        "python",
-        "guard-pass",
-        "guard-flags",
-    }  # own test modules
+    covered = (
+        {row[0] for row in CASES}
+        | {row[0] for row in STRUCTURED}
+        | {
+            "similar",
+            "python",
+            "guard-pass",
+            "guard-flags",
+        }
+    )  # own test modules
     assert local == covered
 
 

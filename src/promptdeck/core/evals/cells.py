@@ -279,7 +279,13 @@ class CellWork:
             source = "cached"
         else:
             # The call's own cost (None when its price is unknown), not the share stored.
-            meta = CallMeta(latency, call.completion.cost_usd if call else cost, tokens, job.user)
+            meta = CallMeta(
+                latency,
+                call.completion.cost_usd if call else cost,
+                tokens,
+                job.user,
+                call.completion.finish_reason if call else None,
+            )
             grade = await a_grade_case(
                 case,
                 output,

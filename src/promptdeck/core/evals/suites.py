@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from promptdeck.core.workspace.yamlfile import load_model, read_yaml, yaml_line
 from promptdeck.errors import ConfigError, location
@@ -42,13 +50,27 @@ class _Strict(BaseModel):
 
 
 class AssertionSpec(_Strict):
-    """One assertion: its type (``not-`` negates), value, threshold, weight and metric name."""
+    """One assertion: its type (``not-`` negates), value, threshold, weight and metric name.
+
+    An ``assert-set`` holds its member assertions in ``assert`` (``asserts``) instead
+    of a value.
+    """
 
     type: str = Field(min_length=1)
     value: Any = None
     threshold: float | None = None
     weight: float = Field(default=1.0, ge=0)
     metric: str | None = None
+    asserts: list[AssertionSpec] | None = Field(default=None, alias="assert")
+
+    @model_serializer(mode="wrap")
+    def _members_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out unless set, so the keys of cases and grades stay what they were.
+        data: dict[str, Any] = handler(self)
+        if self.asserts is None:
+            data.pop("assert", None)
+            data.pop("asserts", None)
+        return data
 
     @property
     def negated(self) -> bool:

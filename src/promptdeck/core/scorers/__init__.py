@@ -1,19 +1,22 @@
 """Assertion types and grading: one registry, one entry point, negation handled once.
 
-Importing this package registers every built-in type (deterministic, overlap,
-semantic, guard, python and model-graded); none of them imports deepeval, numpy or
-onnxruntime until it grades something.
+Importing this package registers every built-in type (deterministic, structured,
+overlap, semantic, guard, python and model-graded: deepeval's and promptfoo's); none
+of them imports deepeval, numpy or onnxruntime until it grades something.
 """
 
 from __future__ import annotations
 
 from promptdeck.core.scorers import (
     deterministic,
+    graded,
     guard,
     judged,
     overlap,
     python_fn,
+    rag,
     semantic,
+    structured,
 )
 from promptdeck.core.scorers.base import (
     REGISTRY,
@@ -65,4 +68,14 @@ __all__ = [
     "validate",
 ]
 
-_BUILTIN_MODULES = (deterministic, guard, judged, overlap, python_fn, semantic)
+_BUILTIN_MODULES = (
+    deterministic,
+    graded,
+    guard,
+    judged,
+    overlap,
+    python_fn,
+    rag,
+    semantic,
+    structured,
+)

@@ -55,12 +55,14 @@ class CallMeta:
         tokens: Total tokens (prompt and completion) of the call, if known.
         input: The prompt text sent to the model (the last user message), for the
             model-graded metrics that judge an answer against its question.
+        finish_reason: Why the model stopped (``stop``, ``length``…), when known.
     """
 
     latency_ms: float | None = None
     cost_usd: float | None = None
     tokens: int | None = None
     input: str | None = None
+    finish_reason: str | None = None
 
 
 class EmbedderLike(Protocol):

@@ -39,6 +39,8 @@ __all__ = [
 
 _DEFAULT_OPTIONS = ScoringOptions()
 _HINT = "see docs/formats.md for the assertion types and their values"
+ASSERT_SET = "assert-set"
+"""A group of assertions (its ``assert:`` list) graded as one (see :func:`_grade_set`)."""
 
 
 def _problem(
@@ -57,18 +59,20 @@ def assertion_type(spec: AssertionSpec, case: Case | None = None) -> AssertionTy
     found = REGISTRY.get(spec.base_type)
     if found is not None:
         return found
-    close = difflib.get_close_matches(spec.base_type, list(REGISTRY), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(spec.base_type, [*REGISTRY, ASSERT_SET], n=3, cutoff=0.6)
     prefix = "not-" if spec.negated else ""
     hint = (
         "did you mean " + " or ".join(f"`{prefix}{c}`" for c in close) + "?"
         if close
-        else "known types: " + ", ".join(sorted(REGISTRY))
+        else "known types: " + ", ".join(sorted([*REGISTRY, ASSERT_SET]))
     )
     raise _problem(spec, case, "unknown assertion type", hint)
 
 
 def requires_judge(spec: AssertionSpec) -> bool:
     """Return True when the spec's type is model-graded (it needs a judge model)."""
+    if spec.base_type == ASSERT_SET:
+        return any(requires_judge(member) for member in spec.asserts or ())
     found = REGISTRY.get(spec.base_type)
     return found is not None and found.needs_judge
 
@@ -100,6 +104,11 @@ def validate(
             missing or unexpected value, a bad value (regex, schema, bounds), a bad
             threshold, or a ``python`` assertion the workspace does not allow.
     """
+    if spec.base_type == ASSERT_SET:
+        _validate_set(spec, case, options)
+        return
+    if spec.asserts is not None:
+        raise _problem(spec, case, "only an `assert-set` takes an `assert:` list")
     kind = assertion_type(spec, case)
     problem = _threshold_problem(kind, spec.threshold)
     if problem is None:
@@ -115,6 +124,24 @@ def validate(
             return _problem(spec, case, problem, hint)
 
         check_python(spec.value, options or _DEFAULT_OPTIONS, make)
+
+
+def _validate_set(spec: AssertionSpec, case: Case | None, options: ScoringOptions | None) -> None:
+    problem = None
+    if spec.negated:
+        problem = "an `assert-set` cannot be negated (negate its members)"
+    elif spec.value is not None:
+        problem = "an `assert-set` takes no value: list its members under `assert:`"
+    elif not spec.asserts:
+        problem = "needs a non-empty `assert:` list of member assertions"
+    elif spec.threshold is not None and not (
+        math.isfinite(spec.threshold) and 0.0 <= spec.threshold <= 1.0
+    ):
+        problem = f"threshold must be between 0 and 1, not {spec.threshold}"
+    if problem is not None:
+        raise _problem(spec, case, problem)
+    for member in spec.asserts or ():
+        validate(member, case, options)
 
 
 def _value_problem(kind: AssertionType, spec: AssertionSpec, case: Case | None) -> str | None:
@@ -203,6 +230,9 @@ def evaluate(
         ConfigError: For an unknown type, a model-graded type (use
             :func:`a_evaluate`), or a ``python`` assertion the workspace forbids.
     """
+    if spec.base_type == ASSERT_SET:
+        members = [evaluate(m, output, case, meta, options) for m in spec.asserts or ()]
+        return _grade_set(spec, members)
     kind = assertion_type(spec, case)
     if kind.scorer is None:
         raise _problem(spec, case, "is model-graded: grade it with a_evaluate and a judge")
@@ -244,6 +274,11 @@ async def a_evaluate(
     Raises:
         ConfigError: For an unknown type, or a model-graded type without a judge.
     """
+    if spec.base_type == ASSERT_SET:
+        members = [
+            await a_evaluate(m, output, case, meta, judge, options) for m in spec.asserts or ()
+        ]
+        return _grade_set(spec, members)
     kind = assertion_type(spec, case)
     if kind.judged is None:
         return evaluate(spec, output, case, meta, options)
@@ -257,6 +292,29 @@ async def a_evaluate(
     except Exception as exc:  # the judge's failure is this cell's error, not the run's
         return _finish(spec, None, f"{type(exc).__name__}: {exc}")
     return _finish(spec, outcome)
+
+
+def _grade_set(spec: AssertionSpec, members: Sequence[Score]) -> Score:
+    """An ``assert-set``'s grade: the weighted mean of its members' values.
+
+    As promptfoo grades it: the set passes when every member passes or, with a
+    ``threshold``, when the weighted mean reaches it; a member of weight 0 counts
+    as passed. A member that could not be graded fails the set only through its
+    value (0) and pass (false).
+    """
+    total = sum(m.weight for m in members)
+    value = sum(m.value * m.weight for m in members) / total if total > 0 else 1.0
+    passed_all = all(m.passed or m.weight == 0 for m in members)
+    if spec.threshold is None:
+        passed = passed_all
+        rule = "every member must pass"
+    else:
+        passed = value >= spec.threshold - 1e-9
+        rule = f"score {value:.2f} {'≥' if passed else '<'} {spec.threshold:g}"
+    ok = sum(1 for m in members if m.passed)
+    failing = "; ".join(f"{m.name}: {m.reason}" for m in members if not m.passed)
+    reason = f"{ok}/{len(members)} passed ({rule})" + (f"; {failing}" if failing else "")
+    return Score(spec.metric or spec.type, spec.type, value, passed, reason, spec.weight)
 
 
 def case_score(scores: Sequence[Score], threshold: float = 1.0) -> tuple[float, bool]:

@@ -1,0 +1,1 @@
+"""Importers: other tools' eval suites turned into ordinary promptdeck files."""

@@ -1,0 +1,225 @@
+"""promptfoo assertions → promptdeck assertions (``not-``, weight, threshold, metric, sets).
+
+Each mapping returns the promptdeck assertion (a plain mapping, as a suite holds
+it) or the reason it cannot be carried. Values from ``file://`` are read; Nunjucks
+in values is rendered with the case's variables by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from promptdeck.core.importers.promptfoo.javascript import javascript_spec
+
+__all__ = ["Mapped", "map_assertion", "parse_assertion_string"]
+
+_SAME = {
+    "equals", "contains", "icontains", "starts-with", "regex", "is-json", "word-count",
+    "similar", "g-eval", "bleu", "contains-json", "is-xml", "contains-xml", "is-sql",
+    "is-refusal", "finish-reason", "llm-rubric", "model-graded-closedqa", "factuality",
+    "answer-relevance", "context-faithfulness", "context-recall", "context-relevance",
+    "rouge-n", "is-valid-openai-tools-call",
+}  # fmt: skip
+_LISTS = {"contains-any", "contains-all", "icontains-any", "icontains-all"}
+_GRADED = {
+    "llm-rubric", "model-graded-closedqa", "factuality", "g-eval", "answer-relevance",
+    "context-faithfulness", "context-recall", "context-relevance", "pi", "select-best",
+}  # fmt: skip
+_LIMITS = {"latency", "cost"}
+_WHY = {
+    "python": "python assertions run code; rewrite it as a promptdeck `python` assertion",
+    "webhook": "webhook assertions call a URL; promptdeck does not",
+    "select-best": "select-best compares a case's outputs across prompts and models; not yet",
+    "max-score": "max-score compares a case's outputs across prompts and models; not yet",
+    "perplexity": "promptdeck's providers return no logprobs, which perplexity needs",
+    "perplexity-score": "promptdeck's providers return no logprobs, which perplexity needs",
+    "levenshtein": "promptfoo's threshold is an edit distance, promptdeck's a similarity",
+    "ruby": "ruby assertions run code",
+    "is-html": "no HTML assertion in promptdeck",
+    "contains-html": "no HTML assertion in promptdeck",
+    "contains-sql": "no contains-sql in promptdeck (is-sql checks the whole answer)",
+}
+_NO_THRESHOLD = {
+    "equals", "contains", "icontains", "starts-with", "regex", "is-json", "word-count",
+    "contains-any", "contains-all", "icontains-any", "icontains-all", "contains-json",
+    "is-xml", "contains-xml", "is-sql", "is-refusal", "finish-reason",
+    "model-graded-closedqa", "factuality", "is-valid-openai-tools-call", "guard-pass",
+    "guard-flags", "max-length", "json-schema",
+}  # fmt: skip
+
+
+@dataclass
+class Mapped:
+    """One mapped assertion: the spec, or why not; notes; the grader it names."""
+
+    spec: dict[str, Any] | None
+    why: str | None = None
+    notes: list[str] = field(default_factory=list)
+    grader: Any = None
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _classifier(provider: Any, value: Any, negated: bool) -> tuple[str, list[str]] | None:
+    name = provider.get("id") if isinstance(provider, dict) else provider
+    name = str(name or "").lower()
+    wanted = str(value or "").lower()
+    if "injection" in name or "jailbreak" in name:
+        safe = wanted in ("safe", "legit", "benign", "0")
+        return ("guard-pass" if safe != negated else "guard-flags"), ["injection"]
+    if "hate" in name or "toxic" in name:
+        safe = wanted.startswith(("not", "non", "neutral")) or wanted in ("safe", "0")
+        return ("guard-pass" if safe != negated else "guard-flags"), ["toxicity"]
+    if "pii" in name:
+        return ("guard-pass" if negated else "guard-flags"), ["pii"]
+    return None
+
+
+def map_assertion(
+    raw: Any, load: Callable[[str], tuple[Any, str | None]], tools: list[Any] | None
+) -> Mapped:
+    """Map one promptfoo assertion.
+
+    Args:
+        raw: The assertion as written.
+        load: Reads a ``file://`` value (returns the value, or why it cannot be).
+        tools: The providers' ``tools`` (the value of ``is-valid-openai-tools-call``).
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        return Mapped(None, "an assertion needs a `type`")
+    kind: str = raw["type"]
+    negated = kind.startswith("not-")
+    base = kind.removeprefix("not-")
+    notes: list[str] = []
+    for key in ("transform", "contextTransform"):
+        if key in raw:
+            return Mapped(None, f"`{key}` (code run on the output) is not carried")
+    for key in sorted(
+        set(raw) - {"type", "value", "threshold", "weight", "metric", "provider", "assert"}
+    ):
+        notes.append(f"`{key}` is not carried")
+    value = raw.get("value")
+    if isinstance(value, str) and value.startswith("file://"):
+        value, problem = load(value)
+        if problem is not None:
+            return Mapped(None, problem)
+    spec: dict[str, Any] = {}
+    threshold = raw.get("threshold")
+    grader = raw.get("provider") if base in _GRADED else None
+    if "provider" in raw and base not in _GRADED and base not in ("classifier", "moderation"):
+        notes.append(f"`provider` is not carried: {base} uses promptdeck's own")
+    if base == "assert-set":
+        return _assert_set(raw, load, tools)
+    if base in _SAME:
+        spec = {"type": kind, "value": value}
+        if base == "rouge-n":
+            threshold = 0.75 if threshold is None else threshold
+            notes.append("promptdeck's rouge-n is an F1 score, promptfoo's a recall")
+        if base == "is-valid-openai-tools-call":
+            if not tools:
+                return Mapped(None, "no provider `config.tools` to check the calls against")
+            spec["value"] = tools
+    elif base in _LISTS:
+        spec = {"type": kind, "value": _split(value)}
+    elif base in _LIMITS:
+        limit = threshold if threshold is not None else value
+        if limit is None:
+            return Mapped(None, f"{base} without a threshold only records a metric")
+        spec, threshold = {"type": kind, "value": limit}, None
+    elif base == "javascript":
+        found = javascript_spec(value)
+        if found is None:
+            return Mapped(None, "javascript runs code; only simple expressions are carried")
+        negation = found if not negated else _negate(found)
+        if negation is None:
+            return Mapped(None, "a negated javascript expression of several checks")
+        spec = negation
+    elif base == "moderation":
+        spec = {"type": "not-guard-pass" if negated else "guard-pass", "value": ["toxicity"]}
+        notes.append("graded by promptdeck's toxicity scanner, not a moderation API")
+    elif base == "classifier":
+        mapped = _classifier(raw.get("provider"), value, negated)
+        if mapped is None:
+            return Mapped(None, "no promptdeck scanner stands in for this classifier model")
+        spec = {"type": mapped[0], "value": mapped[1]}
+        threshold = None
+        notes.append(f"graded by promptdeck's {mapped[1][0]} scanner, not the classifier model")
+    elif base == "pi":
+        spec = {"type": kind.replace("pi", "llm-rubric"), "value": value}
+        threshold = 0.5 if threshold is None else threshold
+        notes.append("graded as llm-rubric by the suite's judge (Pi Labs' scorer is not used)")
+    else:
+        return Mapped(None, _WHY.get(base, f"no promptdeck assertion type `{base}`"))
+    if threshold is not None:
+        if spec["type"].removeprefix("not-") in _NO_THRESHOLD:
+            notes.append("`threshold` has no effect on this type in promptfoo; left out")
+        else:
+            spec["threshold"] = threshold
+    for key in ("weight", "metric"):
+        if raw.get(key) is not None:
+            spec[key] = raw[key]
+    if spec.get("value") is None:
+        spec.pop("value", None)
+    return Mapped(spec, None, notes, grader)
+
+
+def _negate(spec: dict[str, Any]) -> dict[str, Any] | None:
+    if spec["type"] == "assert-set":
+        return None
+    kind = spec["type"]
+    return {**spec, "type": kind.removeprefix("not-") if kind.startswith("not-") else f"not-{kind}"}
+
+
+def _assert_set(raw: dict[str, Any], load: Any, tools: list[Any] | None) -> Mapped:
+    if raw["type"].startswith("not-"):
+        return Mapped(None, "a negated assert-set")
+    members, notes, skipped, grader = [], [], [], None
+    for i, member in enumerate(raw.get("assert") or []):
+        mapped = map_assertion(member, load, tools)
+        if mapped.spec is None:
+            skipped.append(f"member {i} ({member.get('type', '?')}): {mapped.why}")
+            continue
+        members.append(mapped.spec)
+        notes += [f"member {i}: {n}" for n in mapped.notes]
+        grader = grader or mapped.grader
+    if not members:
+        return Mapped(None, "no member could be carried: " + "; ".join(skipped), notes)
+    spec: dict[str, Any] = {"type": "assert-set", "assert": members}
+    for key in ("threshold", "weight", "metric"):
+        if raw.get(key) is not None:
+            spec[key] = raw[key]
+    return Mapped(spec, "; ".join(skipped) or None, notes, grader)
+
+
+_STRING = re.compile(r"^(not-)?([a-z][\w-]*)(?:\(([\d.]+)\))?:(.*)$", re.DOTALL)
+_ALIASES = {"grade": "llm-rubric", "fn": "javascript", "eval": "javascript"}
+_BARE = {"is-json", "contains-json", "is-xml", "contains-xml", "is-sql", "is-refusal"}
+
+
+def parse_assertion_string(text: str) -> dict[str, Any]:
+    """A CSV ``__expected`` cell as an assertion (promptfoo's ``type:value`` syntax)."""
+    stripped = text.strip()
+    bare = stripped.removeprefix("not-")
+    if bare in _BARE:
+        return {"type": stripped}
+    if stripped.startswith("file://"):
+        return {"type": "javascript", "value": stripped}
+    match = _STRING.match(stripped)
+    if match is None:
+        return {"type": "equals", "value": text}
+    negated, kind, threshold, value = match.groups()
+    kind = _ALIASES.get(kind, kind)
+    known = _SAME | _LISTS | _LIMITS | _GRADED | set(_WHY) | {"javascript", "moderation"}
+    if kind not in known:
+        return {"type": "equals", "value": text}
+    out: dict[str, Any] = {"type": f"{negated or ''}{kind}", "value": value}
+    if threshold is not None:
+        out["threshold"] = float(threshold)
+    return out
