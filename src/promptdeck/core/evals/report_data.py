@@ -1,0 +1,264 @@
+"""Everything a full report of stored runs shows, read from the database in one go.
+
+A run's cells (:func:`~promptdeck.core.evals.stored.run_results`) say what was answered
+and how it was graded; the HTML report also shows what each cell asked (the rendered
+messages), whether its cost is known, how the cache served it, people's ratings, and its
+case's tags, variables and expected answer (from the suite file as it is now). With a
+run to compare against, it also holds that run's cells that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import col, select
+
+from promptdeck.core.evals.compare import Comparison, baseline_of, compare_runs
+from promptdeck.core.evals.results import CellResult, RunSummary, summarize
+from promptdeck.core.evals.stored import run_report, run_results
+from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite
+from promptdeck.core.workspace.workspace import Workspace
+from promptdeck.errors import ConfigError, NotFoundError
+from promptdeck.store import runs_repo
+from promptdeck.store.tables import CompletionRow, Feedback, Trace
+
+__all__ = ["CaseInfo", "CellExtra", "CellId", "Rating", "ReportData", "cell_id", "load_report"]
+
+_BATCH = 500
+
+CellId = tuple[str, str, str, int]
+"""How runs are compared: prompt name, model, case key, repeat."""
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A person's rating of a cell (``promptdeck feedback`` or the Evals screen)."""
+
+    thumbs: int | None = None
+    rating: int | None = None
+    comment: str | None = None
+    corrected: str | None = None
+
+
+@dataclass(frozen=True)
+class CellExtra:
+    """What the report shows of a cell beyond its result record.
+
+    Attributes:
+        messages: The rendered request, as ``(role, content)`` pairs (empty when the
+            call was not recorded).
+        cost_known: False when the model's price is unknown (the cost shows as ``$?``).
+        cache: How the gateway's cache served the call: ``exact``, ``semantic`` or None.
+        prompt_tokens: Input tokens, when known.
+        completion_tokens: Output tokens, when known.
+        trace: The call's trace id.
+        ratings: People's ratings of the cell.
+    """
+
+    messages: tuple[tuple[str, str], ...] = ()
+    cost_known: bool = True
+    cache: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    trace: str | None = None
+    ratings: tuple[Rating, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """A case as its suite file says now: tags, variables and expected answer."""
+
+    tags: tuple[str, ...] = ()
+    vars: dict[str, Any] = field(default_factory=dict)
+    expected: Any = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """One or more stored runs, ready to render.
+
+    Attributes:
+        summary: The runs' summary (pass rates, intervals, pass@k, latencies, cost).
+        cells: Their cells.
+        extras: Per cell (same order), what else the report shows.
+        cases: Per (suite, case key), the case as its file says now.
+        comparisons: Each run against the run it is compared with (``--compare``, or
+            its suite's baseline), when there is one.
+        before: The compared-with runs' cells that changed, by comparison key.
+    """
+
+    summary: RunSummary
+    cells: list[CellResult]
+    extras: list[CellExtra]
+    cases: dict[tuple[str, str], CaseInfo]
+    comparisons: list[Comparison] = field(default_factory=list)
+    before: dict[CellId, CellResult] = field(default_factory=dict)
+
+
+def cell_id(cell: CellResult) -> CellId:
+    """The key runs are compared by (the prompt's name, not its version)."""
+    return (cell.prompt.rsplit("@", 1)[0], cell.model, cell.case_key, cell.repeat)
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
+    """Per finished cell of the run (in ``run_results`` order), its extras."""
+    rows: list[tuple[int, str | None]] = []
+    with workspace.session() as session:
+        run = runs_repo.get_run(session, uid)
+        if run is None or run.id is None:
+            raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
+        for cell, _ in runs_repo.iter_cells(session, run.id):
+            if cell.status != "pending":
+                rows.append((cell.id, cell.trace_uid))
+        traces: dict[str, tuple[bool, int | None]] = {}
+        uids = sorted({t for _, t in rows if t})
+        for chunk in _chunks(uids):
+            query = select(Trace.uid, Trace.cost_known, Trace.completion_id).where(
+                col(Trace.uid).in_(chunk)
+            )
+            for t_uid, known, completion in session.exec(query):
+                traces[t_uid] = (bool(known), completion)
+        completions: dict[int, tuple[Any, int | None, int | None]] = {}
+        ids = sorted({c for _, c in traces.values() if c is not None})
+        for chunk in _chunks(ids):
+            query2 = select(
+                CompletionRow.id,
+                CompletionRow.request,
+                CompletionRow.prompt_tokens,
+                CompletionRow.completion_tokens,
+            ).where(col(CompletionRow.id).in_(chunk))
+            for c_id, request, prompt_tokens, completion_tokens in session.exec(query2):
+                if c_id is not None:
+                    completions[c_id] = (request, prompt_tokens, completion_tokens)
+        ratings: dict[int, list[Rating]] = {}
+        cell_ids = [c for c, _ in rows]
+        for chunk in _chunks(cell_ids):
+            query3 = (
+                select(Feedback).where(col(Feedback.cell_id).in_(chunk)).order_by(col(Feedback.id))
+            )
+            for f in session.exec(query3):
+                if f.cell_id is not None:
+                    ratings.setdefault(f.cell_id, []).append(
+                        Rating(f.thumbs, f.rating, f.comment, f.corrected)
+                    )
+    extras = []
+    for c_id, trace in rows:
+        known, completion = traces.get(trace or "", (True, None))
+        request, prompt_tokens, completion_tokens = completions.get(
+            completion or -1, (None, None, None)
+        )
+        request = request if isinstance(request, dict) else {}
+        messages = tuple(
+            (str(m.get("role", "")), _text(m.get("content")))
+            for m in request.get("messages") or ()
+            if isinstance(m, dict)
+        )
+        cache = request.get("cache")
+        extras.append(
+            CellExtra(
+                messages=messages,
+                cost_known=known,
+                cache=cache if cache in ("exact", "semantic") else None,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                trace=trace,
+                ratings=tuple(ratings.get(c_id, ())),
+            )
+        )
+    return extras
+
+
+def _text(content: Any) -> str:
+    """A message's content as text (multi-part contents joined)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return "" if content is None else str(content)
+
+
+def _cases(workspace: Workspace, suites: Iterable[str]) -> dict[tuple[str, str], CaseInfo]:
+    found: dict[tuple[str, str], CaseInfo] = {}
+    for suite in dict.fromkeys(suites):
+        path = workspace.paths.suites / f"{suite}{SUITE_SUFFIX}"
+        try:
+            loaded = load_suite(path, workspace.paths)
+        except (ConfigError, NotFoundError, OSError):
+            continue  # the suite file changed or went away: the report goes without tags
+        for case in loaded.cases:
+            found[(suite, case.key)] = CaseInfo(tuple(case.tags), dict(case.vars), case.expected)
+    return found
+
+
+def load_report(
+    workspace: Workspace,
+    uids: Sequence[str],
+    *,
+    compare: str | None = None,
+    judge: str | None = None,
+) -> ReportData:
+    """Read stored runs for a report, and what they are compared with.
+
+    Args:
+        workspace: The workspace.
+        uids: The runs (ids or unique prefixes); one or more.
+        compare: A run to compare against (the "before"); without it each run is
+            compared with its suite's baseline, when it has one that is not itself.
+        judge: The judge model, when several runs are summarised together.
+
+    Returns:
+        The runs' summary, cells and extras, and the comparisons.
+
+    Raises:
+        NotFoundError: A run does not exist.
+    """
+    if len(uids) == 1:
+        summary, cells = run_report(workspace, uids[0])
+        extras = _extras(workspace, summary.run_id or uids[0])
+        full = [summary.run_id or uids[0]]
+    else:
+        cells, extras, full = [], [], []
+        for uid in uids:
+            got = list(run_results(workspace, uid))
+            cells += got
+            extras += _extras(workspace, uid)
+            with workspace.session() as session:
+                run = runs_repo.get_run(session, uid)
+                full.append(run.uid if run else uid)
+        summary = summarize(cells, run_id=",".join(full), judge=judge)
+    comparisons: list[Comparison] = []
+    for uid in full:
+        before = compare
+        if before is None:
+            suite = next((c.suite for c in cells), None)
+            with workspace.session() as session:
+                run = runs_repo.get_run(session, uid)
+                suite = run.suite if run else suite
+            before = baseline_of(workspace, suite) if suite else None
+        if before is not None:
+            comparison = compare_runs(workspace, before, uid)
+            if comparison.before != comparison.after:
+                comparisons.append(comparison)
+    wanted = {k for c in comparisons for k in (*c.regressions, *c.improvements)}
+    old: dict[CellId, CellResult] = {}
+    for uid in dict.fromkeys(c.before for c in comparisons):
+        if wanted:
+            for cell in run_results(workspace, uid):
+                key = cell_id(cell)
+                if key in wanted:
+                    old[key] = cell
+    return ReportData(
+        summary=summary,
+        cells=cells,
+        extras=extras,
+        cases=_cases(workspace, (c.suite for c in cells)),
+        comparisons=comparisons,
+        before=old,
+    )
