@@ -148,7 +148,7 @@ def build_payload(data: ReportData, title: str) -> dict[str, Any]:
                     s(cell.case_key),
                     cell.case_index,
                     s(cell.case_description),
-                    s(cell.case_source),
+                    s(info.source if info and info.source else cell.case_source),
                     [s(t) for t in case_tags],
                     s(_json(info.vars)) if info and info.vars else None,
                     s(_json(info.expected)) if info and info.expected is not None else None,

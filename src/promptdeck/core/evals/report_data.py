@@ -68,8 +68,9 @@ class CellExtra:
 
 @dataclass(frozen=True)
 class CaseInfo:
-    """A case as its suite file says now: tags, variables and expected answer."""
+    """A case as its suite file says now: where, tags, variables and expected answer."""
 
+    source: str | None = None
     tags: tuple[str, ...] = ()
     vars: dict[str, Any] = field(default_factory=dict)
     expected: Any = None
@@ -193,7 +194,9 @@ def _cases(workspace: Workspace, suites: Iterable[str]) -> dict[tuple[str, str],
         except (ConfigError, NotFoundError, OSError):
             continue  # the suite file changed or went away: the report goes without tags
         for case in loaded.cases:
-            found[(suite, case.key)] = CaseInfo(tuple(case.tags), dict(case.vars), case.expected)
+            found[(suite, case.key)] = CaseInfo(
+                case.source, tuple(case.tags), dict(case.vars), case.expected
+            )
     return found
 
 

@@ -232,7 +232,7 @@
     var block = el("div", { cls: "repeat" },
       el("h3", null, "repeat " + c[F.repeat] + " ", el("span", { cls: "chip st-" + st, text: st })));
     block.appendChild(facts([
-      ["score", num(c[F.score], 3)], ["latency", ms(c[F.latency_ms])],
+      ["score", st === "pass" || st === "fail" ? num(c[F.score], 3) : null], ["latency", ms(c[F.latency_ms])],
       ["first token", c[F.ttft_ms] === null ? null : ms(c[F.ttft_ms])],
       ["tokens", c[F.tokens] === null ? "–" : c[F.tokens] + (c[F.prompt_tokens] !== null
         ? " (" + c[F.prompt_tokens] + " in, " + c[F.completion_tokens] + " out)" : "")],
@@ -253,7 +253,8 @@
       block.appendChild(pre(s(c[F.output])));
     }
     block.appendChild(el("h3", { text: "Assertions" }));
-    block.appendChild(scoresTable(c[F.scores]));
+    block.appendChild(st === "error" && !c[F.scores].length
+      ? el("p", { cls: "muted", text: "Not graded: the call failed." }) : scoresTable(c[F.scores]));
     if (c[F.ratings].length) {
       block.appendChild(el("h3", { text: "Ratings" }));
       var list = el("ul");
