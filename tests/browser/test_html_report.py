@@ -134,7 +134,8 @@ def _check_report(view: Page) -> None:
     assert "Not graded: the call failed." in body.inner_text()
     page.keyboard.press("Escape")
     unpriced = page.evaluate(
-        "u => [...document.querySelectorAll('#grid-head .ghead')].findIndex(h => h.title.includes(u))",
+        "u => [...document.querySelectorAll('#grid-head .ghead')]"
+        ".findIndex(h => h.title.includes(u))",
         UNPRICED,
     )
     row = page.locator("#grid-rows .grow", has_text="double charge")

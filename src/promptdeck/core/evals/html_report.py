@@ -16,6 +16,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ _ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_UNSAFE = re.compile("[<>&\u2028\u2029]")
+_UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
 _SLOT = re.compile(r"\{\{([A-Z]+)\}\}")
 
 
@@ -43,10 +44,32 @@ def embed_json(value: Any) -> str:
     r"""JSON text safe inside a ``<script>`` element: no ``<``, ``>``, ``&``, U+2028/9.
 
     Each of those characters can only occur inside a JSON string, where its Unicode
-    escape (``\u003c`` for ``<``) means the same, so ``JSON.parse`` reads back exactly ``value``.
+    escape (``\u003c`` for ``<``) means the same, so ``JSON.parse`` reads back exactly
+    ``value``. Lone surrogates (text that is not valid Unicode) are escaped the same way,
+    so the page still encodes as UTF-8; NaN and infinities, which JSON cannot hold,
+    become null.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return _UNSAFE.sub(lambda m: _ESCAPES[m.group()], text)
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere: JSON has no such numbers
+        text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _asset(name: str) -> str:
@@ -70,7 +93,7 @@ def render_payload(payload: dict[str, Any]) -> str:
     )
     parts = {
         "TITLE": html.escape(str(payload.get("title", "promptdeck report"))),
-        "CSP": html.escape(policy),
+        "CSP": html.escape(policy, quote=False),
         "CSS": _asset("report.css"),
         "JS": script,
         "DATA": embed_json(payload),

@@ -8,7 +8,7 @@
   D.F.forEach(function (name, i) { F[name] = i; });
   var ROW_H = 30;
   var STATUS = { p: "pass", f: "fail", e: "error", u: "unchecked" };
-  var perf = { lastFilterMs: null, renders: 0 };
+  var perf = { lastFilterMs: null, readyMs: null, renders: 0 };
   window.__promptdeckReport = perf;
 
   function s(i) { return i === null || i === undefined ? null : S[i]; }
@@ -449,5 +449,6 @@
   drawHead();
   wire();
   applyFilters();
+  perf.readyMs = performance.now();
   document.documentElement.dataset.ready = "1";
 })();
