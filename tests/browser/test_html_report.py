@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.report_runs import HOSTILE, UNPRICED, Runs, make_runs
 
 pytestmark = pytest.mark.browser
 
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_HINT = (
     "the browser tests need Chromium: `apt-get install chromium` (Debian; `make test` does it "
     "when run as root or with sudo), or set PROMPTDECK_CHROMIUM to a Chromium executable"
@@ -31,13 +33,23 @@ def chromium_path() -> str:
     """The Chromium to drive: $PROMPTDECK_CHROMIUM, /usr/bin/chromium, or one on PATH."""
     for candidate in (
         os.environ.get("PROMPTDECK_CHROMIUM"),
-        "/usr/bin/chromium",
+        DEFAULT_CHROMIUM,
         shutil.which("chromium"),
         shutil.which("chromium-browser"),
     ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     pytest.fail(f"no Chromium found: {CHROMIUM_HINT}", pytrace=False)
+
+
+def test_without_a_browser_the_tests_fail_and_say_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMPTDECK_CHROMIUM", str(tmp_path / "nope"))
+    monkeypatch.setattr(sys.modules[__name__], "DEFAULT_CHROMIUM", "/nope")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r"no Chromium found.*apt-get install chromium"):
+        chromium_path()
 
 
 @contextmanager

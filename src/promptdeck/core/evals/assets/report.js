@@ -267,7 +267,8 @@
   function beforeAfter(title, status, score, output, error, scoreList) {
     var failed = scoreList.filter(function (x) { return !x[3]; });
     var box = el("div", null, el("h3", null, title + " ",
-      el("span", { cls: "chip st-" + STATUS[status], text: STATUS[status] }), " score " + num(score, 3)));
+      el("span", { cls: "chip st-" + STATUS[status], text: STATUS[status] }),
+      status === "p" || status === "f" ? " score " + num(score, 3) : ""));
     box.appendChild(pre(error !== null ? "error: " + error : output));
     failed.forEach(function (x) { box.appendChild(el("div", { text: s(x[0]) + ": " + s(x[4]) })); });
     return box;
