@@ -1,6 +1,7 @@
 # promptdeck: two commands.
 #   make demo   set everything up, then open the workbench on the bundled demo workspace
 #   make test   set everything up, then run ruff, mypy, the import contracts and pytest
+#               (installing Debian's chromium for the browser tests if missing and root/sudo)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
