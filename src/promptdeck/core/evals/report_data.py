@@ -9,10 +9,13 @@ run to compare against, it also holds that run's cells that changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Row, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from promptdeck.core.evals.compare import Comparison, baseline_of, compare_runs
@@ -22,11 +25,9 @@ from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError
 from promptdeck.store import runs_repo
-from promptdeck.store.tables import CompletionRow, Feedback, Trace
+from promptdeck.store.tables import CompletionRow, Feedback, RunCell, Trace
 
 __all__ = ["CaseInfo", "CellExtra", "CellId", "Rating", "ReportData", "cell_id", "load_report"]
-
-_BATCH = 500
 
 CellId = tuple[str, str, str, int]
 """How runs are compared: prompt name, model, case key, repeat."""
@@ -103,69 +104,60 @@ def cell_id(cell: CellResult) -> CellId:
     return (cell.prompt.rsplit("@", 1)[0], cell.model, cell.case_key, cell.repeat)
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), _BATCH):
-        yield items[start : start + _BATCH]
-
-
 def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
-    """Per finished cell of the run (in ``run_results`` order), its extras."""
-    rows: list[tuple[int, str | None]] = []
+    """Per finished cell of the run (in ``run_results`` order: by id), its extras.
+
+    One query joins each cell to its call's trace and completion; the request's
+    messages are read as JSON text and parsed once per distinct request (the cells of
+    one case share theirs across models and repeats).
+    """
     with workspace.session() as session:
         run = runs_repo.get_run(session, uid)
         if run is None or run.id is None:
             raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
-        for cell, _ in runs_repo.iter_cells(session, run.id):
-            if cell.status != "pending":
-                rows.append((cell.id, cell.trace_uid))
-        traces: dict[str, tuple[bool, int | None]] = {}
-        uids = sorted({t for _, t in rows if t})
-        for chunk in _chunks(uids):
-            query = select(Trace.uid, Trace.cost_known, Trace.completion_id).where(
-                col(Trace.uid).in_(chunk)
+        cell_t = RunCell.__table__  # type: ignore[attr-defined]
+        trace_t = Trace.__table__  # type: ignore[attr-defined]
+        done_t = CompletionRow.__table__  # type: ignore[attr-defined]
+        query = (
+            sa_select(
+                cell_t.c.id,
+                cell_t.c.trace_uid,
+                trace_t.c.cost_known,
+                func.json_extract(done_t.c.request, "$.messages"),
+                func.json_extract(done_t.c.request, "$.cache"),
+                done_t.c.prompt_tokens,
+                done_t.c.completion_tokens,
             )
-            for t_uid, known, completion in session.exec(query):
-                traces[t_uid] = (bool(known), completion)
-        completions: dict[int, tuple[Any, int | None, int | None]] = {}
-        ids = sorted({c for _, c in traces.values() if c is not None})
-        for chunk in _chunks(ids):
-            query2 = select(
-                CompletionRow.id,
-                CompletionRow.request,
-                CompletionRow.prompt_tokens,
-                CompletionRow.completion_tokens,
-            ).where(col(CompletionRow.id).in_(chunk))
-            for c_id, request, prompt_tokens, completion_tokens in session.exec(query2):
-                if c_id is not None:
-                    completions[c_id] = (request, prompt_tokens, completion_tokens)
+            .select_from(cell_t)
+            .outerjoin(trace_t, trace_t.c.uid == cell_t.c.trace_uid)
+            .outerjoin(done_t, done_t.c.id == trace_t.c.completion_id)
+            .where(cell_t.c.run_id == run.id, cell_t.c.status != "pending")
+            .order_by(cell_t.c.id)
+        )
+        rows: list[Row[Any]] = list(session.execute(query))
         ratings: dict[int, list[Rating]] = {}
-        cell_ids = [c for c, _ in rows]
-        for chunk in _chunks(cell_ids):
-            query3 = (
-                select(Feedback).where(col(Feedback.cell_id).in_(chunk)).order_by(col(Feedback.id))
-            )
-            for f in session.exec(query3):
-                if f.cell_id is not None:
-                    ratings.setdefault(f.cell_id, []).append(
-                        Rating(f.thumbs, f.rating, f.comment, f.corrected)
-                    )
+        feedback = (
+            select(Feedback)
+            .join(RunCell, col(RunCell.id) == col(Feedback.cell_id))
+            .where(col(RunCell.run_id) == run.id)
+            .order_by(col(Feedback.id))
+        )
+        for f in session.exec(feedback):
+            if f.cell_id is not None:
+                ratings.setdefault(f.cell_id, []).append(
+                    Rating(f.thumbs, f.rating, f.comment, f.corrected)
+                )
+    parsed: dict[str, tuple[tuple[str, str], ...]] = {}
     extras = []
-    for c_id, trace in rows:
-        known, completion = traces.get(trace or "", (True, None))
-        request, prompt_tokens, completion_tokens = completions.get(
-            completion or -1, (None, None, None)
-        )
-        request = request if isinstance(request, dict) else {}
-        messages = tuple(
-            (str(m.get("role", "")), _text(m.get("content")))
-            for m in request.get("messages") or ()
-            if isinstance(m, dict)
-        )
-        cache = request.get("cache")
+    for row in rows:
+        c_id, trace, known, raw, cache, prompt_tokens, completion_tokens = tuple(row)
+        messages = parsed.get(raw) if isinstance(raw, str) else ()
+        if messages is None:
+            messages = parsed[raw] = _messages(raw)
         extras.append(
             CellExtra(
-                messages=messages,
-                cost_known=known,
+                messages=messages or (),
+                cost_known=known is None or bool(known),
                 cache=cache if cache in ("exact", "semantic") else None,
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
@@ -174,6 +166,18 @@ def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
             )
         )
     return extras
+
+
+def _messages(raw: str) -> tuple[tuple[str, str], ...]:
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        return ()
+    if not isinstance(found, list):
+        return ()
+    return tuple(
+        (str(m.get("role", "")), _text(m.get("content"))) for m in found if isinstance(m, dict)
+    )
 
 
 def _text(content: Any) -> str:
