@@ -7,6 +7,7 @@ These tests never skip: without a browser they fail and say how to install one
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -108,6 +109,9 @@ def _report(capsys: pytest.CaptureFixture[str], runs: Runs, tmp: Path, uid: str)
 def test_the_report_loads_counts_filters_and_opens_a_cell(
     capsys: pytest.CaptureFixture[str], runs: Runs, tmp_path: Path
 ) -> None:
+    rate = ["feedback", runs.second, "--case", "1", "--model", "local/smollm2-135m"]
+    code, _, err = run(capsys, *runs.args, *rate, "--rating", "4", "--comment", "<i>good</i>")
+    assert code == 0, err
     report = _report(capsys, runs, tmp_path, runs.second)
     with chromium() as browser:
         _check_report(Page(browser, report))
@@ -160,7 +164,10 @@ def _check_report(view: Page) -> None:
     text = body.inner_text()
     for expected in ("Ticket: I was charged twice", "refund", "equals", "expected 'billing'"):
         assert expected in text
-    assert "Before (classify-ticket@1)" in text
+    assert re.search(r"Before \(classify-ticket@1, run \d{8}-\d{6}-\w+\)", text)
+    page.keyboard.press("Escape")
+    page.locator("#grid-rows .grow", has_text="login").locator(".gcell").first.click()
+    assert "4/5 “<i>good</i>”" in body.inner_text()  # the rating, its comment as text
     page.keyboard.press("Escape")
     page.click("[data-tab='stats']")
     assert "95 % CI" in page.locator("#stats-view").inner_text()

@@ -203,3 +203,62 @@ def test_eval_refuses_an_unknown_extension_before_running(
     code, _, err = run(capsys, *ws, "eval", "classify-ticket", "-o", str(tmp_path / "r.pdf"))
     assert code == ExitCode.USAGE
     assert "'.pdf'" in err and "cells" not in err
+
+
+def test_several_runs_stand_side_by_side_each_against_its_own_baseline(
+    capsys: pytest.CaptureFixture[str], runs: Runs, tmp_path: Path
+) -> None:
+    out = tmp_path / "two.html"
+    code, _, err = run(
+        capsys, *runs.args, "report", runs.first, runs.second[:17], runs.first, "-o", str(out)
+    )
+    assert code == ExitCode.OK, err
+    data = _data(out.read_text())
+    F = {name: i for i, name in enumerate(data["F"])}
+    assert len(data["cells"]) == 40  # each run once, though named twice
+    assert len(data["rows"]) == 5
+    assert sorted({c[2] for c in data["cols"]}) == sorted([runs.first, runs.second])
+    # the first run is the baseline itself: only the second run's cells changed
+    changed = {data["cols"][c[F["col"]]][2] for c in data["cells"] if c[F["change"]]}
+    assert changed == {runs.second}
+    assert [c["after"] for c in data["compare"]] == [runs.second]
+
+
+def test_eval_of_two_suites_writes_one_page_and_ratings_and_cache_show(
+    capsys: pytest.CaptureFixture[str], runs: Runs, demo_paths: WorkspacePaths, tmp_path: Path
+) -> None:
+    from tests.helpers import MINI_SUITE
+
+    (demo_paths.suites / "mini.suite.yaml").write_text(MINI_SUITE)
+    code, _, err = run(
+        capsys,
+        *runs.args,
+        "feedback",
+        runs.second,
+        "--case",
+        "1",
+        "--model",
+        "local/smollm2-135m",
+        "--thumbs",
+        "down",
+        "--comment",
+        "<b>wrong</b> & rude",
+    )
+    assert code == ExitCode.OK, err
+    rated = tmp_path / "rated.html"
+    run(capsys, *runs.args, "report", runs.second, "--html", str(rated))
+    data = _data(rated.read_text())
+    F = {name: i for i, name in enumerate(data["F"])}
+    ratings = [r for c in data["cells"] for r in c[F["ratings"]]]
+    assert ratings and all(r[0] == -1 and data["S"][r[2]] == "<b>wrong</b> & rude" for r in ratings)
+    out = tmp_path / "both.html"
+    code, _, err = run(capsys, *runs.args, "eval", "rich", "mini", "-o", str(out))
+    assert code == ExitCode.CHECK_FAILED, err
+    data = _data(out.read_text())
+    F = {name: i for i, name in enumerate(data["F"])}
+    assert {data["S"][r[0]] for r in data["rows"]} == {"rich", "mini"}
+    assert len(data["cells"]) == 22
+    # this time the answers came from the cache the earlier runs filled
+    rich = [c for c in data["cells"] if data["S"][data["rows"][c[F["row"]]][0]] == "rich"]
+    answered = [c for c in rich if c[F["status"]] != "e"]
+    assert {c[F["cache"]] for c in answered} == {"exact"}

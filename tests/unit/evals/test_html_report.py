@@ -121,7 +121,9 @@ def test_the_payload_keeps_the_engines_statistics_and_an_unknown_cost_unknown() 
 
 def test_the_payload_marks_what_changed_against_the_run_compared_with() -> None:
     cells = sample_cells()
-    old = {cell_id(c): replace(c, passed=not c.passed, output="before") for c in cells[:2]}
+    old = {
+        ("run-0", cell_id(c)): replace(c, passed=not c.passed, output="before") for c in cells[:2]
+    }
     comparison = Comparison(
         "run-0", "run-1", regressions=[cell_id(cells[0])], improvements=[cell_id(cells[2])]
     )

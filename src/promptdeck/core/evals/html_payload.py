@@ -122,19 +122,24 @@ def build_payload(data: ReportData, title: str) -> dict[str, Any]:
     ]
     rows: dict[tuple[str, str], int] = {}
     row_list: list[list[Any]] = []
-    cols: dict[tuple[str, str], int] = {}
-    col_list: list[list[str]] = []
-    changes: dict[CellId, int] = {}
+    cols: dict[tuple[str, str, str], int] = {}
+    col_list: list[list[str | None]] = []
+    # Several runs side by side: a column per run × prompt × model.
+    own = data.summary.run_id or ""
+    runs = data.runs or [own] * len(data.cells)
+    several = len(set(runs)) > 1
+    changes: dict[tuple[str, CellId], tuple[int, str]] = {}
     for comparison in data.comparisons:
-        changes.update(dict.fromkeys(comparison.regressions, -1))
-        changes.update(dict.fromkeys(comparison.improvements, 1))
+        for keys, sign in ((comparison.regressions, -1), (comparison.improvements, 1)):
+            for key in keys:
+                changes[(comparison.after, key)] = (sign, comparison.before)
     before: list[list[Any]] = []
-    before_index: dict[CellId, int] = {}
+    before_index: dict[tuple[str, CellId], int] = {}
     messages: dict[tuple[tuple[str, str], ...], int] = {}
     message_list: list[list[list[Any]]] = []
     cells: list[list[Any]] = []
     tags: Counter[str] = Counter()
-    for cell, extra in zip(data.cells, data.extras, strict=True):
+    for cell, extra, run in zip(data.cells, data.extras, runs, strict=True):
         row_key = (cell.suite, cell.case_key)
         row = rows.get(row_key)
         if row is None:
@@ -154,19 +159,19 @@ def build_payload(data: ReportData, title: str) -> dict[str, Any]:
                     s(_json(info.expected)) if info and info.expected is not None else None,
                 ]
             )
-        col_key = (cell.prompt, cell.model)
+        col_key = (run if several else "", cell.prompt, cell.model)
         column = cols.get(col_key)
         if column is None:
             column = cols[col_key] = len(col_list)
-            col_list.append([cell.prompt, cell.model])
-        key = cell_id(cell)
-        change = changes.get(key, 0)
+            col_list.append([cell.prompt, cell.model, run if several else None])
+        change, before_run = changes.get((run, cell_id(cell)), (0, ""))
+        old_key = (before_run, cell_id(cell))
         old: int | None = None
-        if change and key in data.before:
-            old = before_index.get(key)
+        if change and old_key in data.before:
+            old = before_index.get(old_key)
             if old is None:
-                old = before_index[key] = len(before)
-                was = data.before[key]
+                old = before_index[old_key] = len(before)
+                was = data.before[old_key]
                 before.append(
                     [
                         _STATUS[was.status],
@@ -175,6 +180,7 @@ def build_payload(data: ReportData, title: str) -> dict[str, Any]:
                         s(was.error),
                         _scores(was, s),
                         s(was.prompt),
+                        s(before_run),
                     ]
                 )
         cells.append(_cell(cell, extra, row, column, change, old, s, messages, message_list))

@@ -88,7 +88,9 @@ class ReportData:
         cases: Per (suite, case key), the case as its file says now.
         comparisons: Each run against the run it is compared with (``--compare``, or
             its suite's baseline), when there is one.
-        before: The compared-with runs' cells that changed, by comparison key.
+        before: The compared-with runs' cells that changed, by that run's id and the
+            comparison key.
+        runs: Per cell (same order), the id of its run (empty: all are the summary's).
     """
 
     summary: RunSummary
@@ -96,7 +98,8 @@ class ReportData:
     extras: list[CellExtra]
     cases: dict[tuple[str, str], CaseInfo]
     comparisons: list[Comparison] = field(default_factory=list)
-    before: dict[CellId, CellResult] = field(default_factory=dict)
+    before: dict[tuple[str, CellId], CellResult] = field(default_factory=dict)
+    runs: list[str] = field(default_factory=list)
 
 
 def cell_id(cell: CellResult) -> CellId:
@@ -204,6 +207,14 @@ def _cases(workspace: Workspace, suites: Iterable[str]) -> dict[tuple[str, str],
     return found
 
 
+def _full_uid(workspace: Workspace, uid: str) -> str:
+    with workspace.session() as session:
+        run = runs_repo.get_run(session, uid)
+        if run is None:
+            raise NotFoundError(f"no run {uid!r}", "see `promptdeck eval list`")
+        return run.uid
+
+
 def load_report(
     workspace: Workspace,
     uids: Sequence[str],
@@ -226,41 +237,45 @@ def load_report(
     Raises:
         NotFoundError: A run does not exist.
     """
-    if len(uids) == 1:
-        summary, cells = run_report(workspace, uids[0])
-        extras = _extras(workspace, summary.run_id or uids[0])
-        full = [summary.run_id or uids[0]]
+    full = list(dict.fromkeys(_full_uid(workspace, uid) for uid in uids))
+    runs: list[str] = []
+    if len(full) == 1:
+        summary, cells = run_report(workspace, full[0])
+        extras = _extras(workspace, full[0])
+        runs = [full[0]] * len(cells)
     else:
-        cells, extras, full = [], [], []
-        for uid in uids:
+        cells, extras = [], []
+        for uid in full:
             got = list(run_results(workspace, uid))
             cells += got
             extras += _extras(workspace, uid)
-            with workspace.session() as session:
-                run = runs_repo.get_run(session, uid)
-                full.append(run.uid if run else uid)
+            runs += [uid] * len(got)
         summary = summarize(cells, run_id=",".join(full), judge=judge)
     comparisons: list[Comparison] = []
     for uid in full:
         before = compare
         if before is None:
-            suite = next((c.suite for c in cells), None)
             with workspace.session() as session:
                 run = runs_repo.get_run(session, uid)
-                suite = run.suite if run else suite
+                suite = run.suite if run else None
             before = baseline_of(workspace, suite) if suite else None
         if before is not None:
             comparison = compare_runs(workspace, before, uid)
             if comparison.before != comparison.after:
                 comparisons.append(comparison)
-    wanted = {k for c in comparisons for k in (*c.regressions, *c.improvements)}
-    old: dict[CellId, CellResult] = {}
-    for uid in dict.fromkeys(c.before for c in comparisons):
+    old: dict[tuple[str, CellId], CellResult] = {}
+    for before_uid in dict.fromkeys(c.before for c in comparisons):
+        wanted = {
+            k
+            for c in comparisons
+            if c.before == before_uid
+            for k in (*c.regressions, *c.improvements)
+        }
         if wanted:
-            for cell in run_results(workspace, uid):
+            for cell in run_results(workspace, before_uid):
                 key = cell_id(cell)
                 if key in wanted:
-                    old[key] = cell
+                    old[(before_uid, key)] = cell
     return ReportData(
         summary=summary,
         cells=cells,
@@ -268,4 +283,5 @@ def load_report(
         cases=_cases(workspace, (c.suite for c in cells)),
         comparisons=comparisons,
         before=old,
+        runs=runs,
     )

@@ -143,8 +143,9 @@
     var head = document.getElementById("grid-head");
     head.appendChild(el("div", { cls: "ghead-case", text: "case" }));
     cols.forEach(function (c) {
-      head.appendChild(el("div", { cls: "ghead", title: c[0] + " · " + c[1] },
-        el("span", { text: c[0] }), el("span", { cls: "model", text: c[1] })));
+      head.appendChild(el("div", { cls: "ghead", title: c[0] + " · " + c[1] + (c[2] ? " · run " + c[2] : "") },
+        el("span", { text: c[0] }), el("span", { cls: "model", text: c[1] }),
+        c[2] ? el("span", { cls: "model", text: "run " + c[2] }) : null));
     });
   }
   var drawn = { first: -1, last: -1 };
@@ -276,13 +277,13 @@
   function sideBySide(ci) {
     var c = cells[ci], b = D.before[c[F.before]];
     return el("div", { cls: "side" },
-      beforeAfter("Before (" + s(b[5]) + ")", b[0], b[1], s(b[2]), s(b[3]), b[4]),
+      beforeAfter("Before (" + s(b[5]) + ", run " + s(b[6]) + ")", b[0], b[1], s(b[2]), s(b[3]), b[4]),
       beforeAfter("After", c[F.status], c[F.score], s(c[F.output]), s(c[F.error]), c[F.scores]));
   }
   function openDetail(ri, ci) {
     var r = rows[ri], col = cols[ci];
     document.getElementById("detail-title").textContent =
-      caseLabel(r) + " · " + col[0] + " · " + col[1];
+      caseLabel(r) + " · " + col[0] + " · " + col[1] + (col[2] ? " · run " + col[2] : "");
     var body = document.getElementById("detail-body");
     var parts = [facts([["suite", s(r[0])], ["defined at", s(r[4])], ["key", s(r[1])],
       ["tags", rowInfo[ri].tags.join(", ")]])];
