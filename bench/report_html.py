@@ -52,7 +52,7 @@ WORDS = [
 ]
 
 
-def synthetic(cases: int, models: int, repeats: int) -> ReportData:
+def synthetic(cases: int, models: int, repeats: int, words: int = 50) -> ReportData:
     """A run of ``cases × models × repeats`` cells, with what a real run holds."""
     cells: list[CellResult] = []
     extras: list[CellExtra] = []
@@ -74,7 +74,7 @@ def synthetic(cases: int, models: int, repeats: int) -> ReportData:
                     None
                     if error
                     else f"[{case}/{m}/{r}] "
-                    + " ".join(WORDS[(case + m + i * r + i) % 10] for i in range(50))
+                    + " ".join(WORDS[(case + m + i * r + i) % 10] for i in range(words))
                 )
                 scores = (
                     ()
@@ -131,8 +131,10 @@ def build(data: ReportData, out: Path) -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     page = render_html(data)
     out.write_text(page, encoding="utf-8")
+    clipped = page.count("more characters not shown here")
     print(
-        f"build: {len(data.cells)} cells -> {out.stat().st_size / 1e6:.2f} MB in "
+        f"build: {len(data.cells)} cells -> {out.stat().st_size / 1e6:.2f} MB "
+        f"({clipped} texts shortened) in "
         f"{time.process_time() - cpu:.2f} s CPU ({time.perf_counter() - wall:.2f} s wall)"
     )
 
@@ -268,12 +270,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=2500)
     parser.add_argument("--models", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--words", type=int, default=50, help="words per answer (50: ~350 chars)")
     parser.add_argument("--stored", action="store_true", help="also a real run of that size")
     parser.add_argument("--keep", type=Path, help="keep the page here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "report.html"
-        build(synthetic(args.cases, args.models, args.repeats), out)
+        build(synthetic(args.cases, args.models, args.repeats, args.words), out)
         if not Path(CHROMIUM).exists():
             sys.exit(f"no Chromium at {CHROMIUM}: set PROMPTDECK_CHROMIUM")
         browse(out)

@@ -11,8 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from promptdeck.core.evals import outputs
+from promptdeck.core.evals import html_report, outputs
 from promptdeck.core.evals.compare import Comparison
 from promptdeck.core.evals.html_payload import CELL_FIELDS, build_payload
 from promptdeck.core.evals.html_report import embed_json, render_html, render_payload
@@ -49,6 +51,16 @@ def test_embedded_json_holds_no_markup_and_reads_back_exactly(text: str) -> None
     assert not re.search("[\ud800-\udfff]", embedded)
     assert json.loads(embedded) == {"t": text, "n": [text]}
     embedded.encode("utf-8")  # a page with it can be written
+
+
+@given(st.text())
+def test_the_size_of_a_text_in_the_page_is_measured_exactly(text: str) -> None:
+    assert html_report._size(text) == len(embed_json(text).encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_size_of_hostile_text_is_measured_exactly(text: str) -> None:
+    assert html_report._size(text) == len(embed_json(text).encode("utf-8"))
 
 
 def test_embedded_json_turns_nan_and_infinity_into_null() -> None:
@@ -192,6 +204,38 @@ def test_a_20000_cell_report_stays_under_20_mb() -> None:
     assert len(data.cells) == 20_000
     size = len(render_html(data).encode("utf-8"))
     assert size < 20_000_000, f"{size / 1e6:.1f} MB"
+
+
+def test_a_page_past_its_size_cuts_its_longest_texts_and_says_so() -> None:
+    cells = sample_cells()
+    long = ["<" * 50_000, "é" * 80_000, "x" * 120_000]  # escaped, two-byte, plain
+    cells = [replace(c, output=long[i % 3]) for i, c in enumerate(cells)]
+    whole = render_html(_data(cells), title="t", max_bytes=10**9)
+    assert _data_of(whole).get("clipped") is None
+    page = render_html(_data(cells), title="t", max_bytes=200_000)
+    assert len(page.encode("utf-8")) <= 200_000
+    data = _data_of(page)
+    assert data["clipped"] == 3
+    S = data["S"]
+    for text in long:
+        (cut,) = [s for s in S if s.startswith(text[:10]) and "more characters" in s]
+        kept = cut.split("\n… [", 1)[0]
+        assert text.startswith(kept) and len(kept) > 1000
+        assert f"{len(text) - len(kept)} more characters not shown" in cut
+    # short texts stay whole
+    assert "contains none of 'human, engineer'" in S and "support" in S
+
+
+def test_a_run_of_long_answers_still_fits_cutting_the_answers_only() -> None:
+    """The 20,000-cell case at a tenth of the scale: 2,000 answers of 3.6 kB, 2 MB at most."""
+    data = _big(n_cases=500, models=2, repeats=2)
+    answers = [replace(c, output=f"{i} " + "long answer " * 300) for i, c in enumerate(data.cells)]
+    page = render_html(replace(data, cells=answers), max_bytes=2_000_000)
+    assert len(page.encode("utf-8")) <= 2_000_000
+    payload = _data_of(page)
+    assert payload["clipped"] == 2_000  # every answer, and nothing else
+    assert "icontains" in payload["S"]
+    assert "You are a careful support agent. " * 40 in payload["S"]  # the prompt whole
 
 
 def test_o_takes_the_format_from_the_extension(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from promptdeck.core.evals.html_payload import build_payload
 from promptdeck.core.evals.report_data import ReportData
 
-__all__ = ["ASSETS", "embed_json", "render_html", "render_payload"]
+__all__ = ["ASSETS", "MAX_PAGE_BYTES", "embed_json", "fit", "render_html", "render_payload"]
 
 ASSETS = Path(__file__).parent / "assets"
 """Where the page's template, style and script live (shipped in the wheel)."""
@@ -72,6 +72,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _valid(text: str) -> str:
+    """``text`` with anything that is not valid Unicode (lone surrogates) replaced."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _asset(name: str) -> str:
     return (ASSETS / name).read_text(encoding="utf-8")
 
@@ -92,7 +97,7 @@ def render_payload(payload: dict[str, Any]) -> str:
         f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
     )
     parts = {
-        "TITLE": html.escape(str(payload.get("title", "promptdeck report"))),
+        "TITLE": html.escape(_valid(str(payload.get("title", "promptdeck report")))),
         "CSP": html.escape(policy, quote=False),
         "CSS": _asset("report.css"),
         "JS": script,
@@ -102,15 +107,103 @@ def render_payload(payload: dict[str, Any]) -> str:
     return _SLOT.sub(lambda m: parts[m.group(1)], _asset("report.html"))
 
 
-def render_html(data: ReportData, title: str | None = None) -> str:
-    """Render stored runs as one self-contained HTML page.
+MAX_PAGE_BYTES = 19_500_000
+"""The largest page :func:`render_html` writes (a 20 MB limit, with room to spare)."""
+
+_CLIPPED = "\n… [{left} more characters not shown here: the JSON report has the whole text]"
+
+
+def fit(payload: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """The payload with its longest texts shortened so that the page fits ``max_bytes``.
+
+    Answers (and errors) are shortened first, all to one length in bytes, the largest
+    that fits: short answers stay whole, only the longest are cut, each saying how much
+    was left out. Only when the rest alone does not fit (huge prompts) are other texts
+    cut the same way. ``payload["clipped"]`` counts the texts cut.
+
+    Args:
+        payload: The page's data (see ``build_payload``); not changed.
+        max_bytes: The page's largest size in bytes.
+
+    Returns:
+        The payload to render (the same one when it fits).
+    """
+    strings: list[str] = payload["S"]
+    base = len(render_payload({**payload, "S": [], "clipped": 0}).encode("utf-8"))
+    budget = max_bytes - base - 2
+    sizes = [_size(s) + 1 for s in strings]
+    if sum(sizes) <= budget:
+        return payload
+    answers = _answer_strings(payload)
+    fixed = sum(size for i, size in enumerate(sizes) if i not in answers)
+    if fixed < budget * 0.9:
+        chosen = answers
+    else:  # the prompts alone are too big: every text takes its share
+        chosen, fixed = set(range(len(strings))), 0
+    cap = _cap([sizes[i] for i in chosen], budget - fixed)
+    fitted = list(strings)
+    clipped = 0
+    for i in sorted(chosen):
+        if sizes[i] > cap:
+            fitted[i] = _clip(strings[i], sizes[i], cap)
+            clipped += 1
+    return {**payload, "S": fitted, "clipped": clipped}
+
+
+def _size(text: str) -> int:
+    """The bytes ``text`` takes in the page: ``len(embed_json(text).encode())``, faster."""
+    dumped = json.dumps(text, ensure_ascii=False)
+    try:
+        raw = len(dumped.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: rare, measured the slow way
+        return len(embed_json(text).encode("utf-8"))
+    # "<", ">" and "&" (1 byte) become 6-byte escapes; U+2028/9 (3 bytes) too
+    markup = dumped.count("<") + dumped.count(">") + dumped.count("&")
+    return raw + 5 * markup + 3 * (dumped.count("\u2028") + dumped.count("\u2029"))
+
+
+def _answer_strings(payload: dict[str, Any]) -> set[int]:
+    """The indices in ``S`` of the cells' answers and errors (now and before)."""
+    fields = {name: i for i, name in enumerate(payload["F"])}
+    out, err = fields["output"], fields["error"]
+    found = {c[out] for c in payload["cells"]} | {c[err] for c in payload["cells"]}
+    found |= {b[2] for b in payload["before"]} | {b[3] for b in payload["before"]}
+    found.discard(None)
+    return found
+
+
+def _cap(sizes: list[int], budget: int) -> int:
+    """The largest size ``cap`` with ``sum(min(size, cap)) <= budget`` (at least 256)."""
+    low, high = 0, max(sizes, default=0)
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(min(size, cap) for size in sizes) <= budget:
+            low = cap
+        else:
+            high = cap - 1
+    return max(low, 256)
+
+
+def _clip(text: str, size: int, cap: int) -> str:
+    """``text`` cut to at most ``cap`` bytes embedded, the note of what was left included."""
+    room = cap - _size(_CLIPPED.format(left=len(text)))
+    keep = max(0, len(text) * room // size)
+    while keep and _size(text[:keep]) > room:
+        keep = keep * 9 // 10
+    return text[:keep] + _CLIPPED.format(left=len(text) - keep)
+
+
+def render_html(data: ReportData, title: str | None = None, max_bytes: int = MAX_PAGE_BYTES) -> str:
+    """Render stored runs as one self-contained HTML page, of at most ``max_bytes``.
 
     Args:
         data: The runs (see ``load_report``).
         title: The page's title (default: the runs' ids).
+        max_bytes: The page's largest size: past it the longest texts are shortened
+            (see :func:`fit`).
 
     Returns:
         The HTML document.
     """
     heading = title or f"promptdeck eval {data.summary.run_id or ''}".strip()
-    return render_payload(build_payload(data, heading))
+    return render_payload(fit(build_payload(data, heading), max_bytes))

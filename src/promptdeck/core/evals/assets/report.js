@@ -382,6 +382,8 @@
     var notes = [];
     if (sm.judge_warning) notes.push(sm.judge_warning);
     if (sm.unknown_cost) notes.push(sm.unknown_cost + " cells have no known price: their cost shows as $?");
+    if (D.clipped) notes.push(D.clipped + " long texts are shortened to keep this page small; " +
+      "the JSON report (-o report.json) has them whole");
     document.getElementById("warnings").textContent = notes.join(" · ");
     var legend = document.getElementById("legend");
     ["pass", "fail", "error", "flaky", "unchecked"].forEach(function (k) {
