@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from promptdeck.core.evals.html_report import render_html
+from promptdeck.core.evals.report_data import ReportData
+from promptdeck.core.evals.results import summarize
 from promptdeck.paths import WorkspacePaths
 from tests.helpers import run_cli as run
 from tests.report_runs import HOSTILE, UNPRICED, Runs, make_runs
@@ -182,8 +185,16 @@ def test_an_answer_holding_a_script_is_shown_not_run(
     capsys: pytest.CaptureFixture[str], runs: Runs, tmp_path: Path
 ) -> None:
     report = _report(capsys, runs, tmp_path, runs.first)
+    empty = tmp_path / "empty.html"
+    empty.write_text(render_html(ReportData(summarize([]), [], [], {}), title=HOSTILE))
     with chromium() as browser:
         _check_hostile(Page(browser, report))
+        view = Page(browser, empty)  # a run with no cell yet: nothing to show, no error
+        assert view.counts() == {"cases": 0, "cells": 0, "passed": 0, "failed": 0, "errors": 0}
+        assert view.page.locator("#empty").is_visible()
+        assert view.page.title() == HOSTILE and view.page.evaluate("window.__pwned") is None
+        view.page.click("[data-tab='stats']")
+        assert view.errors() == []
 
 
 def _check_hostile(view: Page) -> None:
