@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["eval_group"]
 
@@ -198,7 +201,8 @@ def eval_run(
         )
 
 
-def _html(workspace: Any, uids: list[str], judge: str | None) -> str:
+def _html(workspace: Workspace, uids: list[str], judge: str | None) -> str:
+    """The HTML report of the runs just made (read back from the workspace)."""
     from promptdeck.core.evals.html_report import render_html
     from promptdeck.core.evals.report_data import load_report
 
