@@ -92,7 +92,7 @@ class Page:
         return {k: int(v) for k, v in data.items()}
 
     def errors(self) -> list[tuple[str, str]]:
-        return [m for m in self.messages if m[0] in ("error", "pageerror", "warning")]
+        return [m for m in self.messages if m[0] in ("error", "pageerror")]
 
 
 @pytest.fixture
