@@ -1,6 +1,7 @@
 # promptdeck: two commands.
 #   make demo   set everything up, then open the workbench on the bundled demo workspace
 #   make test   set everything up, then run ruff, mypy, the import contracts and pytest
+#               (installing Debian's chromium for the browser tests if missing and root/sudo)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ export CMAKE_ARGS := -DGGML_BLAS=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VUL
 export CMAKE_BUILD_PARALLEL_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck contracts pytest bench clean
+.PHONY: demo test setup lint typecheck contracts pytest browser bench clean
 
 demo: $(STAMP)
 	@test -f "$(DEMO_WORKSPACE)/promptdeck.toml" || $(BIN)/promptdeck init "$(DEMO_WORKSPACE)"
@@ -40,8 +41,32 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest
+
+# The HTML report's tests drive Debian's Chromium (never skipped: without it they fail).
+# Installed here with apt-get when missing, if we are root or sudo works without a password.
+CHROMIUM ?= $(or $(PROMPTDECK_CHROMIUM),/usr/bin/chromium)
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "browser: $(CHROMIUM) is there"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo ">>> browser: $(CHROMIUM) is missing and there is no apt-get: install Chromium" \
+			"and set PROMPTDECK_CHROMIUM, or the browser tests will FAIL"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo ">>> browser: installing Debian's chromium with apt-get (the HTML report tests need it)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium && \
+		echo ">>> browser: installed $$(command -v chromium)"; \
+	elif sudo -n true 2>/dev/null; then \
+		echo ">>> browser: installing Debian's chromium with sudo apt-get (the HTML report tests need it)"; \
+		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium && \
+		echo ">>> browser: installed $$(command -v chromium)"; \
+	else \
+		echo ">>> browser: $(CHROMIUM) is missing and I cannot install it (not root, no sudo):" \
+			"run 'sudo apt-get install chromium', or the browser tests will FAIL"; \
+	fi
 
 # Benchmarks (not tests): figures go in the issue notes.
 bench: $(STAMP)
@@ -50,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/evals.py
 	$(BIN)/python bench/guardrails.py
+	$(BIN)/python bench/report_html.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

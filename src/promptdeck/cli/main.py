@@ -63,6 +63,7 @@ COMMANDS = {
     "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
     "guard": "promptdeck.cli.commands.guard:guard",
     "import": "promptdeck.cli.commands.importer:import_group",
+    "report": "promptdeck.cli.commands.report:report",
 }
 
 

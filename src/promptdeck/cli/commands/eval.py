@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,9 @@ from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["eval_group"]
 
@@ -53,6 +56,19 @@ def eval_group() -> None:
     "--markdown", type=click.Path(path_type=Path, dir_okay=False), help="Write a Markdown summary."
 )
 @click.option(
+    "--html",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a single-file HTML report (opens from disk, no server).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a report, its format by extension: .html .json .jsonl .xml (JUnit) .md.",
+)
+@click.option(
     "--max-cost", type=float, help="Refuse to start above this estimated cost ($); stop at it."
 )
 @click.option("--resume", "resume", metavar="RUN_ID", help="Finish an interrupted run.")
@@ -75,6 +91,8 @@ def eval_run(
     json_file: Path | None,
     jsonl: Path | None,
     markdown: Path | None,
+    html: Path | None,
+    outputs: tuple[Path, ...],
     max_cost: float | None,
     resume: str | None,
     fail_on_regression: bool,
@@ -82,6 +100,7 @@ def eval_run(
     concurrency: int | None,
 ) -> None:
     """Run SUITES (all of them when none is named) over their prompts × models × cases."""
+    from promptdeck.core.evals import outputs as report_outputs
     from promptdeck.core.evals.results import summarize
     from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
     from promptdeck.core.gateway.engine import Gateway
@@ -91,14 +110,11 @@ def eval_run(
     workspace = open_workspace(options)
     outcomes: list[RunOutcome] = []
     stream = sys.stderr
-    for path in (junit, json_file, jsonl, markdown):
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise UsageError(
-                    f"cannot write {path} ({exc.strerror})", "choose another path"
-                ) from exc
+    # --jsonl streams cells as they finish; every other report is written at the end.
+    targets = report_outputs.targets(
+        outputs, html=html, json=json_file, junit=junit, markdown=markdown
+    )
+    report_outputs.prepare([*targets, *report_outputs.targets(jsonl=jsonl)])
     try:
         sink = jsonl.open("w", encoding="utf-8") if jsonl else None
     except OSError as exc:
@@ -132,22 +148,12 @@ def eval_run(
             summary = outcomes[0].summary
         else:
             summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
-        if junit or json_file or markdown:
-            from promptdeck.core.evals import reports
-
-            for path, render in (
-                (junit, reports.render_junit),
-                (json_file, reports.render_json),
-                (markdown, reports.render_markdown),
-            ):
-                if path is None:
-                    continue
-                try:
-                    path.write_text(render(summary, cells), encoding="utf-8")
-                except OSError as exc:
-                    raise UsageError(
-                        f"cannot write {path} ({exc.strerror})", "choose another path"
-                    ) from exc
+        report_outputs.write_reports(
+            targets,
+            summary,
+            cells,
+            html=lambda: _html(workspace, [o.run_uid for o in outcomes], judge),
+        )
         regressions = 0
         if fail_on_regression:
             from promptdeck.core.evals.compare import baseline_of, compare_runs
@@ -193,6 +199,14 @@ def eval_run(
             + (f", {regressions} regressed" if regressions else ""),
             "see the report, or `promptdeck eval show RUN_ID`",
         )
+
+
+def _html(workspace: Workspace, uids: list[str], judge: str | None) -> str:
+    """The HTML report of the runs just made (read back from the workspace)."""
+    from promptdeck.core.evals.html_report import render_html
+    from promptdeck.core.evals.report_data import load_report
+
+    return render_html(load_report(workspace, uids, judge=judge))
 
 
 @eval_group.command("list")
