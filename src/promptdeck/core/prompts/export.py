@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
-from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
+from promptdeck.errors import CheckFailedError, ConfigError, NotFoundError, UsageError
 from promptdeck.registry import FORMAT
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.approvals_repo import REVOKED
@@ -165,6 +165,8 @@ def export_registry(
     for prompt in prompts:
         assert prompt.id is not None
         if repo.get_label(session, prompt.id, label) is None:
+            if names and prompt.last_error:
+                raise ConfigError(prompt.last_error, "fix the prompt file, then export again")
             report.skipped.append(prompt.name)
             continue
         targets.append(resolve_prompt(session, f"{prompt.name}@{label}"))

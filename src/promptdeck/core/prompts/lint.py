@@ -14,13 +14,16 @@ from pathlib import Path
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
-from promptdeck.core.prompts.files import PromptFile, parse_prompt
+from promptdeck.core.prompts.checks import prompt_problems
+from promptdeck.core.prompts.files import PromptFile, parse_prompt_node
 from promptdeck.core.prompts.templating import render_prompt, template_variables
-from promptdeck.core.workspace.yamlfile import read_yaml, yaml_line
+from promptdeck.core.workspace.yamlfile import yaml_line
 from promptdeck.errors import ConfigError, PromptdeckError, location
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
 
 __all__ = [
+    "FILE_RULES",
     "Finding",
     "Severity",
     "TokenCounter",
@@ -50,6 +53,7 @@ class Finding:
     location: str
     message: str
     rule: str
+    hint: str = ""
 
 
 TokenCounter = Callable[[str, list[dict[str, str]]], tuple[int, int | None]]
@@ -80,6 +84,16 @@ def _sample_values(prompt: PromptFile, suites: list[LoadedSuite]) -> dict[str, o
     return values
 
 
+FILE_RULES = frozenset({"parse", "suite"})
+"""Rules whose findings are files every command refuses (``prompts lint`` exits 2)."""
+
+
+def _file_finding(error: ConfigError, rule: str = "parse") -> Finding:
+    """A file that does not load, as a finding (``file:line`` and what is wrong)."""
+    where, _, message = error.title.partition(": ")
+    return Finding(Severity.ERROR, where, message or error.title, rule, error.hint)
+
+
 def lint_prompt(
     path: Path,
     paths: WorkspacePaths,
@@ -102,9 +116,14 @@ def lint_prompt(
     Returns:
         The findings, errors first.
     """
+    rel = paths.relative(path)
+    try:
+        text = read_text(path, rel, what="prompt file")
+    except ConfigError as error:
+        return [_file_finding(error)]
     return lint_text(
-        path.read_text(encoding="utf-8"),
-        paths.relative(path),
+        text,
+        rel,
         config,
         suites=suites,
         count_tokens=count_tokens,
@@ -135,14 +154,13 @@ def lint_text(
         The findings, errors first.
     """
     try:
-        prompt = parse_prompt(text, rel).file
+        parsed, node = parse_prompt_node(text, rel)
     except ConfigError as error:
-        return [
-            Finding(
-                Severity.ERROR, error.title.split(": ")[0], error.title.split(": ", 1)[-1], "parse"
-            )
-        ]
-    _, node = read_yaml(text, rel)
+        return [_file_finding(error)]
+    prompt = parsed.file
+    problems = prompt_problems(prompt, node, rel)
+    if problems:
+        return [_file_finding(error) for error in problems]
     findings: list[Finding] = []
     used = template_variables(prompt) - JINJA_GLOBALS
     declared = set(prompt.variables)
@@ -272,10 +290,7 @@ def lint_workspace(
         try:
             suites.append(load_suite(path, paths))
         except ConfigError as error:
-            where, _, message = error.title.partition(": ")
-            results.setdefault("suites", []).append(
-                Finding(Severity.ERROR, where, message, "suite")
-            )
+            results.setdefault("suites", []).append(_file_finding(error, "suite"))
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
     if wanted:
