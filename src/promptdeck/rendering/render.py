@@ -60,13 +60,13 @@ def template_errors(prompt: PromptTemplate) -> list[tuple[str, int, str]]:
     """(where, line in that template, message) for each template that does not compile.
 
     A syntax error or an unknown filter or test: what rendering would refuse whatever
-    the values. Plain text (no ``{{``, ``{%`` or ``{#``) needs no compiling.
+    the values. Plain text and ``{{ name }}`` (see :func:`_plain`) need no compiling.
     """
     import jinja2
 
     found = []
     for where, source in template_sources(prompt):
-        if not _JINJA_OPENER.search(source):
+        if not _JINJA_OPENER.search(source) or _plain(source) is not None:
             continue
         try:
             _compiled(source)
@@ -208,6 +208,9 @@ def template_sources(prompt: PromptTemplate) -> list[tuple[str, str]]:
 
 def undeclared_names(source: str) -> set[str]:
     """Return the variable names a template uses (empty when it does not parse)."""
+    plain = _plain(source)
+    if plain is not None:
+        return set(plain[1])
     import jinja2
     from jinja2 import meta
 

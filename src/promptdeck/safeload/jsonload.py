@@ -58,19 +58,23 @@ def loads_json(text: str, where: str, *, first_line: int = 1, hint: str = "") ->
             hint or "check the JSON syntax at that line",
         ) from exc
     except _DuplicateKeyError as exc:
-        lines = _key_lines(text, exc.key)
-        line = first_line + lines[1] - 1 if len(lines) > 1 else first_line
-        first = f" (first at line {first_line + lines[0] - 1})" if len(lines) > 1 else ""
-        raise ConfigError(
-            f"{location(where, line)}: key {exc.key!r} is given twice{first}",
-            "remove one of them: keys must be unique in an object",
-        ) from exc
+        raise _duplicate(text, exc.key, where, first_line) from exc
     except RecursionError as exc:
         raise depth_error(where, first_line) from exc
     except ValueError as exc:  # an integer too long to convert, say
         raise ConfigError(
             f"{location(where, first_line)}: invalid JSON: {exc}", "check the values"
         ) from exc
+
+
+def _duplicate(text: str, key: str, where: str, first_line: int) -> ConfigError:
+    lines = [first_line + n - 1 for n in _key_lines(text, key)]
+    line = lines[1] if len(lines) > 1 else first_line
+    first = f" (first at line {lines[0]})" if len(lines) > 1 and lines[0] != line else ""
+    return ConfigError(
+        f"{location(where, line)}: key {key!r} is given twice{first}",
+        "remove one of them: keys must be unique in an object",
+    )
 
 
 def _key_lines(text: str, key: str) -> list[int]:
@@ -100,13 +104,20 @@ def json_array(text: str, where: str) -> Iterator[tuple[int, Any]]:
         ConfigError: The text is not one JSON array, or an item is invalid (see
             :func:`loads_json`), naming the file and line.
     """
-    data = loads_json(text, where)
+    try:
+        data = loads_json(text, where)
+    except ConfigError as error:
+        if " is given twice" not in error.title:
+            raise
+        data = None  # found again below, item by item, with its lines
+    if data is None:
+        _find_duplicate(text, where)
     if not isinstance(data, list):
         raise ConfigError(
             f"{location(where, 1)}: a JSON dataset must be an array of cases",
             "write [{...}, {...}], or one object per line in a .jsonl file",
         )
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique)
     at = text.index("[") + 1
     for item in data:
         at = _skip(text, at)
@@ -124,3 +135,20 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 def _skip(text: str, at: int) -> int:
     match = _SPACE.match(text, at)
     return match.end() if match else at
+
+
+def _find_duplicate(text: str, where: str) -> None:
+    """Raise the duplicate key error of an array's first item that has one."""
+    decoder = json.JSONDecoder(object_pairs_hook=_unique)
+    at = _skip(text, 0)
+    at = _skip(text, at + 1) if text[at : at + 1] == "[" else at
+    while at < len(text) and text[at] != "]":
+        start = at
+        try:
+            _, at = decoder.raw_decode(text, at)
+        except _DuplicateKeyError as exc:
+            offset = line_at(text, start)
+            raise _duplicate(text[start:], exc.key, where, offset) from exc
+        at = _skip(text, at)
+        at = _skip(text, at + 1) if text[at : at + 1] == "," else at
+    raise ConfigError(f"{where}: a key is given twice", "keys must be unique in an object")

@@ -84,6 +84,12 @@ def _sample_values(prompt: PromptFile, suites: list[LoadedSuite]) -> dict[str, o
     return values
 
 
+MAX_SCANNED_CHARS = 2_000_000
+"""Characters of a prompt file lint scans for secrets and PII, and counts tokens of.
+
+Both take seconds a megabyte; past this, lint says what it left out (a warning).
+"""
+
 FILE_RULES = frozenset({"parse", "suite"})
 """Rules whose findings are files every command refuses (``prompts lint`` exits 2)."""
 
@@ -204,6 +210,9 @@ def lint_text(
     if count_tokens is not None and not any(f.severity is Severity.ERROR for f in findings):
         try:
             rendered = render_prompt(prompt, _sample_values(prompt, using) or {}, allow_extra=True)
+            size = sum(len(m["content"]) for m in rendered.messages)
+            if size > MAX_SCANNED_CHARS:
+                raise PromptdeckError(f"the rendered prompt is {size:,} characters")
             tokens, window = count_tokens(model, rendered.messages)
         except PromptdeckError as error:
             findings.append(
@@ -241,7 +250,17 @@ def lint_text(
                     )
                 )
     if scan_text is not None:
-        for start, kind, secret in scan_text(text):
+        if len(text) > MAX_SCANNED_CHARS:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    rel,
+                    f"the file is {len(text):,} characters: secrets and personal data were "
+                    f"looked for in its first {MAX_SCANNED_CHARS:,} only",
+                    "size",
+                )
+            )
+        for start, kind, secret in scan_text(text[:MAX_SCANNED_CHARS]):
             line = text.count("\n", 0, start) + 1
             if secret:
                 message = f"the prompt file contains a secret ({kind}); remove it and rotate it"
@@ -293,6 +312,20 @@ def lint_workspace(
             results.setdefault("suites", []).append(_file_finding(error, "suite"))
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
+    for suite in suites:
+        for index, ref in enumerate(suite.file.prompts):
+            name = ref.split("@", 1)[0].strip()
+            if name not in files:
+                where = suite.prompt_sources[index] if index < len(suite.prompt_sources) else ""
+                results.setdefault("suites", []).append(
+                    Finding(
+                        Severity.ERROR,
+                        where or str(suite.path.name),
+                        f"suite {suite.name!r} names prompt {name!r}, which has no file",
+                        "suite",
+                        f"add prompts/{name}.prompt.yaml or fix the name",
+                    )
+                )
     if wanted:
         unknown = sorted(wanted - set(files))
         if unknown:

@@ -139,6 +139,36 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 _BlockDumper.add_representer(str, _str_representer)
 
+_CBase: Any = getattr(yaml, "CSafeDumper", None)
+
+
+class _CBlockDumper(_CBase or yaml.SafeDumper):  # type: ignore[misc]
+    """The same dumper over LibYAML's emitter: for large documents only."""
+
+
+_CBlockDumper.add_representer(str, _str_representer)
+
+_LARGE = 256 * 1024
+"""Text size past which LibYAML's emitter writes the YAML (the Python one takes ~4 s a MB).
+
+Below it the Python emitter keeps writing it, so the canonical form (and the content
+hash) of every ordinary prompt stays what it always was.
+"""
+
+
+def _text_size(data: Any) -> int:
+    size, stack = 0, [data]
+    while stack and size <= _LARGE:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return size
+
 
 def dump_yaml(data: Any) -> str:
     """Write data as minimal, diff-friendly YAML (block scalars, stable key order).
@@ -149,4 +179,5 @@ def dump_yaml(data: Any) -> str:
     Returns:
         The YAML text.
     """
-    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
+    dumper = _CBlockDumper if _CBase is not None and _text_size(data) > _LARGE else _BlockDumper
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
