@@ -193,8 +193,13 @@ def load_guard_suite(path: Path, paths: WorkspacePaths) -> LoadedGuardSuite:
         named |= set(suite.min_recall)
     unknown = sorted(named - set(known))
     if unknown:
+        name = unknown[0]
+        where = next((case.source for case in cases if name in case.expect), None)
+        if where is None:
+            key = "thresholds" if name in suite.thresholds else "min_recall"
+            where = location(shown, yaml_line(node, [key, name]))
         raise ConfigError(
-            f"{shown}: unknown guardrail scanner {unknown[0]!r}", f"use one of: {', '.join(known)}"
+            f"{where}: unknown guardrail scanner {name!r}", f"use one of: {', '.join(known)}"
         )
     return LoadedGuardSuite(path.name.removesuffix(GUARD_SUFFIX), path, suite, tuple(cases))
 
