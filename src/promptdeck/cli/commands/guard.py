@@ -128,6 +128,8 @@ def _read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     from promptdeck.safeload.jsonload import json_lines
     from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
 
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file", "check the --input path")
     text = read_text(path, path, what="input", limit=MAX_DATASET_BYTES)
     records = []
     for number, record in json_lines(text, str(path)):
