@@ -47,12 +47,15 @@ def test_json_output_is_one_document_on_stdout(
     broken = tmp_path / "w" / "prompts" / "broken.prompt.yaml"
     broken.write_text("name: broken\ntemplate: [\n")
     code, out, err = run(capsys, "--workspace", str(tmp_path / "w"), "prompts", "list", "--json")
-    assert code == 0
+    # The list is whole; the file that does not load is the one error (exit 2).
+    assert code == 2
     data = json.loads(out)
     assert [p["name"] for p in data] == sorted([*DEMO_PROMPTS, "broken"])
     entry = next(p for p in data if p["name"] == "broken")
     assert entry["versions"] == 0 and entry["error"].startswith("prompts/broken.prompt.yaml:3:")
-    assert "warning: prompts/broken.prompt.yaml:3: invalid YAML" in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {entry['error']}"]
+    assert "invalid YAML" in errors[0]
 
 
 def test_init_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -13,7 +13,12 @@ the values given for its variables and :mod:`.render` renders its messages; thei
 public names are all here.
 """
 
-from promptdeck.rendering.render import render_messages, template_sources, undeclared_names
+from promptdeck.rendering.render import (
+    render_messages,
+    template_errors,
+    template_sources,
+    undeclared_names,
+)
 from promptdeck.rendering.templates import (
     PromptTemplate,
     VariableError,
@@ -29,6 +34,7 @@ __all__ = [
     "check_variables",
     "render_messages",
     "sanitize",
+    "template_errors",
     "template_from_dict",
     "template_sources",
     "undeclared_names",

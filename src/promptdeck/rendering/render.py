@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-__all__ = ["render_messages", "template_sources", "undeclared_names"]
+__all__ = ["render_messages", "template_errors", "template_sources", "undeclared_names"]
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +54,25 @@ def _compile(prompt: PromptTemplate, where: str, source: str) -> jinja2.Template
             f"prompt {prompt.name!r}: {where} line {exc.lineno}: {exc.message}",
             "fix the Jinja2 syntax ({{ var }}, {% if %}...{% endif %})",
         ) from exc
+
+
+def template_errors(prompt: PromptTemplate) -> list[tuple[str, int, str]]:
+    """(where, line in that template, message) for each template that does not compile.
+
+    A syntax error or an unknown filter or test: what rendering would refuse whatever
+    the values. Plain text and ``{{ name }}`` (see :func:`_plain`) need no compiling.
+    """
+    import jinja2
+
+    found = []
+    for where, source in template_sources(prompt):
+        if not _JINJA_OPENER.search(source) or _plain(source) is not None:
+            continue
+        try:
+            _compiled(source)
+        except jinja2.TemplateSyntaxError as exc:
+            found.append((where, exc.lineno or 1, exc.message or str(exc)))
+    return found
 
 
 #: ``{{ name }}`` and nothing more: a variable printed as it is.
@@ -189,6 +208,9 @@ def template_sources(prompt: PromptTemplate) -> list[tuple[str, str]]:
 
 def undeclared_names(source: str) -> set[str]:
     """Return the variable names a template uses (empty when it does not parse)."""
+    plain = _plain(source)
+    if plain is not None:
+        return set(plain[1])
     import jinja2
     from jinja2 import meta
 

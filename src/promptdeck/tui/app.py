@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -15,8 +14,10 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from promptdeck.errors import PromptdeckError
+from promptdeck.errors import ConfigError, PromptdeckError
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
+from promptdeck.safeload.tomlload import loads_toml
 from promptdeck.secrecy import scrub
 from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
@@ -66,8 +67,8 @@ def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str]]:
     by that validation.
     """
     try:
-        data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = loads_toml(read_text(config_file, config_file), config_file)
+    except ConfigError:
         return None, {}
     ui = data.get("ui")
     theme = ui.get("theme") if isinstance(ui, dict) else None

@@ -8,16 +8,16 @@ workspace's ``themes/``. A broken file is reported by name and line and skipped.
 from __future__ import annotations
 
 import contextlib
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from promptdeck.errors import WorkspaceError
+from promptdeck.errors import ConfigError, WorkspaceError
 from promptdeck.paths import bundled_dir, user_config_dir
+from promptdeck.safeload.limits import read_text
+from promptdeck.safeload.tomlload import loads_toml
 
 __all__ = ["COLOR_KEYS", "DEFAULT_THEME", "ThemeSet", "load_theme_file", "load_themes"]
 
@@ -35,7 +35,6 @@ COLOR_KEYS = (
     "panel",
     "boost",
 )
-_AT = re.compile(r"\(at line (\d+), column \d+\)")
 
 
 @dataclass
@@ -60,14 +59,10 @@ def load_theme_file(path: Path) -> Theme:
         ValueError: With ``file:line: what is wrong``.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _AT.search(str(exc))
-        where = f"{path}:{match.group(1)}" if match else str(path)
-        raise ValueError(f"{where}: invalid TOML: {_AT.sub('', str(exc)).strip()}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read ({exc})") from exc
+        text = read_text(path, path, what="theme file")
+        data = loads_toml(text, path, what="theme file")
+    except ConfigError as exc:
+        raise ValueError(exc.title) from exc
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError(f'{path}:1: a theme needs `name = "..."`')

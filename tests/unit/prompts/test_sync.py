@@ -109,13 +109,13 @@ def test_unchanged_files_are_not_parsed_again(
 
     workspace.sync()
     parsed: list[str] = []
-    real = sync.parse_prompt
+    real = sync.load_prompt
 
     def counting(text: str, path: Path | str):  # type: ignore[no-untyped-def]
         parsed.append(str(path))
         return real(text, path)
 
-    monkeypatch.setattr(sync, "parse_prompt", counting)
+    monkeypatch.setattr(sync, "load_prompt", counting)
     assert not workspace.sync().changed
     assert parsed == []
     path = workspace.paths.prompts / "summarize.prompt.yaml"

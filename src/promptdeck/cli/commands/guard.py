@@ -62,15 +62,12 @@ def _thresholds(values: Sequence[str]) -> dict[str, float]:
 
 
 def _read_json_file(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror}", "check the path") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{location(path, exc.lineno)}: invalid JSON in the {what}: {exc.msg}",
-            "fix the file (it must be one JSON document)",
-        ) from exc
+    from promptdeck.safeload.jsonload import loads_json
+    from promptdeck.safeload.limits import read_text
+
+    return loads_json(
+        read_text(path, path, what=what), str(path), hint="it must be one JSON document"
+    )
 
 
 def _base_context(
@@ -87,10 +84,9 @@ def _base_context(
         raise ConfigError(f"{schema}: a JSON Schema must be an object", "wrap it in {...}")
     reference_text = None
     if reference is not None:
-        try:
-            reference_text = reference.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot read {reference}: {exc.strerror}", "check the path") from exc
+        from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
+
+        reference_text = read_text(reference, reference, what="reference", limit=MAX_DATASET_BYTES)
     return ScanContext(
         json_schema=json_schema,
         pattern=pattern,
@@ -129,24 +125,14 @@ def _guard_text(text: str, names: list[str] | None, context: ScanContext, as_jso
 
 def _read_lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """Read and check every line first, so that bad input writes nothing."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            lines = handle.readlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}", "check the --input path") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})", "save it as UTF-8") from exc
+    from promptdeck.safeload.jsonload import json_lines
+    from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
+
+    if not path.is_file():
+        raise UsageError(f"cannot read {path}: no such file", "check the --input path")
+    text = read_text(path, path, what="input", limit=MAX_DATASET_BYTES)
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{location(path, number)}: invalid JSON: {exc.msg} (column {exc.colno})",
-                'each line must be one JSON object: {"id": ..., "text": "..."}',
-            ) from exc
+    for number, record in json_lines(text, str(path)):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise ConfigError(
                 f'{location(path, number)}: expected an object with a string "text"',

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from promptdeck.cli.context import Options, open_tui, open_workspace
 from promptdeck.cli.output import echo_json, render_table
+
+if TYPE_CHECKING:
+    from promptdeck.store.prompts_repo import PromptSummary
 
 __all__ = ["prompts"]
 
@@ -19,15 +24,20 @@ def prompts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.pass_obj
 def prompts_list(options: Options, as_json: bool) -> None:
-    """List the workspace's prompts with their versions and labels."""
+    """List the workspace's prompts with their versions and labels.
+
+    Exits 2 when a prompt file does not load (the list still shows every prompt).
+    """
     if options.wants_tui(as_json):
         open_tui(options, "prompts")
         return
-    workspace = open_workspace(options)
+    workspace = open_workspace(options, sync=False)
     try:
+        workspace.sync()  # the files that do not load are the error below
         summaries = workspace.prompt_summaries()
     finally:
         workspace.close()
+    broken = [s for s in summaries if s.last_error and s.file_present]
     if as_json:
         echo_json(
             [
@@ -45,17 +55,27 @@ def prompts_list(options: Options, as_json: bool) -> None:
                 for s in summaries
             ]
         )
-        return
-    if not summaries:
+    elif not summaries:
         click.echo("No prompts yet: add a file to prompts/ (see docs/formats.md).")
-        return
+    else:
+        click.echo(_list_table(summaries))
+    if broken:
+        from promptdeck.errors import ConfigError
+
+        more = f" ({len(broken) - 1} more prompt files do not load)" if len(broken) > 1 else ""
+        raise ConfigError(
+            str(broken[0].last_error), f"fix the file; its stored versions are kept{more}"
+        )
+
+
+def _list_table(summaries: list[PromptSummary]) -> str:
     rows = []
     for s in summaries:
         labels = ", ".join(f"{k}=v{v}" for k, v in s.labels.items() if k != "latest")
         status = "error" if s.last_error else ("ok" if s.file_present else "no file")
         latest = f"v{s.latest_version}" if s.latest_version else None
         rows.append((s.name, latest, s.versions, labels or None, status, s.description))
-    click.echo(render_table(("NAME", "LATEST", "VERSIONS", "LABELS", "FILE", "DESCRIPTION"), rows))
+    return render_table(("NAME", "LATEST", "VERSIONS", "LABELS", "FILE", "DESCRIPTION"), rows)
 
 
 def _tty() -> bool:
@@ -294,11 +314,17 @@ def prompts_unapprove(options: Options, ref: str, note: str | None, as_json: boo
 def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> None:
     """Check prompts (all, or NAMES): variables, suite cases, tokens, secrets and PII.
 
-    Exits 1 when any finding is an error.
+    Exits 1 when any finding is an error; 2 when a prompt or suite file does not load
+    (what every other command would refuse too).
     """
-    from promptdeck.core.prompts.lint import Severity, lint_workspace, scan_secrets_and_pii
+    from promptdeck.core.prompts.lint import (
+        FILE_RULES,
+        Severity,
+        lint_workspace,
+        scan_secrets_and_pii,
+    )
     from promptdeck.core.providers.tokens import TokenCounting
-    from promptdeck.errors import CheckFailedError
+    from promptdeck.errors import CheckFailedError, ConfigError
 
     workspace = open_workspace(options, sync=False)
     try:
@@ -333,6 +359,11 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
                 click.echo(f"{f.location}: {f.severity.value}: {f.message} [{f.rule}]")
         warnings = sum(f.severity is Severity.WARNING for fs in results.values() for f in fs)
         click.echo(f"{len(results)} checked: {errors} errors, {warnings} warnings.")
+    broken = [f for fs in results.values() for f in fs if f.rule in FILE_RULES]
+    if broken:
+        first = broken[0]
+        more = f" ({len(broken) - 1} more files do not load)" if len(broken) > 1 else ""
+        raise ConfigError(f"{first.location}: {first.message}", f"{first.hint}{more}")
     if errors:
         raise CheckFailedError(
             f"lint found {errors} error{'s' if errors != 1 else ''}", "fix the lines listed above"

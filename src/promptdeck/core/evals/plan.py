@@ -15,7 +15,7 @@ from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
 from promptdeck.core.prompts.templating import render_prompt
 from promptdeck.core.scorers import ScoringOptions, check_cases, requires_judge
 from promptdeck.core.workspace.workspace import Workspace
-from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError
+from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, UsageError
 
 __all__ = ["SuitePlan", "plan_suite", "plan_suites", "scoring_options"]
 
@@ -89,11 +89,19 @@ def plan_suite(
     problems = check_cases(suite.cases, options)
     with workspace.session() as session:
         resolved: dict[int, ResolvedPrompt] = {}
-        for ref in suite.file.prompts if refs is None else refs:
+        for index, ref in enumerate(suite.file.prompts if refs is None else refs):
             base = ref.split("@", 1)[0]
             if versions and base in versions:
                 ref = f"{base}@{versions[base]}"
-            prompt = resolve_prompt(session, ref)
+            try:
+                prompt = resolve_prompt(session, ref)
+            except (NotFoundError, UsageError) as error:
+                if refs is not None or index >= len(suite.prompt_sources):
+                    raise
+                # The suite names it: say where.
+                raise ConfigError(
+                    f"{suite.prompt_sources[index]}: {error.title}", error.hint
+                ) from error
             resolved.setdefault(prompt.version_id, prompt)
         prompts = list(resolved.values())
     config = workspace.config

@@ -12,11 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from promptdeck.core.evals.suites import SUITE_SUFFIX
 from promptdeck.core.workspace.yamlfile import dump_yaml
 from promptdeck.errors import ConfigError, UsageError
+from promptdeck.safeload.limits import read_text
+from promptdeck.safeload.yamlload import load_yaml
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -120,16 +120,16 @@ def append_case(
     rel = paths.relative(path)
     try:
         if path.exists():
-            text = path.read_text(encoding="utf-8")
-            before = _cases_count(text)
+            text = read_text(path, rel, what="suite")
+            before = _cases_count(text, rel)
             new_text = _appended(text, variables, description, rel)
         else:
             before = 0
             new_text = _new_suite(prompts, models, variables, description)
-        after = _cases_count(new_text)
-    except yaml.YAMLError as exc:
+        after = _cases_count(new_text, rel)
+    except ConfigError as exc:
         raise ConfigError(
-            f"{rel}: the suite is not valid YAML, or would not be with the case appended",
+            f"{exc.title} (the suite is not valid YAML, or would not be with the case appended)",
             "fix the file (`promptdeck eval` names the line), then save the case again",
         ) from exc
     if after != before + 1:
@@ -142,8 +142,8 @@ def append_case(
     return path
 
 
-def _cases_count(text: str) -> int:
-    data = yaml.safe_load(text) or {}
+def _cases_count(text: str, rel: str) -> int:
+    data = load_yaml(text, rel)[0] or {}
     cases = data.get("cases") if isinstance(data, dict) else None
     return len(cases) if isinstance(cases, list) else 0
 
@@ -155,8 +155,8 @@ def default_assertions(path: Path) -> int:
     ``no assertions`` (checked by nothing) until the user writes some.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+        data = load_yaml(read_text(path, path.name, what="suite"), path.name)[0] or {}
+    except ConfigError:
         return 0
     defaults = data.get("defaults") if isinstance(data, dict) else None
     asserts = defaults.get("assert") if isinstance(defaults, dict) else None

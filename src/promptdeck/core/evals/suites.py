@@ -6,9 +6,7 @@ for inline cases and settings, the dataset's line (JSONL, YAML) or row (CSV).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +26,9 @@ from pydantic import (
 from promptdeck.core.workspace.yamlfile import load_model, read_yaml, yaml_line
 from promptdeck.errors import ConfigError, location
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.csvload import csv_records
+from promptdeck.safeload.jsonload import json_array, json_lines
+from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
 
 __all__ = [
     "RESERVED_CASE_KEYS",
@@ -170,6 +171,8 @@ class LoadedSuite:
     path: Path
     file: SuiteFile
     cases: list[Case]
+    prompt_sources: tuple[str, ...] = ()
+    """Where each entry of ``prompts:`` is written (``file:line``)."""
 
 
 def suite_files(paths: WorkspacePaths) -> list[Path]:
@@ -208,38 +211,25 @@ def _row_case(row: dict[str, Any], where: str) -> CaseSpec:
 
 
 def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"{rel}: cannot read the dataset ({exc.strerror})", "check the path"
-        ) from exc
+    text = read_text(path, rel, what="dataset", limit=MAX_DATASET_BYTES)
     suffix = path.suffix.lower()
     rows: list[tuple[CaseSpec, str]] = []
     if suffix == ".jsonl":
-        # JSON Lines are separated by "\n" only: str.splitlines would also split inside
-        # strings holding U+2028, U+2029 or U+0085, which JSON allows unescaped.
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
+        for number, row in json_lines(text, rel):
             where = location(rel, number)
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"{where}: invalid JSON: {exc.msg}", "one JSON object per line"
-                ) from exc
             if not isinstance(row, dict):
                 raise ConfigError(f"{where}: a row must be a JSON object", "one object per line")
             rows.append((_row_case(row, where), where))
-    elif suffix == ".csv":
-        # The csv module splits records itself (quoted cells may hold line breaks).
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        for number, row in enumerate(reader, start=2):
+    elif suffix == ".json":
+        for number, row in json_array(text, rel):
             where = location(rel, number)
-            if None in row:
-                raise ConfigError(f"{where}: more cells than columns", "quote cells with commas")
-            rows.append((_row_case(dict(row), where), where))
+            if not isinstance(row, dict):
+                raise ConfigError(f"{where}: a case must be a JSON object", "see docs/formats.md")
+            rows.append((_row_case(row, where), where))
+    elif suffix == ".csv":
+        for number, cells in csv_records(text, rel):
+            where = location(rel, number)
+            rows.append((_row_case(dict(cells), where), where))
     elif suffix in (".yaml", ".yml"):
         data, node = read_yaml(text, rel)
         if not isinstance(data, list):
@@ -251,7 +241,7 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
             rows.append((_row_case(row, where), where))
     else:
         raise ConfigError(
-            f"{rel}: unknown dataset format {suffix!r}", "use .jsonl, .csv, .yaml or .yml"
+            f"{rel}: unknown dataset format {suffix!r}", "use .jsonl, .json, .csv, .yaml or .yml"
         )
     return rows
 
@@ -263,10 +253,7 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
         ConfigError: With file and line, for the suite or a dataset.
     """
     rel = paths.relative(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{rel}: cannot read ({exc.strerror})", "check the path") from exc
+    text = read_text(path, rel, what="suite")
     suite, node = load_model(SuiteFile, text, rel, what="suite")
     found: list[tuple[CaseSpec, str, dict[str, Any]]] = []
     for i, spec in enumerate(suite.cases):
@@ -298,7 +285,10 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
             zip(found, _case_keys(found), strict=True)
         )
     ]
-    return LoadedSuite(path.name.removesuffix(SUITE_SUFFIX), path, suite, cases)
+    sources = tuple(
+        location(rel, yaml_line(node, ["prompts", i])) for i in range(len(suite.prompts))
+    )
+    return LoadedSuite(path.name.removesuffix(SUITE_SUFFIX), path, suite, cases, sources)
 
 
 def _case_keys(found: list[tuple[CaseSpec, str, dict[str, Any]]]) -> list[str]:

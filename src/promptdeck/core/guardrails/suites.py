@@ -29,6 +29,8 @@ from promptdeck.core.guardrails.guard_report import GuardReport, ScannerMetrics
 from promptdeck.core.workspace.yamlfile import load_model, yaml_line
 from promptdeck.errors import ConfigError, NotFoundError, location
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.jsonload import json_lines
+from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
 
 __all__ = [
     "GUARD_SUFFIX",
@@ -141,25 +143,14 @@ def find_guard_suite(paths: WorkspacePaths, name: str) -> Path:
 
 def _dataset_cases(path: Path, paths: WorkspacePaths, origin: str) -> list[GuardCase]:
     shown = paths.relative(path)
-    try:
-        # One JSON object per "\n"-separated line (not str.splitlines: JSON strings may
-        # hold U+2028, U+2029 or U+0085 unescaped).
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except OSError as exc:
+    if not path.is_file():
         raise ConfigError(
-            f"{origin}: cannot read dataset {shown} ({exc.strerror})",
+            f"{origin}: dataset {shown} does not exist",
             "check the path (relative to the workspace)",
-        ) from exc
+        )
+    content = read_text(path, shown, what="dataset", limit=MAX_DATASET_BYTES)
     cases = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{location(shown, number)}: not JSON: {exc.msg}", 'write {"text", "expect"} rows'
-            ) from exc
+    for number, row in json_lines(content, shown):
         expect = row.get("expect") if isinstance(row, dict) else None
         text = row.get("text") if isinstance(row, dict) else None
         if (
@@ -185,10 +176,7 @@ def load_guard_suite(path: Path, paths: WorkspacePaths) -> LoadedGuardSuite:
     from promptdeck.core.guardrails.base import scanners
 
     shown = paths.relative(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read ({exc.strerror})", "check the file") from exc
+    text = read_text(path, shown, what="guard suite")
     suite, node = load_model(GuardSuiteFile, text, shown, what="guard suite")
     cases: list[GuardCase] = []
     for index, spec in enumerate(suite.cases):
@@ -205,8 +193,13 @@ def load_guard_suite(path: Path, paths: WorkspacePaths) -> LoadedGuardSuite:
         named |= set(suite.min_recall)
     unknown = sorted(named - set(known))
     if unknown:
+        name = unknown[0]
+        where = next((case.source for case in cases if name in case.expect), None)
+        if where is None:
+            key = "thresholds" if name in suite.thresholds else "min_recall"
+            where = location(shown, yaml_line(node, [key, name]))
         raise ConfigError(
-            f"{shown}: unknown guardrail scanner {unknown[0]!r}", f"use one of: {', '.join(known)}"
+            f"{where}: unknown guardrail scanner {name!r}", f"use one of: {', '.join(known)}"
         )
     return LoadedGuardSuite(path.name.removesuffix(GUARD_SUFFIX), path, suite, tuple(cases))
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import yaml
 from sqlmodel import Session, col, select
 
 from promptdeck.config import WorkspaceConfig
@@ -20,6 +19,8 @@ from promptdeck.core.prompts.secret_gate import refuse_secrets
 from promptdeck.core.prompts.sync import LATEST_LABEL
 from promptdeck.errors import CheckFailedError
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
+from promptdeck.safeload.yamlload import load_yaml
 from promptdeck.store import approvals_repo, prompts_repo
 from promptdeck.store.tables import Approval, PromptVersion, Run, RunCell
 
@@ -86,10 +87,9 @@ def suites_using(paths: WorkspacePaths, name: str) -> list[str]:
     found = []
     folder = paths.suites
     for path in sorted(folder.glob("*.suite.yaml")) if folder.is_dir() else []:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, OSError, UnicodeDecodeError):
-            continue
+        # A suite that does not load cannot say whether it uses the prompt: refused.
+        rel = paths.relative(path)
+        data, _ = load_yaml(read_text(path, rel, what="suite"), rel)
         refs = data.get("prompts", []) if isinstance(data, dict) else []
         refs = [refs] if isinstance(refs, str) else refs
         for entry in refs if isinstance(refs, list) else []:

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 from promptdeck.core.prompts.export_documents import langfuse_document, native_document
 from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
 from promptdeck.core.prompts.secret_gate import SecretInPromptError, refuse_secrets, secret_kinds
-from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
+from promptdeck.errors import CheckFailedError, ConfigError, NotFoundError, UsageError
 from promptdeck.registry import FORMAT, SIGNATURE_FILE, version_file
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.approvals_repo import REVOKED
@@ -194,6 +194,8 @@ def export_registry(
     for prompt in prompts:
         assert prompt.id is not None
         if repo.get_label(session, prompt.id, label) is None:
+            if names and prompt.last_error:
+                raise ConfigError(prompt.last_error, "fix the prompt file, then export again")
             report.skipped.append(prompt.name)
             continue
         targets.append(resolve_prompt(session, f"{prompt.name}@{label}"))

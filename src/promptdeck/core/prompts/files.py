@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from promptdeck.core.workspace.yamlfile import dump_yaml, load_model
 from promptdeck.errors import ConfigError
+
+if TYPE_CHECKING:
+    from yaml import Node
 
 __all__ = [
     "PROMPT_SUFFIX",
@@ -27,6 +30,7 @@ __all__ = [
     "PromptParams",
     "VariableSpec",
     "parse_prompt",
+    "parse_prompt_node",
     "prompt_name_from_path",
 ]
 
@@ -172,7 +176,16 @@ def parse_prompt(text: str, path: Path | str) -> ParsedPrompt:
     Raises:
         ConfigError: With file and line, when the file is invalid.
     """
-    prompt, _ = load_model(PromptFile, text, path, what="prompt file")
+    return parse_prompt_node(text, path)[0]
+
+
+def parse_prompt_node(text: str, path: Path | str) -> tuple[ParsedPrompt, Node | None]:
+    """:func:`parse_prompt`, and the file's YAML node tree (for line look-ups).
+
+    Raises:
+        ConfigError: With file and line, when the file is invalid.
+    """
+    prompt, node = load_model(PromptFile, text, path, what="prompt file")
     expected = prompt_name_from_path(Path(path))
     if prompt.name != expected:
         raise ConfigError(
@@ -181,4 +194,4 @@ def parse_prompt(text: str, path: Path | str) -> ParsedPrompt:
         )
     canonical = prompt.canonical()
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return ParsedPrompt(file=prompt, canonical=canonical, content_hash=digest)
+    return ParsedPrompt(file=prompt, canonical=canonical, content_hash=digest), node

@@ -14,13 +14,16 @@ from pathlib import Path
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
-from promptdeck.core.prompts.files import PromptFile, parse_prompt
+from promptdeck.core.prompts.checks import prompt_problems
+from promptdeck.core.prompts.files import PromptFile, parse_prompt_node
 from promptdeck.core.prompts.templating import render_prompt, template_variables
-from promptdeck.core.workspace.yamlfile import read_yaml, yaml_line
+from promptdeck.core.workspace.yamlfile import yaml_line
 from promptdeck.errors import ConfigError, PromptdeckError, location
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
 
 __all__ = [
+    "FILE_RULES",
     "Finding",
     "Severity",
     "TokenCounter",
@@ -50,6 +53,7 @@ class Finding:
     location: str
     message: str
     rule: str
+    hint: str = ""
 
 
 TokenCounter = Callable[[str, list[dict[str, str]]], tuple[int, int | None]]
@@ -80,6 +84,22 @@ def _sample_values(prompt: PromptFile, suites: list[LoadedSuite]) -> dict[str, o
     return values
 
 
+MAX_SCANNED_CHARS = 2_000_000
+"""Characters of a prompt file lint scans for secrets and PII, and counts tokens of.
+
+Both take seconds a megabyte; past this, lint says what it left out (a warning).
+"""
+
+FILE_RULES = frozenset({"parse", "suite"})
+"""Rules whose findings are files every command refuses (``prompts lint`` exits 2)."""
+
+
+def _file_finding(error: ConfigError, rule: str = "parse") -> Finding:
+    """A file that does not load, as a finding (``file:line`` and what is wrong)."""
+    where, _, message = error.title.partition(": ")
+    return Finding(Severity.ERROR, where, message or error.title, rule, error.hint)
+
+
 def lint_prompt(
     path: Path,
     paths: WorkspacePaths,
@@ -102,9 +122,14 @@ def lint_prompt(
     Returns:
         The findings, errors first.
     """
+    rel = paths.relative(path)
+    try:
+        text = read_text(path, rel, what="prompt file")
+    except ConfigError as error:
+        return [_file_finding(error)]
     return lint_text(
-        path.read_text(encoding="utf-8"),
-        paths.relative(path),
+        text,
+        rel,
         config,
         suites=suites,
         count_tokens=count_tokens,
@@ -135,14 +160,13 @@ def lint_text(
         The findings, errors first.
     """
     try:
-        prompt = parse_prompt(text, rel).file
+        parsed, node = parse_prompt_node(text, rel)
     except ConfigError as error:
-        return [
-            Finding(
-                Severity.ERROR, error.title.split(": ")[0], error.title.split(": ", 1)[-1], "parse"
-            )
-        ]
-    _, node = read_yaml(text, rel)
+        return [_file_finding(error)]
+    prompt = parsed.file
+    problems = prompt_problems(prompt, node, rel)
+    if problems:
+        return [_file_finding(error) for error in problems]
     findings: list[Finding] = []
     used = template_variables(prompt) - JINJA_GLOBALS
     declared = set(prompt.variables)
@@ -186,6 +210,9 @@ def lint_text(
     if count_tokens is not None and not any(f.severity is Severity.ERROR for f in findings):
         try:
             rendered = render_prompt(prompt, _sample_values(prompt, using) or {}, allow_extra=True)
+            size = sum(len(m["content"]) for m in rendered.messages)
+            if size > MAX_SCANNED_CHARS:
+                raise PromptdeckError(f"the rendered prompt is {size:,} characters")
             tokens, window = count_tokens(model, rendered.messages)
         except PromptdeckError as error:
             findings.append(
@@ -223,7 +250,17 @@ def lint_text(
                     )
                 )
     if scan_text is not None:
-        for start, kind, secret in scan_text(text):
+        if len(text) > MAX_SCANNED_CHARS:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    rel,
+                    f"the file is {len(text):,} characters: secrets and personal data were "
+                    f"looked for in its first {MAX_SCANNED_CHARS:,} only",
+                    "size",
+                )
+            )
+        for start, kind, secret in scan_text(text[:MAX_SCANNED_CHARS]):
             line = text.count("\n", 0, start) + 1
             if secret:
                 message = f"the prompt file contains a secret ({kind}); remove it and rotate it"
@@ -272,12 +309,23 @@ def lint_workspace(
         try:
             suites.append(load_suite(path, paths))
         except ConfigError as error:
-            where, _, message = error.title.partition(": ")
-            results.setdefault("suites", []).append(
-                Finding(Severity.ERROR, where, message, "suite")
-            )
+            results.setdefault("suites", []).append(_file_finding(error, "suite"))
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
+    for suite in suites:
+        for index, ref in enumerate(suite.file.prompts):
+            name = ref.split("@", 1)[0].strip()
+            if name not in files:
+                where = suite.prompt_sources[index] if index < len(suite.prompt_sources) else ""
+                results.setdefault("suites", []).append(
+                    Finding(
+                        Severity.ERROR,
+                        where or str(suite.path.name),
+                        f"suite {suite.name!r} names prompt {name!r}, which has no file",
+                        "suite",
+                        f"add prompts/{name}.prompt.yaml or fix the name",
+                    )
+                )
     if wanted:
         unknown = sorted(wanted - set(files))
         if unknown:

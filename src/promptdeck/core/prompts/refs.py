@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from promptdeck.core.prompts.files import PromptFile, parse_prompt
-from promptdeck.errors import NotFoundError, UsageError
+from promptdeck.core.prompts.files import PromptFile
+from promptdeck.core.workspace.yamlfile import load_model
+from promptdeck.errors import ConfigError, NotFoundError, UsageError
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.tables import PromptVersion
 
 __all__ = ["PromptRef", "ResolvedPrompt", "parse_ref", "resolve_prompt"]
+
+LATEST = "latest"
+"""The label on the version that matches the prompt's file (see :mod:`.sync`)."""
 
 _REF = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._-]*)(?:@(?P<selector>[A-Za-z0-9._-]+))?$")
 
@@ -84,6 +88,8 @@ def resolve_prompt(session: Session, ref: str | PromptRef) -> ResolvedPrompt:
 
     Raises:
         NotFoundError: Unknown prompt, version or label (with what exists).
+        ConfigError: The prompt's file does not load, and the reference needs it
+            (``latest``, or a label the prompt does not have).
     """
     parsed = parse_ref(ref) if isinstance(ref, str) else ref
     prompt = repo.get_prompt(session, parsed.name)
@@ -103,13 +109,17 @@ def resolve_prompt(session: Session, ref: str | PromptRef) -> ResolvedPrompt:
                 f"it has versions 1 to {count}" if count else "it has no versions yet",
             )
     else:
-        label = parsed.label or "latest"
+        label = parsed.label or LATEST
         pointer = repo.get_label(session, prompt.id, label)
+        if prompt.last_error and (pointer is None or label == LATEST):
+            # `latest` is the version matching the file, and the file does not load.
+            raise ConfigError(
+                prompt.last_error,
+                f"fix the file; its stored versions stay usable as {parsed.name}@VERSION",
+            )
         if pointer is None:
             labels = [lab.name for lab in repo.list_labels(session, prompt.id)]
             hint = f"its labels are: {', '.join(labels)}" if labels else "it has no versions yet"
-            if prompt.last_error and not labels:
-                hint = prompt.last_error
             raise NotFoundError(f"prompt {parsed.name!r} has no label {label!r}", hint)
         version = session.get(PromptVersion, pointer.version_id)
         assert version is not None
@@ -126,4 +136,4 @@ def resolve_prompt(session: Session, ref: str | PromptRef) -> ResolvedPrompt:
 
 def _parse_stored(name: str, content: str) -> PromptFile:
     """Parse a stored canonical version (validated when it was stored)."""
-    return parse_prompt(content, f"{name}.prompt.yaml").file
+    return load_model(PromptFile, content, f"{name}.prompt.yaml", what="prompt file")[0]

@@ -14,14 +14,11 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from promptdeck.core.prompts.files import (
-    PROMPT_SUFFIX,
-    ParsedPrompt,
-    parse_prompt,
-    prompt_name_from_path,
-)
+from promptdeck.core.prompts.checks import load_prompt
+from promptdeck.core.prompts.files import PROMPT_SUFFIX, ParsedPrompt, prompt_name_from_path
 from promptdeck.errors import ConfigError
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.tables import Prompt
 from promptdeck.timeutil import utcnow
@@ -82,8 +79,11 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
             return _sync(session, files)
 
 
-_SYNC_FORMAT = "1"
-"""Bump it when a prompt's canonical form changes: every file is then parsed once more."""
+_SYNC_FORMAT = "2"
+"""Bump it when a prompt's canonical form or checks change: every file is parsed once more.
+
+2: templates must compile and guardrails name known scanners.
+"""
 
 
 def _file_sha(text: str) -> str:
@@ -120,7 +120,7 @@ class _DiskFile:
         if self.text is None or self.parsed is not None or self.error is not None:
             return
         try:
-            self.parsed = parse_prompt(self.text, self.rel)
+            self.parsed = load_prompt(self.text, self.rel)
         except ConfigError as error:
             self.error = error
 
@@ -254,12 +254,7 @@ def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
 
 
 def _read(path: Path, rel: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{rel}: not UTF-8 text", "save the file as UTF-8") from exc
-    except OSError as exc:
-        raise ConfigError(f"{rel}: cannot read ({exc.strerror})", "check permissions") from exc
+    return read_text(path, rel, what="prompt file")
 
 
 def _record_error(session: Session, rel: str, stem: str, error: ConfigError) -> None:

@@ -16,11 +16,12 @@ records its result on the trace.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from promptdeck.errors import UsageError
+from promptdeck.errors import ConfigError, UsageError
+from promptdeck.safeload.limits import LimitError
+from promptdeck.safeload.tomlload import loads_toml
 
 __all__ = ["PARAM_TYPES", "effective_params", "parse_param", "parse_params"]
 
@@ -67,8 +68,10 @@ def effective_params(
 def _value(text: str) -> Any:
     """A TOML/JSON scalar or list (``1.2``, ``true``, ``["a", "b"]``), else the text itself."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        return loads_toml(f"v = {text}", "--param")["v"]
+    except LimitError:
+        raise
+    except ConfigError:
         return text
 
 

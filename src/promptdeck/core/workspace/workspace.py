@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from promptdeck.config import WorkspaceConfig, load_config
+from promptdeck.config import WorkspaceConfig, parse_config
 from promptdeck.core.prompts.sync import SyncReport, sync_prompts
 from promptdeck.core.workspace.offline import apply_offline_environment
+from promptdeck.core.workspace.references import check_references
 from promptdeck.errors import WorkspaceError
 from promptdeck.paths import WorkspacePaths
+from promptdeck.safeload.limits import read_text
 from promptdeck.store import prompts_repo
 from promptdeck.store.db import create_db_engine, session_scope
 from promptdeck.store.migrations import migrate
@@ -65,7 +67,9 @@ class Workspace:
             WorkspaceError: When the state folder cannot be created.
             RuntimeFailureError: When the database cannot be opened or migrated.
         """
-        config = load_config(paths.config)
+        text = read_text(paths.config, paths.config, what="workspace configuration")
+        config = parse_config(text, paths.config)
+        check_references(config, text, paths.config)
         ensure_state_dir(paths)
         apply_offline_environment(paths.state)
         migrate(paths.database)

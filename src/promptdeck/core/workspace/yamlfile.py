@@ -1,6 +1,7 @@
 """Safe YAML reading with errors that name the file and line.
 
-User files are read only with ``yaml.safe_load`` semantics (no tags that run code).
+User files are read only through :mod:`promptdeck.safeload` (``yaml.safe_load``
+semantics, no tags that run code, bounded nesting and aliases, unique keys).
 Validation errors from pydantic are mapped back to the line of the offending key by
 walking the composed node tree, so a user sees ``prompts/x.prompt.yaml:12: ...``.
 """
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from promptdeck.errors import ConfigError, location
+from promptdeck.safeload.yamlload import UNICODE_BREAKS, load_yaml
 
 __all__ = ["dump_yaml", "load_model", "read_yaml", "yaml_line"]
 
@@ -22,7 +24,11 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def read_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text safely, keeping its node tree for line lookups.
+    """Parse YAML text safely, keeping its node tree for line look-ups.
+
+    It reads through :func:`promptdeck.safeload.yamlload.load_yaml`: no code-running
+    tags, nesting, aliases and duplicate keys refused past the limits of
+    :mod:`promptdeck.safeload.limits`.
 
     Args:
         text: The YAML text.
@@ -32,65 +38,9 @@ def read_yaml(text: str, path: Path | str) -> tuple[Any, yaml.Node | None]:
         The data and the root node (None for an empty document).
 
     Raises:
-        ConfigError: On a syntax error, with file and line.
+        ConfigError: On a syntax error or a passed limit, with file and line.
     """
-    try:
-        data, node = _load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(
-            f"{location(path, line)}: invalid YAML: {problem}",
-            "check indentation and quoting at that line",
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}", "check the file's syntax") from exc
-    return data, node
-
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""LibYAML's safe loader when PyYAML was built with it (about ten times faster)."""
-
-
-_UNICODE_BREAKS = "\x85\u2028\u2029"
-"""NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR: line breaks to YAML 1.1, text to everyone else."""
-
-
-def _load(text: str) -> tuple[Any, yaml.Node | None]:
-    """Compose the node tree and construct the data from it, in one pass.
-
-    PyYAML and LibYAML follow YAML 1.1, where U+0085, U+2028 and U+2029 break lines:
-    inside a value they shift every later line number, fold the spaces around them,
-    or end a plain scalar mid-text. YAML 1.2 (and JSON, and editors) take them as
-    text, so they are swapped for unused private-use characters while parsing and
-    swapped back in the values.
-    """
-    swaps: dict[int, str] = {}
-    if any(ch in text for ch in _UNICODE_BREAKS):
-        free = (chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
-        swaps = {ord(ch): next(free) for ch in _UNICODE_BREAKS}
-        text = text.translate(swaps)
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    if swaps:
-        data = _restored(data, {ord(v): chr(k) for k, v in swaps.items()})
-    return data, node
-
-
-def _restored(data: Any, table: dict[int, str]) -> Any:
-    """``data`` with the swapped characters back in every string (keys included)."""
-    if isinstance(data, str):
-        return data.translate(table)
-    if isinstance(data, list):
-        return [_restored(item, table) for item in data]
-    if isinstance(data, dict):
-        return {_restored(k, table): _restored(v, table) for k, v in data.items()}
-    return data
+    return load_yaml(text, path)
 
 
 def yaml_line(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
@@ -176,7 +126,7 @@ class _BlockDumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if any(ch in value for ch in _UNICODE_BREAKS):
+    if any(ch in value for ch in UNICODE_BREAKS):
         # Written escaped (\L, \P, \N): any other style would make them YAML 1.1 breaks.
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value and value.strip():
@@ -189,6 +139,36 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 _BlockDumper.add_representer(str, _str_representer)
 
+_CBase: Any = getattr(yaml, "CSafeDumper", None)
+
+
+class _CBlockDumper(_CBase or yaml.SafeDumper):  # type: ignore[misc]
+    """The same dumper over LibYAML's emitter: for large documents only."""
+
+
+_CBlockDumper.add_representer(str, _str_representer)
+
+_LARGE = 256 * 1024
+"""Text size past which LibYAML's emitter writes the YAML (the Python one takes ~4 s a MB).
+
+Below it the Python emitter keeps writing it, so the canonical form (and the content
+hash) of every ordinary prompt stays what it always was.
+"""
+
+
+def _text_size(data: Any) -> int:
+    size, stack = 0, [data]
+    while stack and size <= _LARGE:
+        item = stack.pop()
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return size
+
 
 def dump_yaml(data: Any) -> str:
     """Write data as minimal, diff-friendly YAML (block scalars, stable key order).
@@ -199,4 +179,5 @@ def dump_yaml(data: Any) -> str:
     Returns:
         The YAML text.
     """
-    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
+    dumper = _CBlockDumper if _CBase is not None and _text_size(data) > _LARGE else _BlockDumper
+    return yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
