@@ -118,6 +118,11 @@ def prompts_history(options: Options, name: str, as_json: bool) -> None:
 @click.pass_obj
 def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bool) -> None:
     """Show a version (REF is NAME, NAME@VERSION or NAME@LABEL); with --var, render it."""
+    if not pairs and options.wants_tui(as_json):
+        from promptdeck.tui.targets import ItemTarget
+
+        open_tui(options, "prompts", ItemTarget(ref.split("@", 1)[0]))
+        return
     from promptdeck.core.prompts.refs import resolve_prompt
     from promptdeck.core.prompts.templating import render_prompt
 

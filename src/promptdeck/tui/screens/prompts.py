@@ -30,6 +30,7 @@ from promptdeck.tui.screens.prompts_work import (
     save_prompt,
     with_session,
 )
+from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
 from promptdeck.tui.widgets.prompt_list import PromptList, PromptsSnapshot
 from promptdeck.tui.widgets.prompt_notices import action_notice, save_notice
@@ -54,6 +55,7 @@ ACTION_WORKER = "prompt-action"
 class PromptsScreen(WorkbenchScreen):
     """Prompts: list, latest version, editor, history, diff and lint."""
 
+    HOME = "#prompt-table"
     BINDINGS = [
         Binding("r", "resync", "Resync", id="prompts.resync"),
         Binding("e", "show_tab('tab-edit')", "Edit", id="prompts.edit"),
@@ -124,6 +126,12 @@ class PromptsScreen(WorkbenchScreen):
     def _show(self, snapshot: PromptsSnapshot) -> None:
         self._snapshot = snapshot
         prompts, detail = self.query_one(PromptList), self.query_one(PromptDetail)
+        target = self.workbench.take_target("prompts")
+        if isinstance(target, ItemTarget):  # `promptdeck prompts show NAME`
+            if any(s.name == target.name for s in snapshot.summaries):
+                self.selected = target.name
+            else:
+                self.notify(f"no prompt {target.name!r}", severity="error")
         selected = self.selected or prompts.selected_name()
         prompts.show(snapshot.summaries)
         if not detail.tabs_mounted():

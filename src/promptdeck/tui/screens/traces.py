@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from promptdeck.store.tables import Span, Trace
 from promptdeck.store.traces_repo import TraceDetail, TraceFilter, find_trace, list_traces
 from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.targets import ItemTarget
 
 __all__ = ["PAGE_SIZE", "TracesScreen"]
 
@@ -66,6 +67,7 @@ class TracesScreen(WorkbenchScreen):
         self.page = 0
         self._traces: list[Trace] = []
         self._detail: TraceDetail | None = None
+        self._wanted: str | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="traces-body"):
@@ -166,7 +168,11 @@ class TracesScreen(WorkbenchScreen):
             if worker.name == LIST_WORKER and isinstance(worker.result, TracePage):
                 self._show_page(worker.result)
             elif worker.name == DETAIL_WORKER:
-                self._show_detail(worker.result if isinstance(worker.result, TraceDetail) else None)
+                detail = worker.result if isinstance(worker.result, TraceDetail) else None
+                if detail is None and self._wanted is not None:
+                    self.notify(f"no trace {self._wanted!r}", severity="error")
+                self._wanted = None
+                self._show_detail(detail)
 
     def _show_page(self, page: TracePage) -> None:
         self._traces = page.traces
@@ -188,13 +194,24 @@ class TracesScreen(WorkbenchScreen):
         shown = f"traces {first}–{first + len(page.traces) - 1}" if page.traces else "no traces yet"
         hints = "  [ newer · ] older · / filter" if page.traces else "  run `promptdeck run`"
         self.query_one("#traces-summary", Static).update(shown + hints)
-        if page.traces:
+        target = self.workbench.take_target("traces")
+        if isinstance(target, ItemTarget):  # `promptdeck traces show ID`
+            self._wanted = target.name
+            row = next(
+                (i for i, t in enumerate(page.traces) if t.uid.startswith(target.name)), None
+            )
+            if row is not None:
+                table.move_cursor(row=row)
+            self._load_detail(target.name)
+        elif page.traces:
             self._load_detail(page.traces[0].uid)
         else:
             self._show_detail(None)
 
     @on(DataTable.RowHighlighted, "#trace-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._wanted is not None:  # the trace the command line asked for is loading
+            return
         if event.row_key.value and (
             self._detail is None or self._detail.trace.uid != event.row_key.value
         ):
