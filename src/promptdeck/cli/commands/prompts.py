@@ -301,19 +301,12 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
 
     Exits 1 when any finding is an error.
     """
-    from promptdeck.core.prompts.lint import Severity, lint_workspace, scan_secrets_and_pii
-    from promptdeck.core.providers.tokens import TokenCounting
+    from promptdeck.core.prompts.lint import Severity, lint_prompts
     from promptdeck.errors import CheckFailedError
 
     workspace = open_workspace(options, sync=False)
     try:
-        results = lint_workspace(
-            workspace.paths,
-            workspace.config,
-            names or None,
-            count_tokens=TokenCounting(workspace.config, workspace.paths.root),
-            scan_text=scan_secrets_and_pii,
-        )
+        results = lint_prompts(workspace.paths, workspace.config, names or None)
     finally:
         workspace.close()
     errors = sum(f.severity is Severity.ERROR for fs in results.values() for f in fs)
