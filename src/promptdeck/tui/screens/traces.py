@@ -42,7 +42,14 @@ class TracePage:
 
 
 def _fmt_ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f} ms"
+    """A latency in at most 7 characters: ``35 ms``, ``2.4 s``, ``1.5 min``."""
+    if value is None:
+        return "-"
+    if value < 1000:
+        return f"{value:.0f} ms"
+    if value < 60_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value / 60_000:.1f} min"
 
 
 def _attr_text(value: Any) -> str:
@@ -91,7 +98,8 @@ class TracesScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#trace-table", DataTable)
-        table.add_columns("Started (UTC)", "Name", "Model", "Status", "Cost", "Latency")
+        # Time, name, latency and status first: what still fits at 80 columns.
+        table.add_columns("Started (UTC)", "Name", "Latency", "Status", "Model", "Cost")
         self.query_one("#span-tree", Tree).show_root = False
         table.focus()
         self.action_refresh()
@@ -102,7 +110,10 @@ class TracesScreen(WorkbenchScreen):
         model = self.query_one("#filter-model", Input).value.strip() or None
         status = self.query_one("#filter-status", Select).value
         return TraceFilter(
-            prompt=prompt, model=model, status=status if isinstance(status, str) else None
+            prompt=prompt,
+            model=model,
+            status=status if isinstance(status, str) else None,
+            substring=True,
         )
 
     def action_refresh(self) -> None:
@@ -184,10 +195,10 @@ class TracesScreen(WorkbenchScreen):
             table.add_row(
                 t.started_at.strftime("%m-%d %H:%M"),
                 t.name,
-                t.model or "-",
+                Text(_fmt_ms(t.latency_ms), justify="right"),
                 status,
+                t.model or "-",
                 f"${t.cost_usd:.4f}" if t.cost_known else "$?",
-                _fmt_ms(t.latency_ms),
                 key=t.uid,
             )
         first = page.page * PAGE_SIZE + 1
