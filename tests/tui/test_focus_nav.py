@@ -89,6 +89,10 @@ async def test_f1_lists_the_screens_keys_with_their_ids(workspace: Workspace) ->
         assert rows["compare.move_left"][2] == "Move left"  # hidden from the footer, listed here
         assert rows["screen.compare"][1] == "2"
         assert "prompts.save" not in rows  # only the current screen's keys
+        ids = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert ids.index("compare.run") < ids.index("-")  # ours first, Textual's after
+        hint = str(dialog.query_one("#keys-hint").render())
+        assert '[keymap] "<id>" = "<key>"' in hint
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, CompareScreen)

@@ -47,7 +47,8 @@ def key_rows(app: App[Any], screen: Screen[Any]) -> list[KeyRow]:
                 if previous is not None:
                     shown = f"{previous.key}, {shown}"
                 rows[(ident, binding.action)] = KeyRow(ident, shown, binding.description)
-    return list(rows.values())
+    # The workbench's own keys (with an id to remap them by) first, Textual's after.
+    return sorted(rows.values(), key=lambda row: row.id == "-")
 
 
 class KeysDialog(ModalScreen[None]):
@@ -69,6 +70,7 @@ class KeysDialog(ModalScreen[None]):
             yield Static(
                 'Remap one in promptdeck.toml: [keymap] "<id>" = "<key>"  ·  esc closes',
                 id="keys-hint",
+                markup=False,
             )
 
     def on_mount(self) -> None:
