@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
 from promptdeck.core.workspace.workspace import Workspace
+from promptdeck.tui.screens.conflict_dialog import ConflictDialog
 from promptdeck.tui.screens.label_dialog import LabelDialog
 from promptdeck.tui.screens.prompts import PromptsScreen
 from tests.tui.helpers import make_app, settle
@@ -73,7 +74,12 @@ async def test_a_save_never_overwrites_a_change_made_elsewhere(workspace: Worksp
         await settle(pilot)
         assert path.read_text() == elsewhere
         assert any("changed on disk" in f"{n.title} {n.message}" for n in app._notifications)
-        await pilot.press("ctrl+s")  # a second save is the user choosing to overwrite
+        assert isinstance(app.screen, ConflictDialog)
+        await pilot.press("k")  # keep mine: the next save overwrites the file
+        await settle(pilot)
+        status = str(app.screen.query_one("#editor-status", Static).render())
+        assert "the file changed on disk" in status
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert "temperature: 0.6" in path.read_text()
 

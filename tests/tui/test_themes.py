@@ -59,13 +59,13 @@ async def test_workspace_theme_is_used_and_broken_one_reported(
         assert any("broken.toml:3" in str(n.message) for n in app._notifications)
 
 
-async def test_f1_toggles_the_help_panel(workspace: Workspace) -> None:
+async def test_f1_toggles_the_keys_list(workspace: Workspace) -> None:
     app = make_app(workspace)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f1")
         await pilot.pause()
-        assert app.screen.query("HelpPanel")
+        assert app.screen.query("#keys-table")
         await pilot.press("f1")
         await pilot.pause()
-        assert not app.screen.query("HelpPanel")
+        assert not app.screen.query("#keys-table")

@@ -88,3 +88,22 @@ def test_stats_screen_snapshot(snap_compare: Any, workspace: Workspace) -> None:
 
     app = make_app(workspace, screen="stats")
     assert snap_compare(app, terminal_size=(140, 44), run_before=go)
+
+
+async def test_traces_filter_matches_substrings_and_latency_fits(workspace: Workspace) -> None:
+    fill(workspace)
+    app = make_app(workspace, screen="traces")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#trace-table", DataTable)
+        latencies = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert "2.4 s" in latencies and "35 ms" in latencies
+        assert all(len(v) <= 7 for v in latencies)
+        await pilot.press("slash", *"CLASSIF", "enter")  # part of a name, any case
+        await settle(pilot)
+        names = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert table.row_count == 2 and all(n.startswith("classify-ticket") for n in names)
+        # A LIKE wildcard is literal: `_` does not match the `-` of classify-ticket.
+        await pilot.press("slash", "ctrl+u", *"classify", "underscore", "t", "enter")
+        await settle(pilot)
+        assert table.row_count == 0

@@ -66,8 +66,8 @@ def report_sync(report: SyncReport) -> None:
         echo_warning(f"{error.title} (last good version kept)")
 
 
-def open_tui(options: Options, screen: str) -> None:
-    """Open the workbench at ``screen``; refuse without a terminal.
+def open_tui(options: Options, screen: str, target: object | None = None) -> None:
+    """Open the workbench at ``screen`` (at ``target`` there); refuse without a terminal.
 
     Only the workspace's folder is checked here (no ``promptdeck.toml`` found is
     reported before the app starts). The app paints first and then opens the
@@ -85,7 +85,7 @@ def open_tui(options: Options, screen: str) -> None:
     paths = find_workspace(options.workspace)
     from promptdeck.tui.app import PromptdeckApp
 
-    app = PromptdeckApp(paths, screen=screen)
+    app = PromptdeckApp(paths, screen=screen, target=target)
     settle_gc()
     try:
         app.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from promptdeck.store.tables import CompletionRow, Span, Trace
 
@@ -21,12 +21,15 @@ class TraceFilter:
         model: Only traces that asked for this model.
         status: Only ``ok`` or ``error`` traces.
         since: Only traces started at or after this time.
+        substring: Match ``prompt`` and ``model`` anywhere, ignoring case (the TUI's
+            filter boxes); by default they must be equal.
     """
 
     prompt: str | None = None
     model: str | None = None
     status: str | None = None
     since: datetime | None = None
+    substring: bool = False
 
 
 def list_traces(
@@ -35,9 +38,17 @@ def list_traces(
     """Return traces, newest first, one page at a time."""
     query = select(Trace)
     if where is not None:
-        if where.prompt:
+        if where.prompt and where.substring:
+            query = query.where(
+                func.lower(col(Trace.prompt_name)).contains(where.prompt.lower(), autoescape=True)
+            )
+        elif where.prompt:
             query = query.where(Trace.prompt_name == where.prompt)
-        if where.model:
+        if where.model and where.substring:
+            query = query.where(
+                func.lower(col(Trace.model)).contains(where.model.lower(), autoescape=True)
+            )
+        elif where.model:
             query = query.where(Trace.model == where.model)
         if where.status:
             query = query.where(Trace.status == where.status)

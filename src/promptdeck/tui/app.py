@@ -145,6 +145,7 @@ class PromptdeckApp(App[None]):
         warm: WarmUp = _warm_up,
         watch_files: bool = True,
         opener: Callable[[WorkspacePaths], Workspace] = _open_workspace,
+        target: object | None = None,
     ) -> None:
         """Create the app.
 
@@ -156,6 +157,7 @@ class PromptdeckApp(App[None]):
             warm: Loads the heavy engine (replaced by a fake in tests).
             watch_files: Resync prompts when their files change.
             opener: Opens the workspace from its paths (replaced in tests).
+            target: The item the first section opens at (``promptdeck.tui.targets``).
         """
         super().__init__()
         self.paths = workspace if isinstance(workspace, WorkspacePaths) else workspace.paths
@@ -164,6 +166,7 @@ class PromptdeckApp(App[None]):
         """Why the workspace could not be opened; the app exits with its exit code."""
         self.watch_files = watch_files
         self._initial = screen if screen in self.MODES else "prompts"
+        self._targets: dict[str, object] = {} if target is None else {self._initial: target}
         self._pending_mode: str | None = None
         self._warm = warm
         self._opener = opener
@@ -280,11 +283,11 @@ class PromptdeckApp(App[None]):
         return super().switch_mode(mode)
 
     def action_toggle_help(self) -> None:
-        """Show or hide the keys and help of the focused panel."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """List the current screen's keys: id (for ``[keymap]``), key and what it does."""
+        from promptdeck.tui.screens.keys_dialog import KeysDialog, key_rows
+
+        title = next((t for m, _, t in SECTIONS if m == self.current_mode), self.current_mode)
+        self.push_screen(KeysDialog(title, key_rows(self, self.screen)))
 
     def start_warm_up(self) -> None:
         """Load litellm and the default model in a thread, after the first paint."""
@@ -332,6 +335,10 @@ class PromptdeckApp(App[None]):
         # The warm-up (litellm's import holds the GIL for seconds) waits until the
         # prompt list is on screen (see first_list_shown), or at most a few seconds.
         self.set_timer(WARM_UP_AT_THE_LATEST, self.start_warm_up_once)
+
+    def take_target(self, mode: str) -> object | None:
+        """The item the command line asked ``mode`` to open at (handed out once)."""
+        return self._targets.pop(mode, None)
 
     def first_list_shown(self) -> None:
         """Called by the first screen once its list is on screen: warm up the engine now."""

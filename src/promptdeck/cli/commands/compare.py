@@ -201,15 +201,18 @@ def compare(
         if fmt not in ("text", "json"):
             raise UsageError(f"--json and --format {fmt} ask for two outputs", "give one of them")
         fmt = "json"
-    if options.wants_tui(fmt == "json"):
-        open_tui(options, "compare")
-        return
-    from promptdeck.core.compare.columns import plan_compare
-    from promptdeck.core.gateway import engine
     from promptdeck.core.providers.params import parse_params
 
     variables = parse_vars(pairs)
     overrides = parse_params(param_pairs)
+    if options.wants_tui(fmt == "json") and suite is None:
+        from promptdeck.tui.targets import CompareTarget
+
+        open_tui(options, "compare", CompareTarget(prompts, models, variables, overrides))
+        return
+    from promptdeck.core.compare.columns import plan_compare
+    from promptdeck.core.gateway import engine
+
     workspace = open_workspace(options)
     try:
         columns = plan_compare(workspace, prompts, variables, models, overrides)

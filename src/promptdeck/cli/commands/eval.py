@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from promptdeck.cli.aio import run_interruptibly
-from promptdeck.cli.context import Options, open_workspace, settle_gc
+from promptdeck.cli.context import Options, open_tui, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
@@ -99,7 +99,11 @@ def eval_run(
     no_cache: bool,
     concurrency: int | None,
 ) -> None:
-    """Run SUITES (all of them when none is named) over their prompts × models × cases."""
+    """Run SUITES (all of them when none is named) over their prompts × models × cases.
+
+    On a terminal, without --headless or any report option, opens the Evals screen
+    instead (at SUITE, running it, when one is named).
+    """
     from promptdeck.core.evals import outputs as report_outputs
     from promptdeck.core.evals.results import summarize
     from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
@@ -107,6 +111,17 @@ def eval_run(
 
     if resume and suites:
         raise UsageError("--resume takes no suite names", "give only --resume RUN_ID")
+    headless_only = (junit, json_file, jsonl, markdown, html, max_cost, resume, concurrency)
+    if (
+        len(suites) <= 1
+        and all(v is None for v in headless_only)
+        and not (outputs or fail_on_regression or no_cache)
+        and options.wants_tui()
+    ):
+        from promptdeck.tui.targets import ItemTarget
+
+        open_tui(options, "evals", ItemTarget(suites[0], run=True) if suites else None)
+        return
     workspace = open_workspace(options)
     outcomes: list[RunOutcome] = []
     stream = sys.stderr

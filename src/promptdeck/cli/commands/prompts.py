@@ -138,6 +138,11 @@ def prompts_history(options: Options, name: str, as_json: bool) -> None:
 @click.pass_obj
 def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bool) -> None:
     """Show a version (REF is NAME, NAME@VERSION or NAME@LABEL); with --var, render it."""
+    if not pairs and options.wants_tui(as_json):
+        from promptdeck.tui.targets import ItemTarget
+
+        open_tui(options, "prompts", ItemTarget(ref.split("@", 1)[0]))
+        return
     from promptdeck.core.prompts.refs import resolve_prompt
     from promptdeck.core.prompts.templating import render_prompt
 
@@ -317,24 +322,12 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
     Exits 1 when any finding is an error; 2 when a prompt or suite file does not load
     (what every other command would refuse too).
     """
-    from promptdeck.core.prompts.lint import (
-        FILE_RULES,
-        Severity,
-        lint_workspace,
-        scan_secrets_and_pii,
-    )
-    from promptdeck.core.providers.tokens import TokenCounting
+    from promptdeck.core.prompts.lint import FILE_RULES, Severity, lint_prompts
     from promptdeck.errors import CheckFailedError, ConfigError
 
     workspace = open_workspace(options, sync=False)
     try:
-        results = lint_workspace(
-            workspace.paths,
-            workspace.config,
-            names or None,
-            count_tokens=TokenCounting(workspace.config, workspace.paths.root),
-            scan_text=scan_secrets_and_pii,
-        )
+        results = lint_prompts(workspace.paths, workspace.config, names or None)
     finally:
         workspace.close()
     errors = sum(f.severity is Severity.ERROR for fs in results.values() for f in fs)

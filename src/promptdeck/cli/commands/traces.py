@@ -112,6 +112,11 @@ def _show_attributes(attributes: dict[str, Any], indent: str) -> None:
 @click.pass_obj
 def traces_show(options: Options, trace_id: str, as_json: bool) -> None:
     """Show one trace: its spans as a tree, with their attributes."""
+    if options.wants_tui(as_json):
+        from promptdeck.tui.targets import ItemTarget
+
+        open_tui(options, "traces", ItemTarget(trace_id))
+        return
     from promptdeck.store.traces_repo import find_trace
 
     workspace = open_workspace(options, sync=False)

@@ -7,7 +7,7 @@ Each finding has a severity, a location (``file:line``) and a message. Errors ma
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +28,7 @@ __all__ = [
     "Severity",
     "TokenCounter",
     "lint_prompt",
+    "lint_prompts",
     "lint_text",
     "lint_workspace",
     "scan_secrets_and_pii",
@@ -289,6 +290,38 @@ def scan_secrets_and_pii(text: str) -> list[tuple[int, str, bool]]:
     return sorted(found)
 
 
+def lint_prompts(
+    paths: WorkspacePaths,
+    config: WorkspaceConfig,
+    names: Iterable[str] | None = None,
+    *,
+    buffers: Mapping[str, str] | None = None,
+) -> dict[str, list[Finding]]:
+    """Every check ``promptdeck prompts lint`` runs, tokens, secrets and PII included.
+
+    The CLI and the workbench's Lint tab both call this, so they show the same findings.
+
+    Args:
+        paths: The workspace.
+        config: Its configuration.
+        names: Only these prompts (default: all).
+        buffers: Prompt name -> text to lint instead of its file (an unsaved editor).
+
+    Returns:
+        Prompt name (or ``suites``) -> findings, errors first.
+    """
+    from promptdeck.core.providers.tokens import TokenCounting
+
+    return lint_workspace(
+        paths,
+        config,
+        names,
+        count_tokens=TokenCounting(config, paths.root),
+        scan_text=scan_secrets_and_pii,
+        buffers=buffers,
+    )
+
+
 def lint_workspace(
     paths: WorkspacePaths,
     config: WorkspaceConfig,
@@ -296,10 +329,12 @@ def lint_workspace(
     *,
     count_tokens: TokenCounter | None = None,
     scan_text: TextScanner | None = None,
+    buffers: Mapping[str, str] | None = None,
 ) -> dict[str, list[Finding]]:
     """Lint the workspace's prompt files (or the named ones): name -> findings.
 
-    A suite that does not load is itself reported as an error under ``suites``.
+    A suite that does not load is itself reported as an error under ``suites``; a
+    prompt in ``buffers`` is linted from that text instead of its file.
     """
     from promptdeck.core.prompts.sync import prompt_files
 
@@ -335,8 +370,17 @@ def lint_workspace(
                 f"no prompt file for {unknown[0]!r}", "see `promptdeck prompts list`"
             )
     for name, path in files.items():
-        if wanted is None or name in wanted:
-            results[name] = lint_prompt(
-                path, paths, config, suites=suites, count_tokens=count_tokens, scan_text=scan_text
-            )
+        if wanted is not None and name not in wanted:
+            continue
+        text = (buffers or {}).get(name)
+        if text is None:
+            text = path.read_text(encoding="utf-8")
+        results[name] = lint_text(
+            text,
+            paths.relative(path),
+            config,
+            suites=suites,
+            count_tokens=count_tokens,
+            scan_text=scan_text,
+        )
     return results

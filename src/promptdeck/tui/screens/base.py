@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
-from textual.actions import parse
+from textual.actions import SkipAction, parse
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from promptdeck.tui.widgets.status_bar import StatusBar
@@ -23,7 +24,12 @@ from promptdeck.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["PaletteCommand", "Workbench", "WorkbenchScreen"]
+__all__ = ["PaletteCommand", "Workbench", "WorkbenchScreen", "is_text_field"]
+
+
+def is_text_field(widget: Widget | None) -> bool:
+    """True for a widget that takes typed characters (an input or an editable text area)."""
+    return isinstance(widget, Input) or (isinstance(widget, TextArea) and not widget.read_only)
 
 
 class Workbench(Protocol):
@@ -49,6 +55,10 @@ class Workbench(Protocol):
         """Whether screens resync prompts when their files change."""
         ...
 
+    def take_target(self, mode: str) -> object | None:
+        """The item the command line asked this section to open at (once; then None)."""
+        ...
+
     def first_list_shown(self) -> None:
         """Tell the app the first list is on screen (it warms the engine up then)."""
         ...
@@ -68,7 +78,27 @@ class PaletteCommand:
 
 
 class WorkbenchScreen(Screen[None]):
-    """A screen with the shared header, status bar and footer around its body."""
+    """A screen with the shared header, status bar and footer around its body.
+
+    Escape always leaves a text field for the screen's home widget (``HOME``, else
+    ``AUTO_FOCUS``): the binding has priority, so an input cannot swallow it, and it
+    steps aside (``SkipAction``) when no text field has focus, for the screen's own
+    Escape.
+    """
+
+    HOME: ClassVar[str | None] = None
+    """Where focus goes when it leaves a text field (a selector; default AUTO_FOCUS)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave the text field",
+            id="screen.leave_field",
+            show=False,
+            priority=True,
+        ),
+    ]
 
     @property
     def workbench(self) -> Workbench:
@@ -84,6 +114,25 @@ class WorkbenchScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         """Yield the screen's own widgets."""
         yield from ()
+
+    def action_leave_field(self) -> None:
+        """Leave the text field that has focus, for the screen's home widget.
+
+        Raises:
+            SkipAction: No text field has focus (the key goes on to other bindings).
+        """
+        if not is_text_field(self.focused):
+            raise SkipAction()
+        self.focus_home()
+
+    def focus_home(self) -> None:
+        """Focus the screen's home widget (``HOME``, else ``AUTO_FOCUS``), else nothing."""
+        selector = self.HOME or self.AUTO_FOCUS
+        home = self.query(selector).first() if selector else None
+        if home is not None and home.focusable and not is_text_field(home):
+            home.focus()
+        else:
+            self.set_focus(None)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """The screen's actions that make sense now, for the command palette.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from promptdeck.store.feedback_repo import ReviewItem, add_feedback, completion_
 from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
 from promptdeck.tui.screens.compare_palette import compare_commands
 from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
+from promptdeck.tui.targets import CompareTarget
 from promptdeck.tui.widgets.compare_column import ColumnView
 from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
 from promptdeck.tui.widgets.compare_setup import SetupRow, VariableInputs, models_hint
@@ -124,6 +125,8 @@ class CompareScreen(WorkbenchScreen):
         self._started = 0.0
         self._generation = 0
         self._variables: dict[str, list[str]] = {}
+        self._pending_values: tuple[str, dict[str, str]] = ("", {})
+        """Variables from the command line, for the inputs of that prompt once mounted."""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="compare-body"):
@@ -167,10 +170,7 @@ class CompareScreen(WorkbenchScreen):
 
         workspace = self.workbench.workspace
         prompts: dict[str, list[str]] = {}
-        with workspace.session() as session:
-            summaries = list_prompt_summaries(session)
-        if not summaries:  # opened straight at Compare: nothing synced yet
-            workspace.sync()
+        workspace.sync()  # the files may have changed since the list was read
         with workspace.session() as session:
             for summary in list_prompt_summaries(session):
                 if summary.latest_version is None:
@@ -183,13 +183,39 @@ class CompareScreen(WorkbenchScreen):
     # ------------------------------------------------------------- setup
     def _apply_setup(self, setup: CompareSetup) -> None:
         self._variables = setup.prompts
-        self.query_one(SetupRow).offer(list(setup.prompts))
+        row = self.query_one(SetupRow)
+        row.offer(list(setup.prompts))
         self.query_one(ReviewQueue).show(setup.reviews)
+        target = self.workbench.take_target("compare")
+        if isinstance(target, CompareTarget):  # `promptdeck compare …` on a terminal
+            self._pending_values = (target.prompt, dict(target.variables))
+            row.fill(target.prompt, target.versions, list(target.models))
+            if target.run:
+                models = list(target.models) or row.models()
+                self.run_compare(list(target.refs), target.variables, models, target.params)
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:
         names = self._variables.get(event.value, []) if isinstance(event.value, str) else None
-        await self.query_one(VariableInputs).ask_for(names, compact=self.compact)
+        inputs = self.query_one(VariableInputs)
+        await inputs.ask_for(names, compact=self.compact)
+        if self._pending_values[0] == event.value:
+            inputs.fill(self._pending_values[1])
+            self._pending_values = ("", {})
+        if self.is_current:
+            self.focus_useful()
+
+    def on_screen_resume(self) -> None:
+        """Entering Compare: focus the first empty variable (else the answers)."""
+        self.focus_useful()
+
+    def focus_useful(self) -> None:
+        """Focus the first empty variable, else the answer grid."""
+        empty = self.query_one(VariableInputs).first_empty()
+        if empty is not None:
+            empty.focus()
+        else:
+            self.focus_home()
 
     # ------------------------------------------------------------- running
     def action_run(self) -> None:
@@ -202,15 +228,22 @@ class CompareScreen(WorkbenchScreen):
         variables = self.query_one(VariableInputs).values(self._variables.get(prompt, []))
         self.run_compare(setup.refs(prompt), variables, setup.models())
 
-    def run_compare(self, refs: list[str], variables: dict[str, str], models: list[str]) -> None:
+    def run_compare(
+        self,
+        refs: list[str],
+        variables: dict[str, str],
+        models: list[str],
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         """Start a compare (also used by tests and the command palette).
 
-        A newer compare replaces a running one; messages from the older are ignored.
+        ``params`` go over every column's (``--param``). A newer compare replaces a
+        running one; messages from the older are ignored.
         """
         self._generation += 1
         generation = self._generation
         self.run_worker(
-            lambda: self._run(refs, variables, models, generation),
+            lambda: self._run(refs, variables, models, generation, params),
             name=RUN_WORKER,
             group="compare",
             thread=True,
@@ -219,14 +252,19 @@ class CompareScreen(WorkbenchScreen):
         )
 
     def _run(
-        self, refs: list[str], variables: dict[str, str], models: list[str], generation: int
+        self,
+        refs: list[str],
+        variables: dict[str, str],
+        models: list[str],
+        generation: int,
+        params: Mapping[str, Any] | None = None,
     ) -> CompareOutcome:
         from promptdeck.core.gateway.engine import Gateway
 
         workspace = self.workbench.workspace
         if not models:
             raise UsageError("no model to compare", "type one or more models, comma-separated")
-        columns = plan_compare(workspace, refs, variables, models)
+        columns = plan_compare(workspace, refs, variables, models, params)
         self.post_message(self.Planned(columns, set(workspace.config.ensembles), generation))
 
         def report(event: CompareEvent) -> None:

@@ -30,6 +30,7 @@ from promptdeck.core.evals.browse import (
 from promptdeck.core.evals.leases import run_states
 from promptdeck.store.runs_repo import list_runs
 from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.eval_text import (
     RunItem,
     cell_detail_text,
@@ -64,9 +65,18 @@ class Lists:
     runs: list[RunItem]
 
 
+def _cursor_key(table: DataTable[Any]) -> str | None:
+    """The key of the row under a table's cursor (None when empty)."""
+    if table.row_count == 0:
+        return None
+    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return None if key is None else str(key)
+
+
 class EvalsScreen(WorkbenchScreen):
     """Suites, runs, results grid and cell detail."""
 
+    HOME = "#suite-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run_suite", "Run suite", id="evals.run"),
         Binding("f", "next_filter", "Filter", id="evals.filter"),
@@ -139,15 +149,28 @@ class EvalsScreen(WorkbenchScreen):
 
     def _show_lists(self, lists: Lists) -> None:
         suites = self.query_one("#suite-table", DataTable)
+        kept = _cursor_key(suites)
         suites.clear()
         for s in lists.suites:
             suites.add_row(*suite_row(s), key=s.name)
+        names = [s.name for s in lists.suites]
+        if kept in names:  # a reload (after a run) keeps the suite selected
+            suites.move_cursor(row=names.index(kept))
         runs = self.query_one("#run-table", DataTable)
         runs.clear()
         for run in lists.runs:
             runs.add_row(*run_row(run), key=run[0])
         if lists.runs and self._run_uid is None:
             self._open_run(lists.runs[0][0])
+        target = self.workbench.take_target("evals")
+        if isinstance(target, ItemTarget):  # `promptdeck eval SUITE`
+            row = next((i for i, s in enumerate(lists.suites) if s.name == target.name), None)
+            if row is None:
+                self.notify(f"no suite {target.name!r}", severity="error")
+                return
+            suites.move_cursor(row=row)
+            if target.run:
+                self.action_run_suite()
 
     @on(DataTable.RowHighlighted, "#run-table")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -298,6 +321,7 @@ class EvalsScreen(WorkbenchScreen):
         from promptdeck.core.gateway.engine import Gateway
 
         workspace = self.workbench.workspace
+        workspace.sync()  # as `promptdeck eval` does: run what the files say now
         plan = plan_suite(workspace, name)
         reporter = _ScreenReporter(self)
 

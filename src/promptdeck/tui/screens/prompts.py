@@ -11,32 +11,23 @@ come back through worker state events, handled on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.timer import Timer
-from textual.widgets import DataTable, TextArea
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
-from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
+from promptdeck.tui.screens.base import PaletteCommand
+from promptdeck.tui.screens.prompts_editing import LINT_WORKER, SAVE_WORKER, PromptEditing
 from promptdeck.tui.screens.prompts_palette import prompts_commands
-from promptdeck.tui.screens.prompts_work import (
-    SaveResult,
-    load_detail,
-    load_prompts,
-    save_prompt,
-    with_session,
-)
+from promptdeck.tui.screens.prompts_work import SaveResult, load_detail, load_prompts, with_session
+from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
 from promptdeck.tui.widgets.prompt_list import PromptList, PromptsSnapshot
-from promptdeck.tui.widgets.prompt_notices import action_notice, save_notice
-from promptdeck.tui.widgets.prompt_panes import EditorBuffer, EditorPane
-
-if TYPE_CHECKING:
-    from promptdeck.core.prompts.lint import Finding
+from promptdeck.tui.widgets.prompt_notices import action_notice
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
 # Pygments) are imported inside the workers (prompts_work) and handlers that need
@@ -46,14 +37,13 @@ __all__ = ["PromptsScreen", "PromptsSnapshot"]
 
 LOAD_WORKER = "prompts-load"
 DETAIL_WORKER = "prompt-detail"
-LINT_WORKER = "prompt-lint"
-SAVE_WORKER = "prompt-save"
 ACTION_WORKER = "prompt-action"
 
 
-class PromptsScreen(WorkbenchScreen):
+class PromptsScreen(PromptEditing):
     """Prompts: list, latest version, editor, history, diff and lint."""
 
+    HOME = "#prompt-table"
     BINDINGS = [
         Binding("r", "resync", "Resync", id="prompts.resync"),
         Binding("e", "show_tab('tab-edit')", "Edit", id="prompts.edit"),
@@ -64,6 +54,7 @@ class PromptsScreen(WorkbenchScreen):
         Binding("l", "label", "Label", id="prompts.label"),
         Binding("a", "approve", "Approve", id="prompts.approve"),
         Binding("ctrl+s", "save", "Save", id="prompts.save", priority=True),
+        Binding("ctrl+r", "revert", "Revert", id="prompts.revert", priority=True, show=False),
         Binding("escape", "leave_editor", "Leave editor", id="prompts.leave", show=False),
     ]
 
@@ -71,9 +62,6 @@ class PromptsScreen(WorkbenchScreen):
         super().__init__()
         self._snapshot: PromptsSnapshot | None = None
         self._detail: DetailSnapshot | None = None
-        self._buffer = EditorBuffer()
-        self._lint_timer: Timer | None = None
-        self.lint_pending = False
         self.selected: str | None = None
 
     # ----------------------------------------------------------------- layout
@@ -124,6 +112,12 @@ class PromptsScreen(WorkbenchScreen):
     def _show(self, snapshot: PromptsSnapshot) -> None:
         self._snapshot = snapshot
         prompts, detail = self.query_one(PromptList), self.query_one(PromptDetail)
+        target = self.workbench.take_target("prompts")
+        if isinstance(target, ItemTarget):  # `promptdeck prompts show NAME`
+            if any(s.name == target.name for s in snapshot.summaries):
+                self.selected = target.name
+            else:
+                self.notify(f"no prompt {target.name!r}", severity="error")
         selected = self.selected or prompts.selected_name()
         prompts.show(snapshot.summaries)
         if not detail.tabs_mounted():
@@ -168,88 +162,11 @@ class PromptsScreen(WorkbenchScreen):
             return
         self._detail = snap
         self.query_one(PromptDetail).show_detail(snap)
-        if not self._buffer.dirty:
-            self._buffer.load(snap.name, snap.path, snap.digest, snap.file_text)
-            self.query_one(EditorPane).load(snap.file_text)
-            self._schedule_lint()
-        elif self._buffer.name != snap.name:
-            self.notify(
-                f"Unsaved changes to {self._buffer.name} stay in the editor: save (ctrl+s) first",
-                severity="warning",
-            )
+        self.load_editor(snap)
 
-    # --------------------------------------------------------------- editor
     def action_show_tab(self, tab: str) -> None:
         """Show one of the detail tabs (and focus the editor for Edit)."""
         self.query_one(PromptDetail).show_tab(tab)
-
-    def action_leave_editor(self) -> None:
-        """Move focus from the editor back to the list."""
-        self.query_one("#prompt-table", DataTable).focus()
-
-    @on(TextArea.Changed, "#editor")
-    def _edited(self) -> None:
-        # Changed arrives after load_text too: dirty means "differs from what was loaded".
-        self._buffer.edited(self.query_one(EditorPane).text)
-        self._schedule_lint()
-
-    def _schedule_lint(self) -> None:
-        if self._lint_timer is not None:
-            self._lint_timer.stop()
-        self.lint_pending = True
-        self._lint_timer = self.set_timer(0.3, self._start_lint)
-
-    def _start_lint(self) -> None:
-        self.lint_pending = False
-        if self._buffer.path is None:
-            return
-        text = self.query_one(EditorPane).text
-        rel = self.workbench.workspace.paths.relative(self._buffer.path)
-        config = self.workbench.workspace.config
-
-        def lint() -> list[Finding]:
-            from promptdeck.core.prompts.lint import lint_text
-
-            return lint_text(text, rel, config)
-
-        self.run_worker(
-            lint,
-            name=LINT_WORKER,
-            group="lint",
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _show_lint(self, findings: list[Finding]) -> None:
-        self.query_one(PromptDetail).show_lint(findings, dirty=self._buffer.dirty)
-
-    def action_save(self) -> None:
-        """Save the editor to the prompt file (a save makes a version)."""
-        buffer = self._buffer
-        if buffer.path is None or buffer.name is None:
-            self.notify("Select a prompt first", severity="warning")
-            return
-        if not buffer.has_unsaved_edits:
-            self.notify("Nothing to save", severity="information")
-            return
-        text = self.query_one(EditorPane).text
-        path, name, expected, force = buffer.path, buffer.name, buffer.digest, buffer.force_save
-        workspace = self.workbench.workspace
-        self.run_worker(
-            lambda: save_prompt(workspace, name, path, text, expected, force=force),
-            name=SAVE_WORKER,
-            group="save",
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _saved(self, result: SaveResult) -> None:
-        self._buffer.saved(self.query_one(EditorPane).text, result.digest)
-        message, title, severity = save_notice(result.name, result.report)
-        self.notify(message, title=title, severity=severity)
-        self.action_resync()
 
     # -------------------------------------------------- label and approve
     def _selected_ref(self) -> str | None:
@@ -358,7 +275,7 @@ class PromptsScreen(WorkbenchScreen):
             from promptdeck.core.prompts.editing import FileChangedError
 
             if isinstance(worker.error, FileChangedError):
-                self._buffer.force_save = True
+                self.save_refused()
             return
         if event.state != WorkerState.SUCCESS:
             return
@@ -368,8 +285,8 @@ class PromptsScreen(WorkbenchScreen):
         elif worker.name == DETAIL_WORKER and isinstance(result, DetailSnapshot):
             self._when_tabs_mounted(self._show_detail, result)
         elif worker.name == LINT_WORKER and isinstance(result, list):
-            self._when_tabs_mounted(self._show_lint, result)
+            self._when_tabs_mounted(self.show_lint, result)
         elif worker.name == SAVE_WORKER and isinstance(result, SaveResult):
-            self._saved(result)
+            self.saved(result)
         elif worker.name == ACTION_WORKER:
             self._acted(result)

@@ -52,6 +52,10 @@ class PromptsActions(Protocol):
         """Save the editor to the file."""
         ...
 
+    def action_revert(self) -> None:
+        """Discard the editor's unsaved edits."""
+        ...
+
     def action_export(self) -> None:
         """Export the production prompts."""
         ...
@@ -93,6 +97,11 @@ def prompts_commands(screen: PromptsActions) -> Iterable[PaletteCommand]:
             "Save prompt file",
             "Save the editor to the file; a save makes a version",
             screen.action_save,
+        )
+        yield PaletteCommand(
+            "Revert prompt file",
+            "Discard the editor's unsaved edits: back to the file as last saved (key ctrl+r)",
+            screen.action_revert,
         )
     yield PaletteCommand(
         "Export production",

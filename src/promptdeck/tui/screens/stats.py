@@ -79,6 +79,7 @@ class StatsScreen(WorkbenchScreen):
     """Stats: calls, cost, cache and latency per model and prompt; budgets."""
 
     CSS_PATH = "stats.tcss"
+    HOME = "#model-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="stats.refresh"),
     ]

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from promptdeck.store.tables import Span, Trace
 from promptdeck.store.traces_repo import TraceDetail, TraceFilter, find_trace, list_traces
 from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.targets import ItemTarget
 
 __all__ = ["PAGE_SIZE", "TracesScreen"]
 
@@ -41,7 +42,14 @@ class TracePage:
 
 
 def _fmt_ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f} ms"
+    """A latency in at most 7 characters: ``35 ms``, ``2.4 s``, ``1.5 min``."""
+    if value is None:
+        return "-"
+    if value < 1000:
+        return f"{value:.0f} ms"
+    if value < 60_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value / 60_000:.1f} min"
 
 
 def _attr_text(value: Any) -> str:
@@ -66,6 +74,7 @@ class TracesScreen(WorkbenchScreen):
         self.page = 0
         self._traces: list[Trace] = []
         self._detail: TraceDetail | None = None
+        self._wanted: str | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="traces-body"):
@@ -89,7 +98,8 @@ class TracesScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#trace-table", DataTable)
-        table.add_columns("Started (UTC)", "Name", "Model", "Status", "Cost", "Latency")
+        # Time, name, latency and status first: what still fits at 80 columns.
+        table.add_columns("Started (UTC)", "Name", "Latency", "Status", "Model", "Cost")
         self.query_one("#span-tree", Tree).show_root = False
         table.focus()
         self.action_refresh()
@@ -100,7 +110,10 @@ class TracesScreen(WorkbenchScreen):
         model = self.query_one("#filter-model", Input).value.strip() or None
         status = self.query_one("#filter-status", Select).value
         return TraceFilter(
-            prompt=prompt, model=model, status=status if isinstance(status, str) else None
+            prompt=prompt,
+            model=model,
+            status=status if isinstance(status, str) else None,
+            substring=True,
         )
 
     def action_refresh(self) -> None:
@@ -166,7 +179,11 @@ class TracesScreen(WorkbenchScreen):
             if worker.name == LIST_WORKER and isinstance(worker.result, TracePage):
                 self._show_page(worker.result)
             elif worker.name == DETAIL_WORKER:
-                self._show_detail(worker.result if isinstance(worker.result, TraceDetail) else None)
+                detail = worker.result if isinstance(worker.result, TraceDetail) else None
+                if detail is None and self._wanted is not None:
+                    self.notify(f"no trace {self._wanted!r}", severity="error")
+                self._wanted = None
+                self._show_detail(detail)
 
     def _show_page(self, page: TracePage) -> None:
         self._traces = page.traces
@@ -178,23 +195,34 @@ class TracesScreen(WorkbenchScreen):
             table.add_row(
                 t.started_at.strftime("%m-%d %H:%M"),
                 t.name,
-                t.model or "-",
+                Text(_fmt_ms(t.latency_ms), justify="right"),
                 status,
+                t.model or "-",
                 f"${t.cost_usd:.4f}" if t.cost_known else "$?",
-                _fmt_ms(t.latency_ms),
                 key=t.uid,
             )
         first = page.page * PAGE_SIZE + 1
         shown = f"traces {first}–{first + len(page.traces) - 1}" if page.traces else "no traces yet"
         hints = "  [ newer · ] older · / filter" if page.traces else "  run `promptdeck run`"
         self.query_one("#traces-summary", Static).update(shown + hints)
-        if page.traces:
+        target = self.workbench.take_target("traces")
+        if isinstance(target, ItemTarget):  # `promptdeck traces show ID`
+            self._wanted = target.name
+            row = next(
+                (i for i, t in enumerate(page.traces) if t.uid.startswith(target.name)), None
+            )
+            if row is not None:
+                table.move_cursor(row=row)
+            self._load_detail(target.name)
+        elif page.traces:
             self._load_detail(page.traces[0].uid)
         else:
             self._show_detail(None)
 
     @on(DataTable.RowHighlighted, "#trace-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._wanted is not None:  # the trace the command line asked for is loading
+            return
         if event.row_key.value and (
             self._detail is None or self._detail.trace.uid != event.row_key.value
         ):

@@ -49,13 +49,25 @@ class SetupRow(Horizontal):
             Input(default_model, placeholder="models, comma-separated", id="compare-models"),
             id=id,
         )
+        self.offered: list[str] = []
+        """The prompts the picker offers."""
 
     def offer(self, prompts: list[str]) -> None:
         """Offer these prompts in the picker; pick the first if none is picked yet."""
         select = self.query_one("#compare-prompt", Select)
+        self.offered = list(prompts)
         select.set_options([(name, name) for name in prompts])
         if prompts and select.is_blank():
             select.value = prompts[0]
+
+    def fill(self, prompt: str, versions: str, models: list[str]) -> None:
+        """Pick ``prompt`` (when offered) and type the versions and models (when given)."""
+        select = self.query_one("#compare-prompt", Select)
+        if prompt in self.offered:
+            select.value = prompt
+        self.query_one("#compare-versions", Input).value = versions
+        if models:
+            self.query_one("#compare-models", Input).value = ", ".join(models)
 
     @property
     def prompt(self) -> str | None:
@@ -85,6 +97,17 @@ class VariableInputs(Horizontal):
             for name in names
         ]
         await self.mount_all(inputs)
+
+    def fill(self, values: dict[str, str]) -> None:
+        """Type these values into the inputs of the variables they name."""
+        for field in self.query(Input):
+            name = (field.id or "").removeprefix("var-")
+            if name in values:
+                field.value = values[name]
+
+    def first_empty(self) -> Input | None:
+        """The first variable input still empty, if any."""
+        return next((i for i in self.query(Input) if not i.value), None)
 
     def values(self, names: list[str]) -> dict[str, str]:
         """The filled-in variables among ``names``; empty inputs are left out."""

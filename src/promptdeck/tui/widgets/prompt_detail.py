@@ -134,7 +134,7 @@ class PromptDetail(Vertical):
         self.query_one(HistoryPane).show(snap.detail.history)
         self.query_one(DiffPane).show_versions(snap.name, snap.detail.contents)
 
-    def show_lint(self, findings: list[Finding], *, dirty: bool) -> None:
+    def show_lint(self, findings: list[Finding], *, dirty: bool, conflict: bool = False) -> None:
         """Fill the Lint tab and the editor's status line (the tabs are mounted)."""
         self.query_one(LintPane).show(findings)
-        self.query_one(EditorPane).show_status(findings, dirty=dirty)
+        self.query_one(EditorPane).show_status(findings, dirty=dirty, conflict=conflict)

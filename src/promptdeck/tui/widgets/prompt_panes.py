@@ -88,19 +88,36 @@ class EditorPane(Vertical):
         """What the editor holds now."""
         return self.query_one("#editor", TextArea).text
 
-    def load(self, text: str | None) -> None:
-        """Load a prompt file's text; ``None`` (an unreadable file) leaves it read-only."""
-        editor = self.query_one("#editor", TextArea)
-        editor.load_text(text or "")
-        editor.read_only = text is None
+    def load(self, text: str | None, *, keep_place: bool = False) -> None:
+        """Load a prompt file's text; ``None`` (an unreadable file) leaves it read-only.
 
-    def show_status(self, findings: list[Finding], *, dirty: bool) -> None:
+        The same text as the editor holds changes nothing (after a save, the cursor and
+        scroll stay); with ``keep_place``, other text keeps the cursor (moved back inside
+        the text when it got shorter) and the scroll where they were.
+        """
+        editor = self.query_one("#editor", TextArea)
+        editor.read_only = text is None
+        new = text or ""
+        if editor.text == new:
+            return
+        row, column = editor.cursor_location
+        scroll_x, scroll_y = editor.scroll_offset
+        editor.load_text(new)
+        if keep_place:
+            row = min(row, editor.document.line_count - 1)
+            column = min(column, len(editor.document.get_line(row)))
+            editor.cursor_location = (row, column)
+            editor.scroll_to(scroll_x, scroll_y, animate=False, immediate=True)
+
+    def show_status(self, findings: list[Finding], *, dirty: bool, conflict: bool = False) -> None:
         """Show whether the buffer is saved, the lint counts and the first problem."""
         from promptdeck.core.prompts.lint import Severity
 
         errors = sum(f.severity is Severity.ERROR for f in findings)
         warnings = sum(f.severity is Severity.WARNING for f in findings)
         state = "unsaved changes" if dirty else "saved"
+        if conflict:
+            state = "unsaved changes; the file changed on disk (ctrl+s overwrites it)"
         status = f"{state} · {errors} errors, {warnings} warnings"
         first = next((f for f in findings if f.severity is not Severity.INFO), None)
         if first is not None:
@@ -228,20 +245,50 @@ class DiffPane(Vertical):
         )
 
 
+def _short_location(location: str) -> str:
+    """``prompts/x.prompt.yaml:12`` as ``line 12`` (the tab shows that file); others whole."""
+    path, _, line = location.rpartition(":")
+    if path.startswith("prompts/") and line.isdigit():
+        return f"line {line}"
+    return "file" if location.startswith("prompts/") and location.endswith(".yaml") else location
+
+
 class LintPane(Vertical):
-    """The Lint tab: the findings on the editor's buffer, one row each."""
+    """The Lint tab: the findings on the editor's buffer, one row each.
+
+    The Finding column takes the width left by the others and its text wraps, so a
+    long finding is never cut off.
+    """
 
     def __init__(self, *, classes: str | None = None) -> None:
-        lint: DataTable[Text] = DataTable(id="lint-table", cursor_type="row")
-        lint.add_columns("Severity", "Where", "Finding")
-        super().__init__(lint, classes=classes)
+        super().__init__(DataTable(id="lint-table", cursor_type="row"), classes=classes)
+        self._findings: list[Finding] = []
 
     def show(self, findings: list[Finding]) -> None:
         """Replace the rows with these findings, the severity coloured."""
         from promptdeck.core.prompts.lint import Severity
 
-        table = self.query_one("#lint-table", DataTable)
-        table.clear()
+        self._findings = findings
+        table: DataTable[Text | str] = self.query_one("#lint-table", DataTable)
+        table.clear(columns=True)
+        places = [_short_location(f.location) for f in findings]
+        width = table.size.width or self.size.width
+        where = min(max([5, *(len(p) for p in places)]), max(5, width // 4))
+        # Three columns with a cell of padding each side (6) and a scrollbar (2).
+        left = max(12, width - 7 - where - 8)
+        table.add_column("Severity", width=7)
+        table.add_column("Where", width=where)
+        table.add_column("Finding", width=left)
         colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-        for f in findings:
-            table.add_row(Text(f.severity.value, style=colours[f.severity]), f.location, f.message)
+        for f, place in zip(findings, places, strict=True):
+            table.add_row(
+                Text(f.severity.value, style=colours[f.severity]),
+                Text(place, overflow="fold"),
+                Text(f"{f.message} [{f.rule}]"),
+                height=None,
+            )
+
+    def on_resize(self) -> None:
+        """Refit the Finding column to the new width."""
+        if self._findings:
+            self.show(self._findings)
