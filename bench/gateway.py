@@ -38,7 +38,10 @@ MODELS = ["stub-a", "stub-b", "stub-c"]
 def _serve(port: int, latency: float, lifetime: float) -> None:
     from aiohttp import web
 
+    arrivals: list[float] = []
+
     async def handle(request: web.Request) -> web.Response:
+        arrivals.append(time.time())
         body = await request.json()
         await asyncio.sleep(latency)
         content = f"answer to {body['messages'][-1]['content'][:40]}"
@@ -58,9 +61,16 @@ def _serve(port: int, latency: float, lifetime: float) -> None:
             }
         )
 
+    async def seen(_request: web.Request) -> web.Response:
+        """When the calls since the last look arrived (epoch seconds), then forget them."""
+        found = {"count": len(arrivals), "first": min(arrivals, default=None)}
+        arrivals.clear()
+        return web.json_response(found)
+
     async def main() -> None:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", handle)
+        app.router.add_get("/v1/_arrivals", seen)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,71 @@ def test_the_command_line_imports_only_click_for_help() -> None:
     loaded = _loaded_after("import promptdeck.cli.main")
     for name in [*HEAVY, "textual", "sqlalchemy", "sqlmodel", "pydantic", "yaml"]:
         assert name not in loaded, f"importing the CLI loaded {name}"
+
+
+EVAL_RUN = """
+import json, sys
+from promptdeck.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as done:
+    print(json.dumps({"code": done.code, "modules": sorted(sys.modules)}))
+"""
+
+PLAIN_PROMPT = """\
+name: plain
+template: "What is {{ a }} plus {{ b }}?"
+system: You answer briefly.
+variables:
+  a: {type: integer, required: true}
+  b: {type: integer, required: true}
+"""
+
+
+async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) -> None:
+    """A run's start-up is mostly imports (see bench/evals.py): nothing heavy on its path.
+
+    A suite of plain prompts over an OpenAI-compatible server loads no model runtime,
+    no embedder or vector index, no Jinja2 (plain templates), no TUI and no litellm.
+    """
+    import asyncio
+    import os
+
+    from promptdeck.core.workspace.init import init_workspace
+    from tests.stub_openai import Reply, StubServer, stub_server
+
+    paths = init_workspace(tmp_path / "ws")
+    (paths.prompts / "plain.prompt.yaml").write_text(PLAIN_PROMPT)
+    (paths.suites / "plain.suite.yaml").write_text(
+        "prompts: [plain]\nmodels: [stub]\n"
+        "defaults:\n  assert: [{type: contains, value: '4'}]\n"
+        "cases:\n  - vars: {a: 2, b: 2}\n  - vars: {a: 1, b: 3}\n"
+    )
+    async with stub_server(StubServer(default=Reply(text="4"))) as stub:
+        with paths.config.open("a") as config:
+            config.write(
+                f'\n[models.stub]\nmodel = "openai/stub"\napi_base = "{stub.base}"\n'
+                'api_key_env = "STUB_KEY"\n'
+            )
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            EVAL_RUN,
+            "--headless",
+            "-w",
+            str(paths.root),
+            "eval",
+            "plain",
+            env={**os.environ, "STUB_KEY": "k"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(child.communicate(), timeout=120)
+    done = json.loads(out.decode().splitlines()[-1])
+    assert done["code"] == 0, err.decode()
+    assert len(stub.requests) == 2
+    loaded = {name.split(".")[0] for name in done["modules"]}
+    assert {"sqlalchemy", "aiohttp"} <= loaded  # the run's own path, as a sanity check
+    unwanted = [*HEAVY, "textual", "rich", "numpy", "jinja2", "usearch", "opentelemetry"]
+    for name in [*unwanted, "tokenizers", "huggingface_hub", "cryptography", "playwright"]:
+        assert name not in loaded, f"a headless eval loaded {name}"

@@ -103,6 +103,38 @@ async def test_prefetched_answers_and_misses_skip_the_per_call_lookup(
     assert again.cache == "exact" and len(fake.requests) == 2
 
 
+async def test_aclose_writes_at_once_without_waiting_out_the_batch_delay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end of a command does not wait for the batched write's timer to run out."""
+    import asyncio
+
+    from promptdeck.core.gateway import engine
+
+    monkeypatch.setattr(engine, "FLUSH_DELAY", 3600.0)
+    gateway = _gateway(tmp_path, WorkspaceConfig(), FakeProvider.answering("Paris."))
+    result = await gateway.call(CallSpec(model="fake/m", messages=MESSAGES))
+    assert _rows(tmp_path, "SELECT count(*) FROM trace") == [(0,)]  # still batched
+    await asyncio.wait_for(gateway.aclose(), timeout=60)
+    assert _rows(tmp_path, "SELECT uid FROM trace") == [(result.trace_id,)]
+
+
+async def test_records_that_come_while_a_batch_is_written_are_written_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from promptdeck.core.gateway import engine
+
+    monkeypatch.setattr(engine, "FLUSH_DELAY", 0.0)  # writes start while calls still finish
+    fake = FakeProvider(default=lambda r: f"answer {len(fake.requests)}")
+    gateway = _gateway(tmp_path, WorkspaceConfig(), fake)
+    calls = [CallSpec(model="fake/m", messages=MESSAGES, repeat=i) for i in range(40)]
+    await asyncio.gather(*(gateway.call(spec) for spec in calls))
+    await gateway.aclose()
+    assert _rows(tmp_path, "SELECT count(*) FROM trace") == [(40,)]
+
+
 async def test_trace_ids_are_unique_hex(tmp_path: Path) -> None:
     from promptdeck.core.gateway.inflight import trace_uid
 

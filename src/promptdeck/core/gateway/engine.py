@@ -103,6 +103,7 @@ class Gateway:
         self._pending: list[CallRecord] = []
         self.exact = ExactCache(self._session, self.not_before)
         self._recorders = Recorders(config, self.costs, self.budgets, self.exact, self.semantic)
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
 
@@ -297,14 +298,19 @@ class Gateway:
     # -- batched writes -----------------------------------------------------------------
 
     def record(self, record: CallRecord) -> None:
-        """Queue a finished call's records for the next batched write."""
-        self._pending.append(record)
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+        """Queue a finished call's records for the next batched write (``FLUSH_DELAY`` on).
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_DELAY)
-        await self.flush()
+        A write under way takes in what is queued meanwhile; otherwise a timer starts it.
+        The timer is a plain callback, not a sleeping task, so :meth:`aclose` can drop it
+        and write at once (no write is under way while it waits).
+        """
+        self._pending.append(record)
+        if self._flush_timer is None and (self._flush_task is None or self._flush_task.done()):
+            self._flush_timer = asyncio.get_running_loop().call_later(FLUSH_DELAY, self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
+        self._flush_task = asyncio.get_running_loop().create_task(self.flush())
 
     def _write(self, batch: list[CallRecord]) -> None:
         with self._session() as session:
@@ -318,7 +324,10 @@ class Gateway:
                 await asyncio.to_thread(self._write, batch)
 
     async def aclose(self) -> None:
-        """Write what is buffered and close connection pools."""
+        """Write what is buffered (now, not after ``FLUSH_DELAY``) and close connection pools."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
         task = self._flush_task
         if task is not None and not task.done():
             await task
