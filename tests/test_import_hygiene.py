@@ -169,6 +169,13 @@ async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) ->
                 f'\n[models.stub]\nmodel = "openai/stub"\napi_base = "{stub.base}"\n'
                 'api_key_env = "STUB_KEY"\n'
             )
+        # The workspace's first command checks every new prompt file once (Jinja2 compiles
+        # the demo's templates); a run's start-up is measured on a synced workspace.
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "promptdeck", "--headless", "-w", str(paths.root),
+            "prompts", "list", stdout=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        assert await first.wait() == 0
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
