@@ -28,6 +28,7 @@ from promptdeck.config_sections import (
     LocalModelConfig,
     ModelAlias,
     ParamValue,
+    RenderConfig,
     UIConfig,
     WorkspaceConfig,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "LocalModelConfig",
     "ModelAlias",
     "ParamValue",
+    "RenderConfig",
     "UIConfig",
     "WorkspaceConfig",
     "load_config",

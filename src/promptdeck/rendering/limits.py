@@ -153,37 +153,69 @@ def render_budget(limits: RenderLimits) -> Iterator[Budget]:
 def printed_size(value: Any, limit: int) -> int:
     """Estimate the characters ``str(value)`` makes, stopping once past ``limit``.
 
-    Containers are walked without recursion and the walk stops after ``limit``
-    characters, so a structure that shares itself (a list of itself, doubled 40
-    times) is measured in bounded time instead of printed.
+    Containers are measured once each (a structure that shares itself, a list of
+    itself doubled 40 times, is measured in as many steps as it has distinct parts,
+    not printed) and a container met again inside itself counts as ``[...]``.
     """
     from jinja2.utils import Namespace
 
-    total = 0
-    stack: list[Any] = [value]
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, list[Any], bool]] = []
+    top = _children(value, Namespace)
+    if top is None:
+        return _scalar_size(value)
+    stack.append((value, top, False))
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            total += len(item)
-        elif isinstance(item, bool) or item is None:
-            total += 5
-        elif isinstance(item, int):
-            total += item.bit_length() * 30103 // 100000 + 2
-        elif isinstance(item, float):
-            total += 24
-        elif isinstance(item, list | tuple | set | frozenset):
-            total += 2 + 2 * len(item)
-            stack.extend(item)
-        elif isinstance(item, dict):
-            total += 2 + 4 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, Namespace):
-            attrs = object.__getattribute__(item, "_Namespace__attrs")
-            total += 14 + 4 * len(attrs)
-            stack.extend(attrs.values())
-        else:
-            total += 64
-        if total > limit:
-            return total
-    return total
+        item, children, expanded = stack.pop()
+        key = id(item)
+        if expanded:
+            total = 2 + 2 * len(children)
+            for child in children:
+                kind = type(child)
+                if kind is str:
+                    total += len(child)
+                elif kind is int:
+                    total += child.bit_length() * 30103 // 100000 + 2
+                else:
+                    known = sizes.get(id(child))
+                    total += known if known is not None else _scalar_size(child)
+                if total > limit:
+                    break
+            sizes[key] = min(total, limit + 1)
+        elif key not in sizes:
+            sizes[key] = 5  # met again while being measured: printed as [...]
+            stack.append((item, children, True))
+            for child in children:
+                if type(child) not in _SCALARS and id(child) not in sizes:
+                    grand = _children(child, Namespace)
+                    if grand is not None:
+                        stack.append((child, grand, False))
+    return sizes[id(value)]
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _children(item: Any, namespace: type) -> list[Any] | None:
+    if isinstance(item, str):
+        return None
+    if isinstance(item, list | tuple | set | frozenset):
+        return list(item)
+    if isinstance(item, dict):
+        return [*item.keys(), *item.values()]
+    if isinstance(item, namespace):
+        attrs = object.__getattribute__(item, "_Namespace__attrs")
+        return [*attrs.keys(), *attrs.values()]
+    return None
+
+
+def _scalar_size(item: Any) -> int:
+    if isinstance(item, str):
+        return len(item)
+    if isinstance(item, bool) or item is None:
+        return 5
+    if isinstance(item, int):
+        return item.bit_length() * 30103 // 100000 + 2
+    if isinstance(item, float):
+        return 24
+    return 64

@@ -169,7 +169,9 @@ def _fill(
         ) from exc
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         text = " ".join(str(exc).split())
-        raise VariableError(f"prompt {prompt.name!r}: {where}: {text}", "check the template") from exc
+        raise VariableError(
+            f"prompt {prompt.name!r}: {where}: {text}", "check the template"
+        ) from exc
 
 
 def _stream(template: jinja2.Template, values: Mapping[str, Any], budget: Budget) -> str:

@@ -178,7 +178,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters.update(guarded_filters(self.filters))
-        self.globals["lipsum"] = guarded_lipsum(self.globals["lipsum"])
+        self.globals["lipsum"] = guarded_lipsum(self.globals["lipsum"])  # type: ignore[arg-type]
         self.globals["range"] = _bounded_range
 
     # -- operators -------------------------------------------------------------------
@@ -219,7 +219,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     # -- calls and str.format ----------------------------------------------------------
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Check a call's operands and nesting, then make it in the sandbox."""
         budget = current_budget()
         budget.check_time()
@@ -323,4 +323,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, list | tuple):
         return f"a {type(value).__name__} of {len(value):,}"
     return type(value).__name__
-

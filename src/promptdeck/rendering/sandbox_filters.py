@@ -161,7 +161,7 @@ def guarded_lipsum(original: Callable[..., str]) -> Callable[..., str]:
     """Return ``lipsum`` refusing more paragraphs and words than the output may hold."""
 
     @functools.wraps(original)
-    def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+    def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
         budget = current_budget()
         budget.check_size(_int(n) * _int(max) * 12, "lipsum")
         return original(n, html, min, max)

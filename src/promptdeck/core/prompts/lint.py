@@ -15,6 +15,7 @@ from pathlib import Path
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
 from promptdeck.core.prompts.files import PromptFile, parse_prompt
+from promptdeck.core.prompts.lint_render import render_refusal
 from promptdeck.core.prompts.templating import render_prompt, template_variables
 from promptdeck.core.workspace.yamlfile import read_yaml, yaml_line
 from promptdeck.errors import ConfigError, PromptdeckError, location
@@ -182,10 +183,15 @@ def lint_text(
                         "case-missing-variable",
                     )
                 )
+    refusal = render_refusal(prompt, using, config)
+    if refusal is not None:
+        findings.append(Finding(Severity.ERROR, rel, refusal, "render-refused"))
     model = config.resolve_model(prompt.model or config.default_model)
     if count_tokens is not None and not any(f.severity is Severity.ERROR for f in findings):
         try:
-            rendered = render_prompt(prompt, _sample_values(prompt, using) or {}, allow_extra=True)
+            rendered = render_prompt(
+                prompt, _sample_values(prompt, using) or {}, allow_extra=True, config=config
+            )
             tokens, window = count_tokens(model, rendered.messages)
         except PromptdeckError as error:
             findings.append(
