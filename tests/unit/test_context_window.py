@@ -115,7 +115,7 @@ def test_run_refuses_a_prompt_over_the_local_window_with_exit_2(
     from promptdeck.core.gateway import context_stage
 
     monkeypatch.setattr(context_stage.TokenCounting, "count", lambda self, model, messages: 2300)
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         capsys,
         "--headless",
         "--workspace",
@@ -136,7 +136,7 @@ def test_run_refuses_a_prompt_over_the_local_window_with_exit_2(
 def test_run_with_an_unknown_model_is_a_usage_error_at_once(
     capsys: pytest.CaptureFixture[str], demo_paths: WorkspacePaths, fake_provider: FakeProvider
 ) -> None:
-    code, out, err = run_cli(
+    code, _, err = run_cli(
         capsys,
         "--headless",
         "--workspace",
