@@ -357,6 +357,7 @@ def _summary(spans: Sequence[Span]) -> str:
     sides=("input", "output"),
     description="Personal data: e-mail, phone, card, SSN, IBAN, IP, birth date, address, name.",
     default=True,
+    chunked=True,
 )
 def scan_pii(text: str, context: ScanContext) -> Verdict:
     """Flag personal data (see the module docstring)."""

@@ -148,6 +148,7 @@ def find_secrets(text: str) -> list[Span]:
     sides=("input", "output"),
     description="API keys and tokens, private keys, passwords in URLs and assignments.",
     default=True,
+    chunked=True,
 )
 def scan_secrets(text: str, context: ScanContext) -> Verdict:
     """Flag credentials (see the module docstring)."""
