@@ -37,39 +37,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.utils import Namespace
 
 from promptdeck.rendering.limits import Budget, current_budget, printed_size
-from promptdeck.rendering.sandbox_filters import guarded_filters, guarded_lipsum
+from promptdeck.rendering.sandbox_filters import (
+    guarded_filters,
+    guarded_lipsum,
+    percent_format_size,
+)
 
-__all__ = ["BoundedEnvironment", "percent_format_size"]
+__all__ = ["BoundedEnvironment"]
 
-#: A printf-style conversion: flags, width, precision, type.
-_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
 #: A format spec's width and precision.
 _SPEC = re.compile(r"^(?:.?[<>=^])?[-+ ]?z?#?0?(\d+)?[,_]?(?:\.(\d+))?")
-
-
-def percent_format_size(budget: Budget, template: str, args: Any) -> int:
-    """Estimate what ``template % args`` makes (refusing a width or precision first)."""
-    values: list[Any]
-    if isinstance(args, tuple):
-        values = list(args)
-    elif isinstance(args, Mapping):
-        values = list(args.values())
-    else:
-        values = [args]
-    limit = budget.limits.max_output_bytes
-    size = len(template)
-    stars = iter(v for v in values if isinstance(v, int))
-    for match in _PERCENT.finditer(template):
-        for part in (match[1], match[2]):
-            if part is None:
-                continue
-            width = next(stars, 0) if part == "*" else int(part)
-            budget.check_count(abs(width), "a format width or precision")
-            size += abs(width)
-        if size > limit:
-            break
-    size += sum(printed_size(v, limit) for v in values)
-    return size
 
 
 class _BoundedFormatter(SandboxedFormatter):

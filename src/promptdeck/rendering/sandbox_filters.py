@@ -8,12 +8,16 @@ and ``sum`` get their iterable back as a list, measured once.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from promptdeck.rendering.limits import Budget, current_budget, printed_size
 
-__all__ = ["guarded_filters", "guarded_lipsum"]
+__all__ = ["guarded_filters", "guarded_lipsum", "percent_format_size"]
+
+#: A printf-style conversion: flags, width, precision, type.
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
 
 _Args = tuple[Any, ...]
 _Check = Callable[[Budget, _Args, dict[str, Any]], _Args]
@@ -33,6 +37,31 @@ def _text(budget: Budget, value: Any) -> int:
     return printed_size(value, budget.limits.max_output_bytes)
 
 
+def percent_format_size(budget: Budget, template: str, args: Any) -> int:
+    """Estimate what ``template % args`` makes (refusing a width or precision first)."""
+    values: list[Any]
+    if isinstance(args, tuple):
+        values = list(args)
+    elif isinstance(args, Mapping):
+        values = list(args.values())
+    else:
+        values = [args]
+    limit = budget.limits.max_output_bytes
+    size = len(template)
+    stars = iter(v for v in values if isinstance(v, int))
+    for match in _PERCENT.finditer(template):
+        for part in (match[1], match[2]):
+            if part is None:
+                continue
+            width = next(stars, 0) if part == "*" else int(part)
+            budget.check_count(abs(width), "a format width or precision")
+            size += abs(width)
+        if size > limit:
+            break
+    size += sum(printed_size(v, limit) for v in values)
+    return size
+
+
 def _center(budget: Budget, args: _Args, kwargs: dict[str, Any]) -> _Args:
     width = _int(_arg(args, kwargs, 1, "width", 80))
     budget.check_size(max(_text(budget, args[0]), width), "center")
@@ -49,8 +78,6 @@ def _indent(budget: Budget, args: _Args, kwargs: dict[str, Any]) -> _Args:
 
 
 def _format(budget: Budget, args: _Args, kwargs: dict[str, Any]) -> _Args:
-    from promptdeck.rendering.sandbox import percent_format_size
-
     template = args[0] if isinstance(args[0], str) else str(args[0])
     size = percent_format_size(budget, template, kwargs or tuple(args[1:]))
     budget.check_size(size, "format")

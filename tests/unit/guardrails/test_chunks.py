@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptdeck.core.guardrails.base import CHUNK_CHARS, ScanContext, get_scanner, scan_texts
-from promptdeck.core.guardrails.chunks import OVERLAP_CHARS, chunk_bounds, scan_chunked
+from promptdeck.core.guardrails.base import ScanContext, get_scanner, scan_texts
+from promptdeck.core.guardrails.chunks import CHUNK_CHARS, OVERLAP_CHARS, chunk_bounds, scan_chunked
 from promptdeck.core.guardrails.rule_search import first_match, start_literals
 from promptdeck.core.guardrails.rules import INJECTION_RULES, JAILBREAK_RULES, TOXICITY_RULES
 
@@ -86,7 +86,7 @@ def test_the_classifiers_read_the_opening_and_their_rules_the_whole_text() -> No
 
 def test_scan_chunked_keeps_the_scanners_order() -> None:
     specs = [get_scanner("secrets"), get_scanner("pii")]
-    assert list(scan_chunked(specs, "x" * (CHUNK_CHARS * 2))) == ["secrets", "pii"]
+    assert list(scan_chunked(specs, "x" * (CHUNK_CHARS * 2), ScanContext())) == ["secrets", "pii"]
 
 
 _RULES = INJECTION_RULES + JAILBREAK_RULES + TOXICITY_RULES

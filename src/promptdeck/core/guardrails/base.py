@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from promptdeck.core.guardrails.chunks import CHUNK_CHARS, scan_chunked
 from promptdeck.errors import UsageError
 
 if TYPE_CHECKING:
@@ -39,9 +40,6 @@ __all__ = [
 ]
 
 Side = Literal["input", "output"]
-
-CHUNK_CHARS = 50_000
-"""Texts longer than this are scanned in chunks by the chunked scanners (:mod:`.chunks`)."""
 
 
 @dataclass(frozen=True)
@@ -170,9 +168,7 @@ class ScannerSpec:
             The verdict.
         """
         if self.chunked and len(text) > CHUNK_CHARS:
-            from promptdeck.core.guardrails.chunks import scan_chunked
-
-            return scan_chunked([self], text, context)[self.name]
+            return scan_chunked([self], text, context or ScanContext())[self.name]
         return self.func(text, context or ScanContext())
 
 
@@ -331,7 +327,5 @@ def _scan_one(specs: Sequence[ScannerSpec], text: str, context: ScanContext) -> 
     chunked = [s for s in specs if s.chunked] if len(text) > CHUNK_CHARS else []
     if not chunked:
         return {spec.name: spec.scan(text, context) for spec in specs}
-    from promptdeck.core.guardrails.chunks import scan_chunked
-
     verdicts = scan_chunked(chunked, text, context)
     return {s.name: verdicts[s.name] if s.chunked else s.scan(text, context) for s in specs}

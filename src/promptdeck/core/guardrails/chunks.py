@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from promptdeck.core.guardrails.base import CHUNK_CHARS, ScanContext, ScannerSpec, Span, Verdict
+if TYPE_CHECKING:  # base imports this module: its types only, to keep them apart
+    from promptdeck.core.guardrails.base import ScanContext, ScannerSpec, Span, Verdict
 
 __all__ = ["CHUNK_CHARS", "OVERLAP_CHARS", "chunk_bounds", "scan_chunked"]
+
+CHUNK_CHARS = 50_000
+"""Characters one chunk holds; texts up to this long are scanned whole, as they are."""
 OVERLAP_CHARS = 4_096
 """Characters each chunk shares with the next: the longest finding seen whole at a cut."""
 
@@ -52,20 +57,19 @@ def _merge_spans(spans: list[Span]) -> tuple[Span, ...]:
     return tuple(kept)
 
 
-def _merge(name: str, parts: Sequence[tuple[int, Verdict]]) -> Verdict:
+def _merge(parts: Sequence[tuple[int, Verdict]]) -> Verdict:
     best = max((v for _, v in parts), key=lambda v: v.score)
     spans = [
-        Span(s.start + offset, s.end + offset, s.type, s.text)
-        for offset, v in parts
-        for s in v.spans
+        dataclasses.replace(s, start=s.start + offset, end=s.end + offset)
+        for offset, verdict in parts
+        for s in verdict.spans
     ]
-    return Verdict(
-        name, any(v.flagged for _, v in parts), best.score, _merge_spans(spans), best.reason
-    )
+    flagged = any(v.flagged for _, v in parts)
+    return dataclasses.replace(best, flagged=flagged, spans=_merge_spans(spans))
 
 
 def scan_chunked(
-    specs: Sequence[ScannerSpec], text: str, context: ScanContext | None = None
+    specs: Sequence[ScannerSpec], text: str, context: ScanContext
 ) -> dict[str, Verdict]:
     """Run chunked scanners over a long text, chunk by chunk; merge their verdicts.
 
@@ -77,7 +81,7 @@ def scan_chunked(
     Returns:
         The verdicts by scanner name, in the order given.
     """
-    base = dataclasses.replace(context or ScanContext(), embedding=None)
+    base = dataclasses.replace(context, embedding=None)
     parts: dict[str, list[tuple[int, Verdict]]] = {spec.name: [] for spec in specs}
     embeds = any(spec.uses_embedding for spec in specs)
     bounds = chunk_bounds(len(text))
@@ -94,7 +98,7 @@ def scan_chunked(
             if verdict.spans and not (first and last):
                 verdict = _inner(verdict, len(chunk), first, last)
             parts[spec.name].append((start, verdict))
-    return {name: _merge(name, found) for name, found in parts.items()}
+    return {name: _merge(found) for name, found in parts.items()}
 
 
 def _inner(verdict: Verdict, length: int, first: bool, last: bool) -> Verdict:
