@@ -68,21 +68,36 @@ def _starts(ops: list[Any], ignore_case: bool) -> set[str] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _may_be_ascii(char: str, ignore_case: bool) -> bool:
+    """True when ``char`` in a pattern can match a character of an ASCII text."""
+    if char.isascii():
+        return True
+    flags = re.IGNORECASE if ignore_case else 0
+    return any(re.fullmatch(re.escape(char), chr(code), flags) for code in range(128))
+
+
 @lru_cache(maxsize=512)
 def start_literals(regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """Return the words a match of ``regex`` must start with (lower-cased), or None.
 
     None when they cannot be told for sure: a pattern opening with a character class,
-    a wildcard, a case-sensitive group, a non-ASCII letter, a look-around…
+    a wildcard, a case-sensitive group, a look-around… Words no ASCII text can hold
+    are left out (only ASCII texts are searched this way).
     """
     ignore_case = bool(regex.flags & re.IGNORECASE)
     try:
         starts = _starts(list(sre_parse.parse(regex.pattern, regex.flags)), ignore_case)
     except (re.error, RecursionError, ValueError, TypeError):
         return None
-    if not starts or any(not s.isascii() for s in starts):
+    if not starts:
         return None
-    words = {s.lower() for s in starts} if ignore_case else starts
+    # Only ASCII texts are searched this way: a word with a character no ASCII text can
+    # hold (an emoji; not the Kelvin sign, which matches "k" ignoring case) starts nothing.
+    starts = {w for w in starts if all(_may_be_ascii(c, ignore_case) for c in w)}
+    if not starts or any(not w.isascii() for w in starts):
+        return None
+    words = {w.lower() for w in starts} if ignore_case else starts
     # A word that starts with another one adds nothing: the shorter finds it too.
     kept = sorted(words, key=len)
     minimal = [w for i, w in enumerate(kept) if not any(w.startswith(k) for k in kept[:i])]
