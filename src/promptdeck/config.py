@@ -25,6 +25,7 @@ from promptdeck.config_sections import (
     LocalModelConfig,
     ModelAlias,
     ParamValue,
+    RenderConfig,
     UIConfig,
     WorkspaceConfig,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "LocalModelConfig",
     "ModelAlias",
     "ParamValue",
+    "RenderConfig",
     "UIConfig",
     "WorkspaceConfig",
     "load_config",

@@ -24,6 +24,7 @@ __all__ = [
     "LocalModelConfig",
     "ModelAlias",
     "ParamValue",
+    "RenderConfig",
     "UIConfig",
     "WorkspaceConfig",
 ]
@@ -245,6 +246,21 @@ class GuardrailsConfig(_Section):
     )
 
 
+class RenderConfig(_Section):
+    """The bounds of every template render (the template sandbox)."""
+
+    max_output_bytes: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        le=100_000_000,
+        description="Bytes one rendered message may have; also the largest string or "
+        "sequence an expression may build.",
+    )
+    timeout: float = Field(
+        default=2.0, gt=0, le=600, description="Seconds one template may take to render."
+    )
+
+
 class UIConfig(_Section):
     """The workbench's look."""
 
@@ -278,6 +294,7 @@ class WorkspaceConfig(_Section):
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     approval: ApprovalConfig = Field(default_factory=ApprovalConfig)
     evals: EvalsConfig = Field(default_factory=EvalsConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Key binding overrides: binding id -> keys."

@@ -7,12 +7,15 @@ Pure and light (plain dataclasses, Jinja2, no pydantic), so that both the workbe
 Templates run in Jinja2's immutable sandbox with ``StrictUndefined``: they can use
 variables, filters and conditionals, but never reach Python internals or the
 filesystem, and a variable used without a value is an error, not an empty string.
+Every render is bounded (:mod:`.limits`, :mod:`.sandbox`): its output's size, its
+time, and the size of every string, sequence and number it builds.
 
 :mod:`.templates` holds what rendering needs of a prompt, :mod:`.variables` checks
 the values given for its variables and :mod:`.render` renders its messages; their
 public names are all here.
 """
 
+from promptdeck.rendering.limits import DEFAULT_LIMITS, RenderLimits, RenderRefusedError
 from promptdeck.rendering.render import (
     render_messages,
     template_errors,
@@ -28,7 +31,10 @@ from promptdeck.rendering.templates import (
 from promptdeck.rendering.variables import check_variables, sanitize
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "PromptTemplate",
+    "RenderLimits",
+    "RenderRefusedError",
     "VariableError",
     "VariableRules",
     "check_variables",

@@ -1,8 +1,10 @@
 """Render a prompt's messages: plain templates directly, the rest in Jinja2's sandbox.
 
 Templates made only of text and ``{{ name }}`` are filled without Jinja2 (:func:`_plain`,
-held equal to Jinja2's output by a test); anything else runs in Jinja2's immutable
-sandbox with ``StrictUndefined``.
+held equal to Jinja2's output by a test); anything else runs in the bounded sandbox
+(:mod:`.sandbox`) with ``StrictUndefined``, streamed, and stopped once the message
+passes ``max_output_bytes``. Every refusal is one :class:`.RenderRefusedError` line
+naming the prompt, the message and what was refused.
 """
 
 from __future__ import annotations
@@ -13,23 +15,32 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from promptdeck.errors import ConfigError
+from promptdeck.rendering.limits import (
+    DEFAULT_LIMITS,
+    Budget,
+    RenderLimits,
+    RenderRefusedError,
+    render_budget,
+)
 from promptdeck.rendering.templates import PromptTemplate, VariableError
 from promptdeck.rendering.variables import check_variables
 
 if TYPE_CHECKING:
     import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from promptdeck.rendering.sandbox import BoundedEnvironment
 
 __all__ = ["render_messages", "template_errors", "template_sources", "undeclared_names"]
 
 
 @lru_cache(maxsize=1)
-def _environment() -> ImmutableSandboxedEnvironment:
+def _environment() -> BoundedEnvironment:
     # Imported here so that importing this module (and the registry reader) stays light.
     import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    from promptdeck.rendering.sandbox import BoundedEnvironment
+
+    return BoundedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -53,6 +64,11 @@ def _compile(prompt: PromptTemplate, where: str, source: str) -> jinja2.Template
         raise ConfigError(
             f"prompt {prompt.name!r}: {where} line {exc.lineno}: {exc.message}",
             "fix the Jinja2 syntax ({{ var }}, {% if %}...{% endif %})",
+        ) from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"prompt {prompt.name!r}: {where}: the template nests too deeply to compile",
+            "flatten the template's nested expressions or blocks",
         ) from exc
 
 
@@ -129,15 +145,26 @@ def _fill_plain(source: str, values: Mapping[str, Any]) -> str | None:
     return "".join(out)
 
 
-def _fill(prompt: PromptTemplate, where: str, source: str, values: Mapping[str, Any]) -> str:
+def _fill(
+    prompt: PromptTemplate,
+    where: str,
+    source: str,
+    values: Mapping[str, Any],
+    limits: RenderLimits = DEFAULT_LIMITS,
+) -> str:
     plain = _fill_plain(source, values)
     if plain is not None:
+        if len(plain) > limits.max_output_bytes // 4:
+            _check_output(prompt, where, len(plain.encode("utf-8")), limits)
         return plain
     import jinja2
 
     template = _compile(prompt, where, source)
     try:
-        return template.render(**values)
+        with render_budget(limits) as budget:
+            return _stream(template, values, budget)
+    except RenderRefusedError as exc:
+        raise RenderRefusedError(f"prompt {prompt.name!r}: {where}: {exc.title}", exc.hint) from exc
     except jinja2.UndefinedError as exc:
         raise VariableError(
             f"prompt {prompt.name!r}: {where}: {exc.message}",
@@ -148,14 +175,54 @@ def _fill(prompt: PromptTemplate, where: str, source: str, values: Mapping[str, 
             f"prompt {prompt.name!r}: {where}: refused by the template sandbox ({exc})",
             "templates may use variables, filters and conditionals only",
         ) from exc
-    except (TypeError, ValueError, ArithmeticError) as exc:
+    except RecursionError as exc:
+        raise RenderRefusedError(
+            f"prompt {prompt.name!r}: {where}: refused by the template sandbox: "
+            "nesting too deep (recursion)",
+            "a macro or recursive loop must stop calling itself",
+        ) from exc
+    except MemoryError as exc:
+        raise RenderRefusedError(
+            f"prompt {prompt.name!r}: {where}: refused by the template sandbox: out of memory",
+            "make the template build less text",
+        ) from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        text = " ".join(str(exc).split())
         raise VariableError(
-            f"prompt {prompt.name!r}: {where}: {exc}", "check the template"
+            f"prompt {prompt.name!r}: {where}: {text}", "check the template"
         ) from exc
 
 
+def _stream(template: jinja2.Template, values: Mapping[str, Any], budget: Budget) -> str:
+    """Render chunk by chunk, stopping once the output passes the byte limit."""
+    limits = budget.limits
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(**values):
+        size += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8"))
+        if size > limits.max_output_bytes:
+            raise budget.refuse(f"the rendering passed {limits.max_output_bytes:,} bytes")
+        chunks.append(chunk)
+    budget.check_time()
+    return "".join(chunks)
+
+
+def _check_output(prompt: PromptTemplate, where: str, size: int, limits: RenderLimits) -> None:
+    if size > limits.max_output_bytes:
+        raise RenderRefusedError(
+            f"prompt {prompt.name!r}: {where}: refused by the template sandbox: the rendering "
+            f"passed {limits.max_output_bytes:,} bytes",
+            "shorten the template or its values, or raise [render] max_output_bytes "
+            "in promptdeck.toml",
+        )
+
+
 def render_messages(
-    prompt: PromptTemplate, values: Mapping[str, Any], *, allow_extra: bool = False
+    prompt: PromptTemplate,
+    values: Mapping[str, Any],
+    *,
+    allow_extra: bool = False,
+    limits: RenderLimits = DEFAULT_LIMITS,
 ) -> tuple[list[dict[str, str]], dict[str, Any]]:
     """Validate the variables and render the prompt's chat messages.
 
@@ -163,12 +230,14 @@ def render_messages(
         prompt: The prompt.
         values: Variable values.
         allow_extra: Ignore values for undeclared variables.
+        limits: The bounds of each message's render (output, time, nesting).
 
     Returns:
         The messages (``{"role", "content"}``) and the checked values used.
 
     Raises:
         VariableError: A variable is missing or invalid, or the template misuses one.
+        RenderRefusedError: The sandbox refused a render (too large, too long, too deep).
         ConfigError: A template does not compile.
     """
     checked = check_variables(prompt, values, allow_extra=allow_extra)
@@ -176,22 +245,22 @@ def render_messages(
     if prompt.messages:
         for i, (role, content) in enumerate(prompt.messages):
             messages.append(
-                {"role": role, "content": _fill(prompt, f"messages[{i}]", content, checked)}
+                {"role": role, "content": _fill(prompt, f"messages[{i}]", content, checked, limits)}
             )
         return messages, checked
     if prompt.system is not None:
         messages.append(
-            {"role": "system", "content": _fill(prompt, "system", prompt.system, checked)}
+            {"role": "system", "content": _fill(prompt, "system", prompt.system, checked, limits)}
         )
     for i, (shot_input, shot_output) in enumerate(prompt.examples):
         if isinstance(shot_input, Mapping):
             shot = check_variables(prompt, shot_input)
-            user = _fill(prompt, f"examples[{i}]", prompt.template or "", shot)
+            user = _fill(prompt, f"examples[{i}]", prompt.template or "", shot, limits)
         else:
             user = shot_input
         messages.append({"role": "user", "content": user})
         messages.append({"role": "assistant", "content": shot_output})
-    user = _fill(prompt, "template", prompt.template or "", checked)
+    user = _fill(prompt, "template", prompt.template or "", checked, limits)
     messages.append({"role": "user", "content": user})
     return messages, checked
 

@@ -10,11 +10,17 @@ from typing import Any
 
 from promptdeck.rendering.templates import PromptTemplate, VariableError, VariableRules
 
-__all__ = ["check_variables", "sanitize"]
+__all__ = ["check_variables", "sanitize", "strip_html"]
 
 
-_TAG = re.compile(r"<[^>]+>")
-_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: A tag: ``<`` and a name (or ``/``, ``!``, ``?``) up to the next ``>``, never across
+#: another ``<`` (so a scan stops at the next ``<`` and stripping stays linear in the
+#: text, whatever it holds); or one left open at the very end of the text.
+_TAG = re.compile(r"<\s*[a-zA-Z/!?][^<>]*(?:>|$)")
+#: An opening or closing ``script``/``style`` tag, whose content is dropped with it.
+_BLOCK_TAG = re.compile(r"<(/?)(script|style)\b[^<>]*>", re.IGNORECASE)
+#: Decoding rounds for text encoded more than once (``&amp;lt;`` is ``&lt;`` is ``<``).
+_DECODE_ROUNDS = 8
 _SPECIAL_TOKENS = re.compile(
     r"<\|[^|>]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|?(?:im_start|im_end|endoftext)\|?>",
     re.IGNORECASE,
@@ -25,14 +31,53 @@ _ROLE_PREFIX = re.compile(
 )
 
 
+def _drop_blocks(text: str) -> str:
+    """Drop ``<script>``/``<style>`` elements with their content (an unclosed one to the end)."""
+    out: list[str] = []
+    start = 0
+    inside: str | None = None
+    for match in _BLOCK_TAG.finditer(text):
+        name = match[2].lower()
+        if inside is None and not match[1]:
+            out.append(text[start : match.start()])
+            out.append(" ")
+            inside = name
+        elif inside == name and match[1]:
+            inside = None
+            start = match.end()
+    if inside is None:
+        out.append(text[start:])
+    return "".join(out)
+
+
+def strip_html(value: str) -> str:
+    """Decode entities, then drop ``script``/``style`` elements and every tag, until stable.
+
+    Decoding comes first, so ``&lt;script&gt;`` is removed as the tag it encodes rather
+    than turned into one; a ``<`` that starts no tag (``5 < 6``) stays. Text encoded
+    twice (``&amp;lt;b&amp;gt;``) and tags that a removal would assemble
+    (``<scr<script>x</script>ipt>``) are handled by repeating the rounds until nothing
+    changes. Every round is linear in the text.
+    """
+    for _ in range(_DECODE_ROUNDS):
+        stripped = _TAG.sub(" ", _drop_blocks(html.unescape(value)))
+        if stripped == value:
+            break
+        value = stripped
+    return value
+
+
 def sanitize(value: str, rules: VariableRules) -> str:
     """Apply a variable's sanitisation flags to a text value.
 
-    - ``strip_html``: drop ``<script>``/``<style>`` blocks and every tag, unescape entities.
+    - ``strip_html``: decode entities, then drop ``<script>``/``<style>`` elements and
+      every tag, repeated until stable (:func:`strip_html`).
     - ``escape_injection``: remove chat-template control tokens (``<|im_start|>``,
-      ``[INST]``, ``<<SYS>>``…), quote line-leading role markers (``System:`` becomes
-      ``"System":``) and escape triple quotes and triple backticks, so a value cannot
-      pose as a new message or close the block it is quoted in.
+      ``<|system|>``, ``[INST]``, ``<<SYS>>``, ``<s>``…), quote line-leading role markers
+      (``System:`` becomes ``"System":``) and escape triple quotes and triple backticks,
+      so a value cannot pose as a new message or close the block it is quoted in. It
+      does not detect injected *instructions* in plain words ("ignore the above"): that
+      is the ``injection`` guardrail's job.
     - ``collapse_whitespace``: runs of white space become one space; ends trimmed.
 
     Args:
@@ -43,7 +88,7 @@ def sanitize(value: str, rules: VariableRules) -> str:
         The sanitised value.
     """
     if rules.strip_html:
-        value = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", value)))
+        value = strip_html(value)
     if rules.escape_injection:
         value = _SPECIAL_TOKENS.sub("", value)
         value = _ROLE_PREFIX.sub(lambda m: f'{m[1]}{m[2] or ""}"{m[3]}"{m[4]}', value)

@@ -106,3 +106,38 @@ def test_local_token_counts_use_the_models_own_tokenizer(tmp_path: Path) -> None
     long = counting.count("local/smollm2-135m", [{"role": "user", "content": "Hello " * 50}])
     assert 1 < short < long
     assert counting.context_window("local/smollm2-135m") == 2048
+
+
+@pytest.mark.parametrize(
+    ("template", "refused"),
+    [
+        ("{{ text * 1000000000 }}", "'<text>' * 1000000000 would make"),
+        ("{{ text|center(1000000000) }}", "center would make"),
+        ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(text) }}", "nested deeper than 40"),
+        ("{% for i in range(100000) %}{{ text * 50 }}{% endfor %}", "passed 1,000,000 bytes"),
+    ],
+)
+def test_lint_fails_on_what_the_sandbox_refuses(
+    demo_paths: WorkspacePaths, template: str, refused: str
+) -> None:
+    write(
+        demo_paths,
+        "evil",
+        f"name: evil\ntemplate: '{template}'\nvariables:\n  text:\n    required: true\n",
+    )
+    findings = lint_workspace(demo_paths, WorkspaceConfig(), ["evil"])["evil"]
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    assert [(f.rule, f.location) for f in errors] == [
+        ("render-refused", "prompts/evil.prompt.yaml")
+    ]
+    assert errors[0].message.startswith("prompt 'evil': template: refused by the template sandbox")
+    assert refused in errors[0].message
+
+
+def test_lint_uses_the_configured_render_bounds(demo_paths: WorkspacePaths) -> None:
+    write(demo_paths, "long", "name: long\ntemplate: '{{ \"x\" * 5000 }}'\n")
+    assert not lint_workspace(demo_paths, WorkspaceConfig(), ["long"])["long"]
+    small = WorkspaceConfig.model_validate({"render": {"max_output_bytes": 1000}})
+    findings = lint_workspace(demo_paths, small, ["long"])["long"]
+    assert [f.rule for f in findings] == ["render-refused"]
+    assert "(limit 1,000)" in findings[0].message

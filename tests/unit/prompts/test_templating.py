@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pytest
@@ -167,3 +169,38 @@ def test_messages_form_renders_every_message() -> None:
 )
 def test_sanitization(rules: VariableRules, raw: str, clean: str) -> None:
     assert sanitize(raw, rules) == clean
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",  # encoded: decoded first, then stripped
+        "&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;",  # encoded twice
+        "&#60;script&#62;alert(1)&#60;/script&#62;",  # numeric entities
+        "&#x3c;img src=x onerror=alert(1)&#x3e;",
+        "<scr<script>x</script>ipt>alert(1)</script>",  # a removal assembling a tag
+        "<<script>script>alert(1)<</script>/script>",
+        "<SCRIPT type=x>alert(1)</SCRIPT >",
+        "<script>alert(1)",  # never closed: dropped to the end
+        "&lt;scr&lt;script&gt;ipt&gt;alert(1)&lt;/script&gt;",
+        "<style>body{}</style><b onmouseover=alert(1)>x</b>",
+    ],
+)
+def test_strip_html_leaves_no_tag_whatever_the_encoding(raw: str) -> None:
+    clean = sanitize(raw, VariableRules(strip_html=True))
+    assert re.search(r"<\s*/?\s*[a-zA-Z!]", clean) is None, clean
+    assert "<script" not in clean.lower() and "onerror" not in clean and "onmouseover" not in clean
+
+
+def test_strip_html_keeps_text_and_stray_angle_brackets() -> None:
+    rules = VariableRules(strip_html=True)
+    assert sanitize("<p>5 &lt; 6 &amp; 7 &gt; 3</p>", rules) == " 5 < 6 & 7 > 3 "
+    assert sanitize("plain text", rules) == "plain text"
+
+
+def test_strip_html_is_linear_on_hostile_text() -> None:
+    rules = VariableRules(strip_html=True)
+    started = time.process_time()
+    for raw in ("<" * 2_000_000, "<script" * 300_000, "<a" * 1_000_000, "&amp;" * 400_000):
+        sanitize(raw, rules)
+    assert time.process_time() - started < 10  # quadratic scans took minutes

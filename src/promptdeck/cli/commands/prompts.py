@@ -152,7 +152,11 @@ def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bo
             target = resolve_prompt(session, ref)
     finally:
         workspace.close()
-    rendered = render_prompt(target.file, _vars(pairs), version=target.version) if pairs else None
+    rendered = (
+        render_prompt(target.file, _vars(pairs), version=target.version, config=workspace.config)
+        if pairs
+        else None
+    )
     if as_json:
         document: dict[str, object] = {
             "name": target.name,

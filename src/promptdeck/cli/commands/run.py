@@ -9,7 +9,7 @@ import click
 
 from promptdeck.cli.context import Options, open_workspace
 from promptdeck.cli.output import echo_json, echo_warning
-from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
+from promptdeck.errors import CheckFailedError, PromptdeckError, RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
     from promptdeck.core.compare.ensembles import EnsembleResult
@@ -24,7 +24,14 @@ _HINTS = {
     "timeout": 'raise `timeout`, or set `on_timeout` to a backup model or "cached"',
     "budget": "raise the budget's limit_usd, or change its action, in promptdeck.toml",
     "config": "check the model name and [local_models] in promptdeck.toml",
+    "context_window": "shorten the prompt or its values, or use a model with a larger "
+    "context window (an alias's `context_window` in promptdeck.toml)",
     "guardrail": "change the input, or the prompt's `guardrails:` rules (docs/formats.md)",
+}
+#: Failures that are the caller's to fix (exit 1 or 2); the rest are runtime failures.
+_FAILURES: dict[str, type[PromptdeckError]] = {
+    "guardrail": CheckFailedError,
+    "context_window": UsageError,
 }
 
 
@@ -170,11 +177,14 @@ def run(
     from promptdeck.core.gateway import engine
     from promptdeck.core.gateway.prompt_call import prompt_call
     from promptdeck.core.providers.params import parse_params
+    from promptdeck.core.providers.targets import check_model
 
     variables = parse_vars(pairs)
     overrides = parse_params(param_pairs)
     workspace = open_workspace(options)
     try:
+        if model is not None:
+            check_model(workspace.config, model)
         spec = prompt_call(
             workspace,
             prompt,
@@ -184,6 +194,7 @@ def run(
             repeat=repeat,
             overrides=overrides,
         )
+        check_model(workspace.config, spec.model)
         gateway = engine.Gateway.for_workspace(workspace)
         result, ensemble = asyncio.run(_call(gateway, spec, stream and not as_json))
     finally:
@@ -195,7 +206,7 @@ def run(
     done = result.completion
     if not done.ok:
         kind = str(done.error_kind or "")
-        failure = CheckFailedError if kind == "guardrail" else RuntimeFailureError
+        failure = _FAILURES.get(kind, RuntimeFailureError)
         raise failure(
             done.error or "the call failed",
             _HINTS.get(kind, f"see `promptdeck traces show {result.trace_id}`"),

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from promptdeck.core.providers.targets import check_model
 from promptdeck.errors import PromptdeckError, UsageError
 
 if TYPE_CHECKING:
-    from promptdeck.config import WorkspaceConfig
     from promptdeck.core.compare.ensembles import EnsembleResult
     from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
     from promptdeck.core.gateway.semantic import Embedder
@@ -178,23 +178,6 @@ class CompareResult:
     def all_failed(self) -> bool:
         """True when no column has an answer."""
         return not any(c.ok for c in self.columns)
-
-
-def check_model(config: WorkspaceConfig, name: str) -> None:
-    """Refuse a model name that is neither an alias, an ensemble nor ``provider/model``.
-
-    Raises:
-        UsageError: With the names that would work.
-    """
-    if name in config.models or name in config.ensembles or "/" in name.strip("/"):
-        return
-    known = sorted([*config.models, *config.ensembles])
-    raise UsageError(
-        f"unknown model {name!r}",
-        "use provider/model (e.g. openai/gpt-4o-mini)"
-        + (f" or one of: {', '.join(known)}" if known else "")
-        + " — aliases and ensembles are defined in promptdeck.toml",
-    )
 
 
 def plan_compare(

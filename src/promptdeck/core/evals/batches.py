@@ -85,7 +85,11 @@ class CellPlanner:
         else:
             started = time.perf_counter()
             rendered = render_prompt(
-                prompt.file, case.vars, version=prompt.version, allow_extra=True
+                prompt.file,
+                case.vars,
+                version=prompt.version,
+                allow_extra=True,
+                config=self.workspace.config,
             )
             render_ms = (time.perf_counter() - started) * 1000
             self._last_render = (key, rendered, render_ms)

@@ -146,7 +146,9 @@ def rated_examples(
         if key not in groups:
             try:
                 file = parse_prompt(content, f"{name}.prompt.yaml").file
-                messages = render_prompt(file, case.vars, allow_extra=True).messages
+                messages = render_prompt(
+                    file, case.vars, allow_extra=True, config=workspace.config
+                ).messages
             except PromptdeckError:
                 stats.skipped += 1
                 continue

@@ -109,7 +109,7 @@ def plan_suite(
     for prompt in prompts:
         for case in suite.cases:
             try:
-                render_prompt(prompt.file, case.vars, allow_extra=True)
+                render_prompt(prompt.file, case.vars, allow_extra=True, config=config)
             except PromptdeckError as error:
                 problems.append(
                     ConfigError(f"{case.source}: {error.title}", error.hint or "fix the case")

@@ -3,20 +3,24 @@
 :func:`begin` turns a :class:`~promptdeck.core.gateway.spec.CallSpec` (its messages
 already redacted by the input guardrails, if any) into an
 :class:`~promptdeck.core.gateway.inflight.InFlight`: the trace's first spans, the
-model a budget may have switched to, the parameters the call will run with and its
-cache key. A budget that blocks the call gives the failure to record instead of a
-provider call.
+model a budget may have switched to, the parameters the call will run with (its
+``max_tokens`` lowered to what the context window leaves, :mod:`.context_stage`) and
+its cache key. A budget that blocks the call, or a prompt longer than the model's
+context window, gives the failure to record instead of a provider call.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime, timedelta
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway.budgets import BudgetGuard
+from promptdeck.core.gateway.context_stage import ContextFit, ContextWindows
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash
+from promptdeck.core.gateway.recording import note_warnings
 from promptdeck.core.gateway.spec import CallSpec
 from promptdeck.core.providers.base import Completion, ErrorKind
 from promptdeck.core.providers.router import ModelRouter
@@ -52,8 +56,28 @@ def _render_span(spec: CallSpec, ended: datetime) -> SpanRecord | None:
     )
 
 
+def _context_span(fit: ContextFit, start: datetime, spec: CallSpec) -> SpanRecord:
+    """The span of the context-window check (only when the tokens were counted)."""
+    return SpanRecord(
+        "context_window",
+        "context",
+        "error" if fit.refused else "ok",
+        start,
+        utcnow(),
+        {
+            "promptdeck.context.window": fit.window,
+            "promptdeck.context.prompt_tokens": fit.prompt_tokens,
+            "promptdeck.context.max_tokens": fit.max_tokens,
+        },
+    )
+
+
 def begin(
-    spec: CallSpec, config: WorkspaceConfig, budgets: BudgetGuard, router: ModelRouter
+    spec: CallSpec,
+    config: WorkspaceConfig,
+    budgets: BudgetGuard,
+    router: ModelRouter,
+    windows: ContextWindows | None = None,
 ) -> tuple[InFlight, Completion | None]:
     """Begin a call: its first spans, the budget's verdict, its target, params and key.
 
@@ -62,9 +86,11 @@ def begin(
         config: The workspace configuration (its budgets and aliases).
         budgets: The running budget totals.
         router: Resolves the model and merges the call's parameters.
+        windows: Checks the prompt against the model's context window (None: no check).
 
     Returns:
-        The call under way, and the failure to record when a budget blocks it.
+        The call under way, and the failure to record when a budget blocks it or the
+        prompt does not fit the model's context window.
     """
     started, perf = utcnow(), time.perf_counter()
     spans: list[SpanRecord] = []
@@ -96,6 +122,18 @@ def begin(
             blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.BUDGET)
     target = router.resolve(model_name)
     params = router.params(target, spec.params, spec.overrides)
+    fit = ContextFit()
+    if windows is not None and blocked is None:
+        c_start = utcnow()
+        fit = windows.fit(target, spec.messages, params, spec.prompt_name)
+        if fit.checked:
+            spans.append(_context_span(fit, c_start, spec))
+        if fit.refused:
+            blocked = Completion.failure(spec.model, fit.refused, ErrorKind.CONTEXT_WINDOW)
+        elif fit.max_tokens is not None:
+            overrides = {**spec.overrides, "max_tokens": fit.max_tokens}
+            spec = dataclasses.replace(spec, overrides=overrides)
+            params = router.params(target, spec.params, spec.overrides)
     rhash = request_hash(target.model, spec.messages, params, spec.response_format)
     call = InFlight(
         spec=spec,
@@ -110,4 +148,5 @@ def begin(
         key=exact_key(rhash, spec.repeat),
         warnings=warnings,
     )
+    note_warnings(call, "context", fit.warnings)
     return call, blocked

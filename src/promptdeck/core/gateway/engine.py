@@ -29,6 +29,7 @@ from sqlmodel import Session
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.gateway import begin_stage, cache_stage, record_stage, semantic_stage
 from promptdeck.core.gateway.budgets import BudgetGuard
+from promptdeck.core.gateway.context_stage import ContextWindows
 from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
@@ -94,6 +95,7 @@ class Gateway:
         self.router = ModelRouter(config, factory, sleep=sleep)
         self.costs = CostBook(config)
         self.budgets = BudgetGuard(config, self._session)
+        self.windows = ContextWindows(config, root)
         self._embedder = embedder
         self.semantic: SemanticCache | None = None
         if config.cache.semantic or config.cache.shadow:
@@ -274,9 +276,11 @@ class Gateway:
     ) -> tuple[InFlight, Completion | None]:
         """Apply the input rules (redacting the messages sent), then begin the call."""
         if not policy.input:
-            return begin_stage.begin(spec, self.config, self.budgets, self.router)
+            return begin_stage.begin(spec, self.config, self.budgets, self.router, self.windows)
         spec, decision, error = await check_input(spec, policy, self.config)
-        call, blocked = begin_stage.begin(spec, self.config, self.budgets, self.router)
+        call, blocked = begin_stage.begin(
+            spec, self.config, self.budgets, self.router, self.windows
+        )
         record_checks(call, decision.checks)
         call.warnings += decision.warnings
         if error is not None:

@@ -60,7 +60,9 @@ def prompt_call(
     start = time.perf_counter()
     with workspace.session() as session:
         resolved = resolve_prompt(session, ref)
-    rendered = render_prompt(resolved.file, variables, version=resolved.version)
+    rendered = render_prompt(
+        resolved.file, variables, version=resolved.version, config=workspace.config
+    )
     render_ms = (time.perf_counter() - start) * 1000
     params = dict(rendered.params)
     schema = json_schema_of(params.pop("response_format", None))

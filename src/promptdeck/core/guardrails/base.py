@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from promptdeck.core.guardrails.chunks import CHUNK_CHARS, scan_chunked
 from promptdeck.errors import UsageError
 
 if TYPE_CHECKING:
@@ -108,6 +109,9 @@ class ScanContext:
         thresholds: Per-scanner score thresholds overriding the defaults.
         embedding: The text's sentence vector when already computed (set by
             :func:`scan_texts`; scanners that need one compute it otherwise).
+        part: Which chunk of a long text is scanned (:mod:`.chunks`): the classifiers'
+            heads read a text's opening, so only part 0 is classified; the later parts
+            go through the rules alone.
     """
 
     input_text: str | None = None
@@ -118,6 +122,7 @@ class ScanContext:
     context_window: int | None = None
     thresholds: Mapping[str, float] = field(default_factory=dict)
     embedding: NDArray[np.float32] | None = None
+    part: int = 0
 
     def threshold(self, scanner: str, default: float) -> float:
         """Return the threshold to apply for ``scanner``."""
@@ -140,6 +145,7 @@ class ScannerSpec:
         default: True when ``guard`` runs it without being asked.
         whole_prompt: On a prompt call's input, True when it reads the whole rendered
             prompt (``context-size``) rather than the untrusted variable values.
+        chunked: True when a long text is scanned in bounded chunks (:mod:`.chunks`).
     """
 
     name: str
@@ -149,9 +155,10 @@ class ScannerSpec:
     uses_embedding: bool = False
     default: bool = False
     whole_prompt: bool = False
+    chunked: bool = False
 
     def scan(self, text: str, context: ScanContext | None = None) -> Verdict:
-        """Scan one text.
+        """Scan one text (a long one in bounded chunks, when the scanner allows).
 
         Args:
             text: The text.
@@ -160,6 +167,8 @@ class ScannerSpec:
         Returns:
             The verdict.
         """
+        if self.chunked and len(text) > CHUNK_CHARS:
+            return scan_chunked([self], text, context or ScanContext())[self.name]
         return self.func(text, context or ScanContext())
 
 
@@ -174,6 +183,7 @@ def scanner(
     uses_embedding: bool = False,
     default: bool = False,
     whole_prompt: bool = False,
+    chunked: bool = False,
 ) -> Callable[[ScanFunction], ScanFunction]:
     """Register a scanning function under ``name`` (a decorator).
 
@@ -185,6 +195,8 @@ def scanner(
         default: True when ``guard`` runs it without being asked.
         whole_prompt: True when, on a prompt call's input, it must read the whole
             rendered prompt rather than the variable values.
+        chunked: True when its findings are local, so a long text may be scanned in
+            bounded, overlapping chunks (:mod:`.chunks`).
 
     Returns:
         The decorator; it returns the function unchanged.
@@ -194,7 +206,7 @@ def scanner(
         if name in _REGISTRY and _REGISTRY[name].func is not func:
             raise ValueError(f"a guardrail scanner named {name!r} is already registered")
         _REGISTRY[name] = ScannerSpec(
-            name, func, tuple(sides), description, uses_embedding, default, whole_prompt
+            name, func, tuple(sides), description, uses_embedding, default, whole_prompt, chunked
         )
         return func
 
@@ -297,13 +309,23 @@ def scan_texts(
     if any(s.uses_embedding for s in specs):
         from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
 
-        missing = [i for i, c in enumerate(contexts) if c.embedding is None]
+        missing = [
+            i
+            for i, c in enumerate(contexts)
+            if c.embedding is None and len(texts[i]) <= CHUNK_CHARS
+        ]
         if missing:
             vectors = embed_for_classifiers([texts[i] for i in missing])
             contexts = list(contexts)
             for row, i in enumerate(missing):
                 contexts[i] = dataclasses.replace(contexts[i], embedding=vectors[row])
-    return [
-        {spec.name: spec.scan(text, ctx) for spec in specs}
-        for text, ctx in zip(texts, contexts, strict=True)
-    ]
+    return [_scan_one(specs, text, ctx) for text, ctx in zip(texts, contexts, strict=True)]
+
+
+def _scan_one(specs: Sequence[ScannerSpec], text: str, context: ScanContext) -> dict[str, Verdict]:
+    """One text's verdicts; a long one goes through the chunked scanners chunk by chunk."""
+    chunked = [s for s in specs if s.chunked] if len(text) > CHUNK_CHARS else []
+    if not chunked:
+        return {spec.name: spec.scan(text, context) for spec in specs}
+    verdicts = scan_chunked(chunked, text, context)
+    return {s.name: verdicts[s.name] if s.chunked else s.scan(text, context) for s in specs}

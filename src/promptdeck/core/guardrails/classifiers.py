@@ -66,6 +66,22 @@ def rule_findings(
     return score, found
 
 
+def _head_probability(name: str, text: str, norm: NormalizedText, context: ScanContext) -> float:
+    """The classifier head's probability (it reads the text's opening)."""
+    from promptdeck.core.guardrails.linear import load_heads
+
+    vector = context.embedding
+    if vector is None:
+        vector = embed_for_classifiers([text])[0]
+    head = load_heads()[name]
+    lexical = None
+    if head.lexical is not None:
+        from promptdeck.core.guardrails.lexical import lexical_features
+
+        lexical = lexical_features([norm.text])
+    return float(head.predict(vector[None, :], lexical)[0])
+
+
 def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) -> Verdict:
     """Score a text with the rules and the classifier head called ``name``.
 
@@ -76,22 +92,12 @@ def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) 
         context: Its context (``embedding`` is used when set).
 
     Returns:
-        The verdict; its spans are the rule matches, in the original text.
+        The verdict; its spans are the rule matches, in the original text. A later
+        part of a long text (``context.part``) is read by the rules alone.
     """
-    from promptdeck.core.guardrails.linear import load_heads
-
     norm = normalize(text)
     rule_score, found = rule_findings(norm, rules, name)
-    vector = context.embedding
-    if vector is None:
-        vector = embed_for_classifiers([text])[0]
-    head = load_heads()[name]
-    lexical = None
-    if head.lexical is not None:
-        from promptdeck.core.guardrails.lexical import lexical_features
-
-        lexical = lexical_features([norm.text])
-    probability = float(head.predict(vector[None, :], lexical)[0])
+    probability = 0.0 if context.part else _head_probability(name, text, norm, context)
     score = max(rule_score, probability)
     threshold = context.threshold(name, DEFAULT_THRESHOLD)
     spans = []
@@ -111,6 +117,7 @@ def classify(name: str, rules: Sequence[Rule], text: str, context: ScanContext) 
     description="Prompt injection: overriding or leaking the app's instructions.",
     uses_embedding=True,
     default=True,
+    chunked=True,
 )
 def scan_injection(text: str, context: ScanContext) -> Verdict:
     """Flag attempts to override or extract the application's instructions."""
@@ -122,6 +129,7 @@ def scan_injection(text: str, context: ScanContext) -> Verdict:
     description="Jailbreaks: role-play and set-ups that switch off the model's safety.",
     uses_embedding=True,
     default=True,
+    chunked=True,
 )
 def scan_jailbreak(text: str, context: ScanContext) -> Verdict:
     """Flag attempts to switch off the model's safety or alignment."""
@@ -134,6 +142,7 @@ def scan_jailbreak(text: str, context: ScanContext) -> Verdict:
     description="Abusive, hateful or harassing text.",
     uses_embedding=True,
     default=True,
+    chunked=True,
 )
 def scan_toxicity(text: str, context: ScanContext) -> Verdict:
     """Flag abusive, hateful or harassing text."""

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from promptdeck.core.guardrails.base import ScanContext, Span, Verdict, scanner
+from promptdeck.core.guardrails.intervals import DisjointSpans
 from promptdeck.core.guardrails.normalize import normalize
 
 __all__ = [
@@ -310,12 +311,11 @@ def find_pii(text: str, types: Sequence[str] | None = None) -> list[Span]:
     wanted = set(types or PII_TYPES)
     found = [c for c in _candidates(norm.text) if c[2] in wanted]
     found.sort(key=lambda c: (-_PRIORITY[c[2]], -(c[1] - c[0]), c[0]))
-    taken: list[tuple[int, int]] = []
+    taken = DisjointSpans()
     spans: list[Span] = []
     for start, end, kind in found:
-        if any(start < e and s < end for s, e in taken):
+        if not taken.claim(start, end):
             continue
-        taken.append((start, end))
         o_start, o_end = norm.to_original(start, end)
         spans.append(Span(o_start, o_end, kind, text[o_start:o_end]))
     return sorted(spans, key=lambda s: s.start)
@@ -357,6 +357,7 @@ def _summary(spans: Sequence[Span]) -> str:
     sides=("input", "output"),
     description="Personal data: e-mail, phone, card, SSN, IBAN, IP, birth date, address, name.",
     default=True,
+    chunked=True,
 )
 def scan_pii(text: str, context: ScanContext) -> Verdict:
     """Flag personal data (see the module docstring)."""

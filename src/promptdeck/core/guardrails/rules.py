@@ -313,9 +313,12 @@ def match_rules(text: str, rules: Sequence[Rule]) -> list[RuleHit]:
         text: A normalised text.
         rules: The rules.
     """
+    from promptdeck.core.guardrails.rule_search import first_match, lowered_for_search
+
+    lowered = lowered_for_search(text)
     hits = []
     for rule in rules:
-        match = rule.regex.search(text)
+        match = first_match(rule.regex, text, lowered)
         if match is not None:
             hits.append(RuleHit(rule, match.start(), match.end()))
     return sorted(hits, key=lambda h: h.start)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from promptdeck.core.guardrails.base import ScanContext, Span, Verdict, scanner
+from promptdeck.core.guardrails.intervals import DisjointSpans
 from promptdeck.core.guardrails.normalize import normalize
 
 __all__ = ["SECRET_PATTERNS", "SecretPattern", "find_secrets", "scan_secrets"]
@@ -126,7 +127,7 @@ def find_secrets(text: str) -> list[Span]:
         Non-overlapping spans in text order (the more specific pattern wins an overlap).
     """
     norm = normalize(text)
-    taken: list[tuple[int, int]] = []
+    taken = DisjointSpans()
     spans: list[Span] = []
     for pattern in SECRET_PATTERNS:
         for match in pattern.regex.finditer(norm.text):
@@ -135,9 +136,8 @@ def find_secrets(text: str) -> list[Span]:
             value = norm.text[start:end]
             if pattern.check is not None and not pattern.check(value):
                 continue
-            if any(start < e and s < end for s, e in taken):
+            if not taken.claim(start, end):
                 continue
-            taken.append((start, end))
             o_start, o_end = norm.to_original(start, end)
             spans.append(Span(o_start, o_end, pattern.type, text[o_start:o_end]))
     return sorted(spans, key=lambda s: s.start)
@@ -148,6 +148,7 @@ def find_secrets(text: str) -> list[Span]:
     sides=("input", "output"),
     description="API keys and tokens, private keys, passwords in URLs and assignments.",
     default=True,
+    chunked=True,
 )
 def scan_secrets(text: str, context: ScanContext) -> Verdict:
     """Flag credentials (see the module docstring)."""

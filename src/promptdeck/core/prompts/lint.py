@@ -16,6 +16,7 @@ from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
 from promptdeck.core.prompts.checks import prompt_problems
 from promptdeck.core.prompts.files import PromptFile, parse_prompt_node
+from promptdeck.core.prompts.lint_render import render_refusal
 from promptdeck.core.prompts.templating import render_prompt, template_variables
 from promptdeck.core.workspace.yamlfile import yaml_line
 from promptdeck.errors import ConfigError, PromptdeckError, location
@@ -207,10 +208,15 @@ def lint_text(
                         "case-missing-variable",
                     )
                 )
+    refusal = render_refusal(prompt, using, config)
+    if refusal is not None:
+        findings.append(Finding(Severity.ERROR, rel, refusal, "render-refused"))
     model = config.resolve_model(prompt.model or config.default_model)
     if count_tokens is not None and not any(f.severity is Severity.ERROR for f in findings):
         try:
-            rendered = render_prompt(prompt, _sample_values(prompt, using) or {}, allow_extra=True)
+            rendered = render_prompt(
+                prompt, _sample_values(prompt, using) or {}, allow_extra=True, config=config
+            )
             size = sum(len(m["content"]) for m in rendered.messages)
             if size > MAX_SCANNED_CHARS:
                 raise PromptdeckError(f"the rendered prompt is {size:,} characters")

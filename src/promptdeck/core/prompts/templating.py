@@ -8,9 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptdeck.config import WorkspaceConfig
 from promptdeck.core.prompts.files import PromptFile
 from promptdeck.rendering import (
+    DEFAULT_LIMITS,
     PromptTemplate,
+    RenderLimits,
     VariableError,
     render_messages,
     template_from_dict,
@@ -18,7 +21,22 @@ from promptdeck.rendering import (
     undeclared_names,
 )
 
-__all__ = ["RenderedPrompt", "VariableError", "render_prompt", "template_of", "template_variables"]
+__all__ = [
+    "RenderedPrompt",
+    "VariableError",
+    "render_limits",
+    "render_prompt",
+    "template_of",
+    "template_variables",
+]
+
+
+def render_limits(config: WorkspaceConfig | None) -> RenderLimits:
+    """Return the render bounds ``[render]`` of ``promptdeck.toml`` sets (or the defaults)."""
+    if config is None:
+        return DEFAULT_LIMITS
+    section = config.render
+    return RenderLimits(max_output_bytes=section.max_output_bytes, timeout=section.timeout)
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,7 @@ def render_prompt(
     *,
     version: int | None = None,
     allow_extra: bool = False,
+    config: WorkspaceConfig | None = None,
 ) -> RenderedPrompt:
     """Validate the variables and render the prompt's messages.
 
@@ -89,15 +108,19 @@ def render_prompt(
         values: Variable values.
         version: The stored version being rendered, if any (recorded in the result).
         allow_extra: Ignore values for undeclared variables.
+        config: The workspace's settings, for its render bounds (``[render]``).
 
     Returns:
         The rendered prompt.
 
     Raises:
-        VariableError: A variable is missing or invalid, or the template misuses one.
+        VariableError: A variable is missing or invalid, or the template misuses one;
+            a ``RenderRefusedError`` when the sandbox refuses the render.
         ConfigError: A template does not compile.
     """
-    messages, checked = render_messages(template_of(prompt), values, allow_extra=allow_extra)
+    messages, checked = render_messages(
+        template_of(prompt), values, allow_extra=allow_extra, limits=render_limits(config)
+    )
     return RenderedPrompt(
         name=prompt.name,
         version=version,

@@ -41,6 +41,7 @@ class ErrorKind(StrEnum):
     BUDGET = "budget"
     GUARDRAIL = "guardrail"
     CONFIG = "config"
+    CONTEXT_WINDOW = "context_window"
     OTHER = "other"
 
     @property

@@ -95,6 +95,17 @@ def _counting(llama: Any) -> Iterator[_TokenCount]:
         del llama.generate
 
 
+@contextmanager
+def _context_errors(request: ChatRequest) -> Iterator[None]:
+    """llama.cpp's "Requested tokens (n) exceed context window of m" as a provider error."""
+    try:
+        yield
+    except ValueError as exc:
+        if "context window" not in str(exc):
+            raise
+        raise ProviderError(ErrorKind.CONTEXT_WINDOW, f"{request.model}: {exc}") from exc
+
+
 class LocalProvider:
     """Runs GGUF models in-process.
 
@@ -123,7 +134,7 @@ class LocalProvider:
             llama = model.load()
         except PromptdeckError as error:
             raise ProviderError(ErrorKind.CONFIG, error.title) from error
-        with model.lock:
+        with model.lock, _context_errors(request):
             out = llama.create_chat_completion(
                 messages=[dict(m) for m in request.messages], **llama_kwargs(request)
             )
@@ -160,7 +171,7 @@ class LocalProvider:
             parts: list[str] = []
             ttft: float | None = None
             finish: str | None = None
-            with model.lock, _counting(llama) as count:
+            with model.lock, _counting(llama) as count, _context_errors(request):
                 chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(
                     messages=[dict(m) for m in request.messages],
                     stream=True,

@@ -17,14 +17,40 @@ from promptdeck.config import ModelAlias, WorkspaceConfig
 from promptdeck.core.providers.base import Completion, Provider
 from promptdeck.core.providers.local_model import LOCAL_PREFIX
 from promptdeck.core.providers.openai_http import is_openai_compatible
+from promptdeck.errors import UsageError
 
 __all__ = [
     "Attempt",
     "DefaultProviders",
     "ProviderFactory",
     "Target",
+    "check_model",
     "default_provider_factory",
 ]
+
+
+def check_model(config: WorkspaceConfig, name: str) -> None:
+    """Refuse a model name that is no alias, ensemble, ``provider/model`` or known model.
+
+    Decided from the configuration and litellm's bundled model map (read without
+    importing litellm), so an unknown name is refused at once, before any call.
+
+    Raises:
+        UsageError: Naming the model, with the aliases and ensembles that would work.
+    """
+    if name in config.models or name in config.ensembles or "/" in name.strip("/"):
+        return
+    from promptdeck.core.providers.litellm_adapter import model_info
+
+    if name.strip() and model_info(name) is not None:
+        return
+    known = sorted([*config.models, *config.ensembles])
+    raise UsageError(
+        f"unknown model {name!r}",
+        "use provider/model (e.g. openai/gpt-4o-mini)"
+        + (f" or one of: {', '.join(known)}" if known else "")
+        + " — aliases and ensembles are defined in promptdeck.toml",
+    )
 
 
 @dataclass(frozen=True)
