@@ -380,7 +380,10 @@ def lint_workspace(
             continue
         text = (buffers or {}).get(name)
         if text is None:
-            text = path.read_text(encoding="utf-8")
+            results[name] = lint_prompt(
+                path, paths, config, suites=suites, count_tokens=count_tokens, scan_text=scan_text
+            )
+            continue
         results[name] = lint_text(
             text,
             paths.relative(path),
