@@ -11,6 +11,7 @@ process loads each model at most once.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -130,7 +131,17 @@ class LocalModel:
                         f"cannot load the local model {self.path.name} ({exc})",
                         "check the file is a valid GGUF model",
                     ) from exc
+                # Freed before the interpreter tears llama_cpp's module down: left to the
+                # garbage collector, its finalizer runs after that and prints a TypeError.
+                atexit.register(self.unload)
             return self._llama
+
+    def unload(self) -> None:
+        """Free the weights (the next :meth:`load` reads them again)."""
+        with self._load_lock:
+            llama, self._llama = self._llama, None
+        if llama is not None:
+            llama.close()
 
 
 def get_local_model(model: str, config: WorkspaceConfig, root: Path) -> LocalModel:
