@@ -61,6 +61,7 @@ COMMANDS = {
     "feedback": "promptdeck.cli.commands.feedback:feedback",
     "export-dataset": "promptdeck.cli.commands.feedback:export_dataset",
     "guard": "promptdeck.cli.commands.guard:guard",
+    "collect": "promptdeck.cli.commands.collect:collect",
 }
 
 
