@@ -187,7 +187,10 @@ def _json_export(trace_id: str = "5b8efff798038103d269b633813fc60c") -> dict[str
                                 "endTimeUnixNano": "1763661601500000000",
                                 "status": {"code": 2, "message": "rate limited"},
                                 "attributes": [
-                                    {"key": "openinference.span.kind", "value": {"stringValue": "LLM"}},
+                                    {
+                                        "key": "openinference.span.kind",
+                                        "value": {"stringValue": "LLM"},
+                                    },
                                     {"key": "llm.model_name", "value": {"stringValue": "claude-x"}},
                                     {
                                         "key": "llm.input_messages.0.message.role",
