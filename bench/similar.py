@@ -32,18 +32,26 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--ef", type=int, nargs="*", default=[EXPANSION_SEARCH])
     parser.add_argument("--threads", type=int, default=0, help="0: all cores")
+    parser.add_argument("--connectivity", type=int, default=CONNECTIVITY)
+    parser.add_argument("--expansion-add", type=int, default=EXPANSION_ADD)
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((args.count, DIMENSIONS), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     keys = np.arange(args.count, dtype=np.uint64)
-    index = make_index(DIMENSIONS)
-    print(f"{args.count:,} vectors × {DIMENSIONS}; M={CONNECTIVITY} efConstruction={EXPANSION_ADD}")
-    started, cpu = time.perf_counter(), time.process_time()
-    index.add(keys, vectors, threads=args.threads)
+    index = make_index(DIMENSIONS, args.connectivity, args.expansion_add)
     print(
-        f"build: {time.perf_counter() - started:.1f} s wall, "
-        f"{time.process_time() - cpu:.1f} s CPU"
+        f"{args.count:,} vectors × {DIMENSIONS}; "
+        f"M={args.connectivity} efConstruction={args.expansion_add}"
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    for start in range(0, args.count, 100_000):
+        index.add(
+            keys[start : start + 100_000], vectors[start : start + 100_000], threads=args.threads
+        )
+        print(f"  {start + 100_000:,} added, {time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"build: {time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu:.1f} s CPU"
     )
     chosen = rng.choice(args.count, size=args.queries, replace=False)
     exact: list[set[int]] = []

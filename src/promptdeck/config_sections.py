@@ -169,6 +169,13 @@ class EvalsConfig(_Section):
     max_cost: float | None = Field(
         default=None, ge=0, description="Refuse to start (or stop) a run above this cost in $."
     )
+    duplicate_threshold: float | None = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Cosine similarity of two cases' inputs from which `prompts lint` and "
+        "`eval` warn they are near-duplicates (none: no check).",
+    )
 
 
 class EnsembleConfig(_Section):

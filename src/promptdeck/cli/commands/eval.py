@@ -10,6 +10,7 @@ import click
 
 from promptdeck.cli.aio import run_interruptibly
 from promptdeck.cli.context import Options, open_workspace, settle_gc
+from promptdeck.cli.commands.eval_checks import warn_duplicates
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
@@ -105,6 +106,7 @@ def eval_run(
         raise UsageError(f"cannot write {jsonl} ({exc.strerror})", "choose another path") from exc
     try:
         plans = [] if resume else plan_suites(workspace, suites)
+        warn_duplicates(workspace, [plan.suite.name for plan in plans])
         settle_gc()
 
         async def go() -> None:

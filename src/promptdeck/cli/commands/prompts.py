@@ -298,6 +298,7 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
     """
     from promptdeck.core.prompts.lint import Severity, lint_workspace, scan_secrets_and_pii
     from promptdeck.core.providers.tokens import TokenCounting
+    from promptdeck.core.similar.service import case_embedder
     from promptdeck.errors import CheckFailedError
 
     workspace = open_workspace(options, sync=False)
@@ -308,6 +309,7 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
             names or None,
             count_tokens=TokenCounting(workspace.config, workspace.paths.root),
             scan_text=scan_secrets_and_pii,
+            embed=case_embedder(workspace.paths),
         )
     finally:
         workspace.close()

@@ -7,10 +7,11 @@ Each finding has a severity, a location (``file:line``) and a message. Errors ma
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
@@ -26,6 +27,7 @@ __all__ = [
     "TokenCounter",
     "lint_prompt",
     "lint_text",
+    "duplicate_findings",
     "lint_workspace",
     "scan_secrets_and_pii",
 ]
@@ -57,6 +59,9 @@ TokenCounter = Callable[[str, list[dict[str, str]]], tuple[int, int | None]]
 
 TextScanner = Callable[[str], list[tuple[int, str, bool]]]
 """text -> findings as (offset, what was found, is it a secret)."""
+
+Embed = Callable[[Sequence[str]], Any]
+"""texts -> L2-normalised vectors (the near-duplicate check)."""
 
 
 def _line_of(text: str, pattern: re.Pattern[str]) -> int | None:
@@ -259,10 +264,12 @@ def lint_workspace(
     *,
     count_tokens: TokenCounter | None = None,
     scan_text: TextScanner | None = None,
+    embed: Embed | None = None,
 ) -> dict[str, list[Finding]]:
     """Lint the workspace's prompt files (or the named ones): name -> findings.
 
-    A suite that does not load is itself reported as an error under ``suites``.
+    A suite that does not load is itself reported as an error under ``suites``; with
+    ``embed``, near-duplicate cases (``[evals] duplicate_threshold``) are warnings there.
     """
     from promptdeck.core.prompts.sync import prompt_files
 
@@ -276,6 +283,10 @@ def lint_workspace(
             results.setdefault("suites", []).append(
                 Finding(Severity.ERROR, where, message, "suite")
             )
+    if embed is not None and config.evals.duplicate_threshold is not None:
+        duplicates = duplicate_findings(suites, embed, config.evals.duplicate_threshold)
+        if duplicates:
+            results.setdefault("suites", []).extend(duplicates)
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
     if wanted:
@@ -292,3 +303,26 @@ def lint_workspace(
                 path, paths, config, suites=suites, count_tokens=count_tokens, scan_text=scan_text
             )
     return results
+
+
+def duplicate_findings(
+    suites: Sequence[LoadedSuite], embed: Embed, threshold: float, only: str | None = None
+) -> list[Finding]:
+    """A warning per pair of near-duplicate cases, naming both files and lines."""
+    from promptdeck.core.similar.duplicates import near_duplicates
+    from promptdeck.errors import RuntimeFailureError
+
+    try:
+        pairs = near_duplicates(suites, embed, threshold, only=only)
+    except RuntimeFailureError as error:  # the embedder is not installed
+        return [Finding(Severity.INFO, "suites", f"near-duplicate check skipped: {error}", "")]
+    return [
+        Finding(
+            Severity.WARNING,
+            pair.first,
+            f"case is a near-duplicate of {pair.second} (cosine {pair.similarity:.2f}): "
+            "duplicates inflate pass rates and leak between suites",
+            "near-duplicate",
+        )
+        for pair in pairs
+    ]

@@ -39,11 +39,11 @@ __all__ = [
     "trace_text",
 ]
 
-CONNECTIVITY = 32
+CONNECTIVITY = 16
 """HNSW links per node (``M``): chosen with ``bench/similar.py`` for recall@10 >= 0.98."""
-EXPANSION_ADD = 128
+EXPANSION_ADD = 64
 """Search depth while inserting (``efConstruction``)."""
-EXPANSION_SEARCH = 128
+EXPANSION_SEARCH = 256
 """Search depth of a query (``ef``)."""
 FORMAT = 1
 _BATCH = 256
@@ -53,7 +53,9 @@ Embed = Callable[[Sequence[str]], "NDArray[np.float32]"]
 """texts -> L2-normalised vectors, one row each."""
 
 
-def make_index(dims: int) -> Any:
+def make_index(
+    dims: int, connectivity: int = CONNECTIVITY, expansion_add: int = EXPANSION_ADD
+) -> Any:
     """An empty cosine HNSW index of ``dims`` dimensions with promptdeck's settings."""
     from usearch.index import Index
 
@@ -61,8 +63,8 @@ def make_index(dims: int) -> Any:
         ndim=dims,
         metric="cos",
         dtype="f32",
-        connectivity=CONNECTIVITY,
-        expansion_add=EXPANSION_ADD,
+        connectivity=connectivity,
+        expansion_add=expansion_add,
         expansion_search=EXPANSION_SEARCH,
     )
 

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from promptdeck.core.similar.index import TraceIndex
+from promptdeck.core.similar.vectors import CachedEmbed
 from promptdeck.paths import WorkspacePaths
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["EMBEDDER_NAME", "embed_texts", "trace_index"]
+__all__ = ["EMBEDDER_NAME", "case_embedder", "embed_texts", "trace_index"]
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2-int8"
 
@@ -29,3 +30,8 @@ def trace_index(paths: WorkspacePaths) -> TraceIndex:
     from promptdeck.core.providers.embeddings import DIMENSIONS
 
     return TraceIndex(paths.indexes, embed_texts, DIMENSIONS, EMBEDDER_NAME)
+
+
+def case_embedder(paths: WorkspacePaths) -> CachedEmbed:
+    """The embedder of the near-duplicate check, remembering vectors in ``.promptdeck``."""
+    return CachedEmbed(embed_texts, EMBEDDER_NAME, paths.indexes / "case-vectors.npz")
