@@ -44,7 +44,10 @@ def warn_duplicates(workspace: Workspace, names: Sequence[str]) -> None:
         echo_warning(f"near-duplicate check skipped: {error.title}")
         return
     for pair in pairs:
+        first, second = pair.first, pair.second
+        if pair.first_suite not in wanted:  # the run's own case first
+            first, second = second, first
         echo_warning(
-            f"{pair.first}: case is a near-duplicate of {pair.second} "
+            f"{first}: case is a near-duplicate of {second} "
             f"(cosine {pair.similarity:.2f}; [evals] duplicate_threshold)"
         )

@@ -53,13 +53,27 @@ Embed = Callable[[Sequence[str]], "NDArray[np.float32]"]
 """texts -> L2-normalised vectors, one row each."""
 
 
+def _index_class() -> Any:
+    """usearch's ``Index``, imported after onnxruntime.
+
+    Importing onnxruntime once usearch is loaded crashes the process (a segmentation
+    fault, usearch 2.26 with onnxruntime here); the other order is safe, and the
+    embedder needs onnxruntime anyway.
+    """
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
 def make_index(
     dims: int, connectivity: int = CONNECTIVITY, expansion_add: int = EXPANSION_ADD
 ) -> Any:
     """An empty cosine HNSW index of ``dims`` dimensions with promptdeck's settings."""
-    from usearch.index import Index
-
-    return Index(
+    return _index_class()(
         ndim=dims,
         metric="cos",
         dtype="f32",
@@ -108,8 +122,7 @@ class TraceIndex:
 
     def _load(self) -> None:
         """Open the stored index, or start afresh when it is missing or damaged."""
-        from usearch.index import Index
-
+        index_class = _index_class()
         self._index, self.watermark = make_index(self.dims), 0
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
@@ -117,7 +130,7 @@ class TraceIndex:
                 return
             if int(meta.get("dims", 0)) != self.dims:
                 return
-            index = Index.restore(str(self.path))
+            index = index_class.restore(str(self.path))
             if index is None or index.ndim != self.dims or len(index) != int(meta["count"]):
                 return
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
