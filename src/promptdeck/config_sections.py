@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -174,8 +174,13 @@ class EvalsConfig(_Section):
         ge=0,
         le=1,
         description="Cosine similarity of two cases' inputs from which `prompts lint` and "
-        "`eval` warn they are near-duplicates (none: no check).",
+        "`eval` warn they are near-duplicates (false: no check).",
     )
+
+    @field_validator("duplicate_threshold", mode="before")
+    @classmethod
+    def _false_is_off(cls, value: object) -> object:
+        return None if value is False else value
 
 
 class EnsembleConfig(_Section):

@@ -82,12 +82,12 @@ def test_eval_and_lint_warn_about_near_duplicates(
         "  - vars: {ticket: I was charged twice}\n"
         "    expected: billing\n"
     )
-    code, _, err = run_cli(capsys, *ws, "eval", "mini")
+    _, _, err = run_cli(capsys, *ws, "eval", "mini")
     assert (
         "suites/mini.suite.yaml:3: case is a near-duplicate of suites/held-out.suite.yaml:3" in err
     )
     assert "I cannot sign in" not in err
-    code, out, _ = run_cli(capsys, *ws, "prompts", "lint")
+    _, out, _ = run_cli(capsys, *ws, "prompts", "lint")
     assert (
         "held-out.suite.yaml:3: warning: case is a near-duplicate of suites/mini.suite.yaml:3"
         in out

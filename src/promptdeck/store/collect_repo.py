@@ -116,7 +116,7 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
     Returns:
         One reason per trace left out: its id is one of promptdeck's own traces.
     """
-    connection = session.connection().connection.driver_connection
+    connection: Any = session.connection().connection.driver_connection
     if not connection.in_transaction:  # take the write lock before choosing ids
         connection.execute("BEGIN IMMEDIATE")
     cursor = connection.cursor()

@@ -72,7 +72,7 @@ def _post(
         url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=20) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

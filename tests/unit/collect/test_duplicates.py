@@ -65,7 +65,7 @@ def test_lint_warns_and_the_threshold_is_configurable(demo_paths: WorkspacePaths
         ("suites/test.suite.yaml:4", "suites/tuning.suite.yaml:5"),
         ("suites/test.suite.yaml:4", "suites/tuning.suite.yaml:7"),
     }
-    off = WorkspaceConfig.model_validate({"evals": {"duplicate_threshold": None}})
+    off = WorkspaceConfig.model_validate({"evals": {"duplicate_threshold": False}})
     assert "suites" not in lint_workspace(demo_paths, off, embed=FakeEmbedder())
 
 

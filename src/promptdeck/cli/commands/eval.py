@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from promptdeck.cli.aio import run_interruptibly
-from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.commands.eval_checks import warn_duplicates
+from promptdeck.cli.context import Options, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError

@@ -169,19 +169,19 @@ def _input_messages(a: dict[str, Any], events: list[dict[str, Any]]) -> list[dic
         return [_openinference_message(g) for g in groups]
     if a.get("gen_ai.prompt") is not None:  # one JSON attribute (early OpenLLMetry, LiteLLM)
         return _messages(a["gen_ai.prompt"])
-    found: list[dict[str, str]] = []
+    collected: list[dict[str, str]] = []
     for event in events:
         name, attrs = event["name"], event["attributes"]
         if name in _MESSAGE_EVENTS:
             role = str(attrs.get("role") or _MESSAGE_EVENTS[name])
             text = _text(_first(attrs, "content", "body", "gen_ai.event.content"))
-            found.append({"role": role, "content": text or ""})
+            collected.append({"role": role, "content": text or ""})
         elif name == "gen_ai.content.prompt" and attrs.get("gen_ai.prompt") is not None:
-            found += _messages(attrs["gen_ai.prompt"])
+            collected += _messages(attrs["gen_ai.prompt"])
         elif name == "gen_ai.client.inference.operation.details":
-            found += _messages(attrs.get("gen_ai.input.messages"))
-    if found:
-        return found
+            collected += _messages(attrs.get("gen_ai.input.messages"))
+    if collected:
+        return collected
     if a.get("input.value") is not None:
         return _messages(a["input.value"])
     return []
@@ -286,7 +286,9 @@ def read_llm_call(attributes: dict[str, Any], events: list[dict[str, Any]]) -> L
             )
         ),
         total_tokens=_int(
-            _first(a, "llm.usage.total_tokens", "llm.token_count.total", "gen_ai.usage.total_tokens")
+            _first(
+                a, "llm.usage.total_tokens", "llm.token_count.total", "gen_ai.usage.total_tokens"
+            )
         ),
         finish_reason=str(reason) if reason not in (None, [], "") else None,
         params=_params(a),

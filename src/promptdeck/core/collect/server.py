@@ -171,9 +171,7 @@ class Collector:
             elif encoding not in ("identity", ""):
                 return self._error(415, f"unsupported content encoding {encoding!r}", json_body)
             loop = asyncio.get_running_loop()
-            accepted, rejected = await loop.run_in_executor(
-                self._writer, self._ingest, body, json_body
-            )
+            _, rejected = await loop.run_in_executor(self._writer, self._ingest, body, json_body)
         except TooLargeError:
             return self._error(413, "the request is too large", json_body)
         except BadRequestError as error:
@@ -245,7 +243,7 @@ async def serve(
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
-        server = site._server  # noqa: SLF001 - the bound port when asked for port 0
+        server = site._server
         sockets = getattr(server, "sockets", None) or []
         bound = int(sockets[0].getsockname()[1]) if sockets else port
         if ready is not None:

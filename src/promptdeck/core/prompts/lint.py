@@ -25,9 +25,9 @@ __all__ = [
     "Finding",
     "Severity",
     "TokenCounter",
+    "duplicate_findings",
     "lint_prompt",
     "lint_text",
-    "duplicate_findings",
     "lint_workspace",
     "scan_secrets_and_pii",
 ]

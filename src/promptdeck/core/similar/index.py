@@ -11,7 +11,6 @@ reader never sees half an index.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,7 @@ Embed = Callable[[Sequence[str]], "NDArray[np.float32]"]
 
 
 def _index_class() -> Any:
-    """usearch's ``Index``, imported after onnxruntime.
+    """Usearch's ``Index``, imported after onnxruntime.
 
     Importing onnxruntime once usearch is loaded crashes the process (a segmentation
     fault, usearch 2.26 with onnxruntime here); the other order is safe, and the
@@ -142,7 +141,7 @@ class TraceIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(".usearch.partial")
         self._index.save(str(partial))
-        os.replace(partial, self.path)
+        partial.replace(self.path)
         meta = {
             "format": FORMAT,
             "model": self.model,
@@ -152,7 +151,7 @@ class TraceIndex:
         }
         partial_meta = self.meta_path.with_suffix(".json.partial")
         partial_meta.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(partial_meta, self.meta_path)
+        partial_meta.replace(self.meta_path)
 
     def update(self, session: Session) -> int:
         """Embed and add the traces stored since the watermark; return how many were added."""
@@ -176,12 +175,12 @@ class TraceIndex:
             texts: list[str] = []
             for trace_id, request, answer in rows:
                 try:
-                    messages = json.loads(request).get("messages") if request else None
+                    messages = json.loads(str(request)).get("messages") if request else None
                 except (ValueError, AttributeError):
                     messages = None
-                body = trace_text(messages, answer)
+                body = trace_text(messages, str(answer) if answer is not None else None)
                 if body:
-                    keys.append(int(trace_id))
+                    keys.append(int(str(trace_id)))
                     texts.append(body)
             if keys:
                 vectors = np.asarray(self.embed(texts), dtype=np.float32)
@@ -189,7 +188,7 @@ class TraceIndex:
                 if fresh:
                     self._index.add(np.asarray([keys[i] for i in fresh]), vectors[fresh])
                     added += len(fresh)
-            self.watermark = int(rows[-1][0])
+            self.watermark = int(str(rows[-1][0]))
         if added or not self.meta_path.exists():
             self._save()
         return added

@@ -9,7 +9,6 @@ of their text: in memory for the life of the process, and on disk
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,7 +74,7 @@ class CachedEmbed:
         self.store.parent.mkdir(parents=True, exist_ok=True)
         partial = self.store.with_name(self.store.name + ".partial.npz")
         np.savez(partial, keys=np.array(kept), vectors=matrix)
-        os.replace(partial, self.store)
+        partial.replace(self.store)
 
     def __call__(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """The vectors of ``texts``, embedding only those not seen before."""
