@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -170,6 +170,18 @@ class EvalsConfig(_Section):
     max_cost: float | None = Field(
         default=None, ge=0, description="Refuse to start (or stop) a run above this cost in $."
     )
+    duplicate_threshold: float | None = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="Cosine similarity of two cases' inputs from which `prompts lint` and "
+        "`eval` warn they are near-duplicates (false: no check).",
+    )
+
+    @field_validator("duplicate_threshold", mode="before")
+    @classmethod
+    def _false_is_off(cls, value: object) -> object:
+        return None if value is False else value
 
 
 class EnsembleConfig(_Section):

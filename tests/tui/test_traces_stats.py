@@ -66,7 +66,8 @@ async def test_stats_screen_shows_percentiles_cache_and_budgets(workspace: Works
 
 
 def test_traces_screen_snapshot(snap_compare: Any, workspace: Workspace) -> None:
-    """Traces: six fixed calls newest first (one failed in red), filters above the list,
+    """Traces: six fixed calls newest first (one failed in red), filters (prompt, model,
+    status, source) above the list, the keys c (to case) and s (similar) in the footer,
     the newest call's span tree (render, cache.lookup, chat local/smollm2-135m) with the
     model span's gen_ai attributes, its input and output."""
     fill(workspace)

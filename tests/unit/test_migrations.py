@@ -170,7 +170,7 @@ def test_every_listed_column_has_an_index(tmp_path: Path) -> None:
         "prompt_version": ["prompt_id", "created_at"],
         "run": ["started_at", "suite", "status"],
         "run_cell": ["run_id", "model"],
-        "trace": ["started_at", "model", "prompt_name", "status", "run_id"],
+        "trace": ["started_at", "model", "prompt_name", "status", "run_id", "source"],
         "span": ["trace_id"],
         "completion": ["request_hash", "model", "created_at"],
         "feedback": ["completion_id", "cell_id", "created_at"],
@@ -186,3 +186,17 @@ def test_every_listed_column_has_an_index(tmp_path: Path) -> None:
             for column in columns:
                 assert column in leading, f"{table}.{column} has no index"
     assert tables.Prompt.__tablename__ == "prompt"
+
+
+def test_traces_stored_before_collect_are_promptdeck_s_own(tmp_path: Path) -> None:
+    """m011: existing traces get the source ``promptdeck``; spans get empty OTLP ids."""
+    db = tmp_path / "w.db"
+    migrate(db, upto="m010_cost_known")
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        _fill(conn, "trace")
+        _fill(conn, "span")
+    assert migrate(db) == ["m011_collected_traces"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT source FROM trace").fetchall() == [("promptdeck",)]
+        assert conn.execute("SELECT span_uid, parent_uid FROM span").fetchall() == [(None, None)]

@@ -64,6 +64,7 @@ COMMANDS = {
     "guard": "promptdeck.cli.commands.guard:guard",
     "import": "promptdeck.cli.commands.importer:import_group",
     "report": "promptdeck.cli.commands.report:report",
+    "collect": "promptdeck.cli.commands.collect:collect",
 }
 
 

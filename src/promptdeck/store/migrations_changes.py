@@ -159,6 +159,26 @@ def m010_cost_known(db: sqlite3.Connection) -> None:
     )
 
 
+def m011_collected_traces(db: sqlite3.Connection) -> None:
+    """Traces received from applications (``promptdeck collect``): their source, span ids.
+
+    A trace's ``source`` is ``promptdeck`` (its own calls) or ``otlp`` (collected); a
+    collected span keeps its OpenTelemetry span id and its parent's, so a parent that
+    arrives in a later request is still linked.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE trace ADD COLUMN source TEXT NOT NULL DEFAULT 'promptdeck';
+        CREATE INDEX ix_trace_source_started ON trace (source, started_at);
+        ALTER TABLE span ADD COLUMN span_uid TEXT;
+        ALTER TABLE span ADD COLUMN parent_uid TEXT;
+        CREATE INDEX ix_span_trace_span_uid ON span (trace_id, span_uid)
+            WHERE span_uid IS NOT NULL
+        """,
+    )
+
+
 CHANGES = [
     m003_prompt_approvals,
     m004_semantic_cache,
@@ -168,5 +188,6 @@ CHANGES = [
     m008_semantic_cache_by_values,
     m009_approval_events,
     m010_cost_known,
+    m011_collected_traces,
 ]
 """The schema's changes since the base, in order."""

@@ -264,6 +264,8 @@ class Trace(TableModel, table=True):
     error: str | None = None
     started_at: datetime = _now_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    source: str = "promptdeck"
+    """``promptdeck`` (its own calls) or ``otlp`` (received by ``promptdeck collect``)."""
 
 
 class Span(TableModel, table=True):
@@ -280,6 +282,10 @@ class Span(TableModel, table=True):
     started_at: datetime = _now_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_ms: float | None = None
+    span_uid: str | None = None
+    """A collected span's OpenTelemetry span id (hex); None for promptdeck's own spans."""
+    parent_uid: str | None = None
+    """A collected span's parent span id (hex), linked to ``parent_id`` once it arrives."""
 
 
 class CacheEntry(TableModel, table=True):

@@ -23,6 +23,7 @@ class TraceFilter:
         since: Only traces started at or after this time.
         substring: Match ``prompt`` and ``model`` anywhere, ignoring case (the TUI's
             filter boxes); by default they must be equal.
+        source: Only promptdeck's own traces (``promptdeck``) or collected ones (``otlp``).
     """
 
     prompt: str | None = None
@@ -30,6 +31,7 @@ class TraceFilter:
     status: str | None = None
     since: datetime | None = None
     substring: bool = False
+    source: str | None = None
 
 
 def list_traces(
@@ -54,6 +56,8 @@ def list_traces(
             query = query.where(Trace.status == where.status)
         if where.since:
             query = query.where(col(Trace.started_at) >= where.since)
+        if where.source:
+            query = query.where(Trace.source == where.source)
     query = query.order_by(col(Trace.started_at).desc(), col(Trace.id).desc())
     return list(session.exec(query.offset(offset).limit(limit)))
 
@@ -75,6 +79,28 @@ def find_trace(session: Session, uid: str) -> TraceDetail | None:
         trace = found[0] if len(found) == 1 else None
     if trace is None or trace.id is None:
         return None
-    spans = list(session.exec(select(Span).where(Span.trace_id == trace.id).order_by(col(Span.id))))
+    spans = _parents_first(
+        list(session.exec(select(Span).where(Span.trace_id == trace.id).order_by(col(Span.id))))
+    )
     completion = session.get(CompletionRow, trace.completion_id) if trace.completion_id else None
     return TraceDetail(trace, spans, completion)
+
+
+def _parents_first(spans: list[Span]) -> list[Span]:
+    """Spans in id order, except that a parent stored after its child comes before it.
+
+    A collected trace's spans arrive children first (an SDK exports a span when it
+    ends), so ids alone would list a child before its parent.
+    """
+    by_id = {s.id: s for s in spans}
+    placed: set[int | None] = set()
+    ordered: list[Span] = []
+    for span in spans:
+        chain: list[Span] = []
+        node: Span | None = span
+        while node is not None and node.id not in placed:
+            placed.add(node.id)
+            chain.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id is not None else None
+        ordered += reversed(chain)
+    return ordered

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from promptdeck.cli.aio import run_interruptibly
+from promptdeck.cli.commands.eval_checks import warn_duplicates
 from promptdeck.cli.context import Options, open_tui, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, echo_warning, render_table
 from promptdeck.cli.progress import ProgressReporter
@@ -136,6 +137,7 @@ def eval_run(
         raise UsageError(f"cannot write {jsonl} ({exc.strerror})", "choose another path") from exc
     try:
         plans = [] if resume else plan_suites(workspace, suites)
+        warn_duplicates(workspace, [plan.suite.name for plan in plans])
         settle_gc()
 
         async def go() -> None:

@@ -327,11 +327,17 @@ def prompts_lint(options: Options, names: tuple[str, ...], as_json: bool) -> Non
     (what every other command would refuse too).
     """
     from promptdeck.core.prompts.lint import FILE_RULES, Severity, lint_prompts
+    from promptdeck.core.similar.service import case_embedder
     from promptdeck.errors import CheckFailedError, ConfigError
 
     workspace = open_workspace(options, sync=False)
     try:
-        results = lint_prompts(workspace.paths, workspace.config, names or None)
+        results = lint_prompts(
+            workspace.paths,
+            workspace.config,
+            names or None,
+            embed=case_embedder(workspace.paths),
+        )
     finally:
         workspace.close()
     errors = sum(f.severity is Severity.ERROR for fs in results.values() for f in fs)

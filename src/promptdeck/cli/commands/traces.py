@@ -18,7 +18,7 @@ __all__ = ["traces"]
 @click.group(invoke_without_command=True)
 @click.pass_context
 def traces(ctx: click.Context) -> None:
-    """Traces of model calls: list, show, export (OpenTelemetry JSON)."""
+    """Traces of model calls: list, show, export (OpenTelemetry JSON), similar, to-case."""
     options: Options = ctx.obj
     if ctx.invoked_subcommand is None:
         if options.wants_tui():
@@ -31,6 +31,11 @@ def traces(ctx: click.Context) -> None:
 @click.option("--prompt", help="Only traces of this prompt.")
 @click.option("--model", help="Only traces that asked for this model.")
 @click.option("--status", type=click.Choice(["ok", "error"]), help="Only ok or failed calls.")
+@click.option(
+    "--source",
+    type=click.Choice(["promptdeck", "otlp"]),
+    help="Only promptdeck's own calls, or traces received by `promptdeck collect`.",
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.pass_obj
@@ -39,6 +44,7 @@ def traces_list(
     prompt: str | None = None,
     model: str | None = None,
     status: str | None = None,
+    source: str | None = None,
     limit: int = 50,
     as_json: bool = False,
 ) -> None:
@@ -51,7 +57,9 @@ def traces_list(
     workspace = open_workspace(options, sync=False)
     try:
         with workspace.session() as session:
-            found = list_traces(session, TraceFilter(prompt, model, status), limit=limit)
+            found = list_traces(
+                session, TraceFilter(prompt, model, status, source=source), limit=limit
+            )
     finally:
         workspace.close()
     if as_json:
@@ -69,6 +77,7 @@ def traces_list(
                     "cost_usd": t.cost_usd if t.cost_known else None,
                     "error": t.error,
                     "started_at": t.started_at.isoformat(),
+                    "source": t.source,
                 }
                 for t in found
             ]
@@ -203,3 +212,13 @@ def traces_export(options: Options, fmt: str, output: Path | None, limit: int) -
         return
     output.write_text(text + "\n", encoding="utf-8")
     click.echo(f"Exported {len(details)} traces to {output}", err=True)
+
+
+def _register() -> None:
+    from promptdeck.cli.commands.traces_cases import traces_similar, traces_to_case
+
+    traces.add_command(traces_to_case)
+    traces.add_command(traces_similar)
+
+
+_register()

@@ -9,7 +9,7 @@ result is re-read and checked before anything is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptdeck.core.evals.suites import SUITE_SUFFIX
@@ -31,27 +31,34 @@ _CASES = re.compile(r"^cases\s*:\s*(\[\s*\])?\s*(#.*)?$")
 _ITEM = re.compile(r"^(\s*)-\s")
 
 
-def case_text(variables: Mapping[str, Any], description: str, indent: str = "  ") -> str:
+def case_text(
+    variables: Mapping[str, Any],
+    description: str,
+    indent: str = "  ",
+    *,
+    expected: Any = None,
+    tags: Sequence[str] = (),
+) -> str:
     """The YAML of one case as a list item, indented by ``indent``."""
-    body = dump_yaml({"description": description, "vars": dict(variables)})
+    case: dict[str, Any] = {"description": description, "vars": dict(variables)}
+    if expected is not None:
+        case["expected"] = expected
+    if tags:
+        case["tags"] = list(tags)
+    body = dump_yaml(case)
     lines = body.rstrip("\n").split("\n")
     out = [f"{indent}- {lines[0]}"] + [f"{indent}  {line}" if line else "" for line in lines[1:]]
     return "\n".join(out) + "\n"
 
 
-def _new_suite(
-    prompts: Sequence[str], models: Sequence[str], variables: Mapping[str, Any], description: str
-) -> str:
-    head: dict[str, Any] = {
-        "description": "Cases saved from promptdeck compare.",
-        "prompts": list(prompts),
-    }
+def _new_suite(prompts: Sequence[str], models: Sequence[str], case: str, origin: str) -> str:
+    head: dict[str, Any] = {"description": f"Cases saved from {origin}.", "prompts": list(prompts)}
     if models:
         head["models"] = list(models)
-    return dump_yaml(head) + "cases:\n" + case_text(variables, description)
+    return dump_yaml(head) + "cases:\n" + case
 
 
-def _appended(text: str, variables: Mapping[str, Any], description: str, rel: str) -> str:
+def _appended(text: str, case: Callable[[str], str], rel: str) -> str:
     lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if _CASES.match(line)), None)
     if start is None:
@@ -75,7 +82,7 @@ def _appended(text: str, variables: Mapping[str, Any], description: str, rel: st
         lines[start] = "cases:"
     while end > start + 1 and not lines[end - 1].strip():
         end -= 1
-    block = case_text(variables, description, indent).rstrip("\n").split("\n")
+    block = case(indent).rstrip("\n").split("\n")
     new = lines[:end] + block + lines[end:]
     result = "\n".join(new)
     return result if result.endswith("\n") else result + "\n"
@@ -89,11 +96,14 @@ def append_case(
     description: str,
     prompts: Sequence[str],
     models: Sequence[str] = (),
+    expected: Any = None,
+    tags: Sequence[str] = (),
+    origin: str = "promptdeck compare",
 ) -> Path:
     """Append a case (its variables and a description) to ``suites/<suite>.suite.yaml``.
 
-    ``expected`` is left for the user to write. A new file also gets ``prompts``
-    (and ``models``) so it runs as it is.
+    ``expected`` is written when given (else left for the user to write). A new file
+    also gets ``prompts`` (and ``models``) so it runs as it is.
 
     Args:
         paths: The workspace's paths.
@@ -102,6 +112,9 @@ def append_case(
         description: What the case is.
         prompts: Prompt references, for a new suite.
         models: Models, for a new suite.
+        expected: The case's expected answer, if known.
+        tags: The case's tags.
+        origin: Where the cases come from, for a new suite's description.
 
     Returns:
         The suite file.
@@ -118,14 +131,18 @@ def append_case(
         )
     path = paths.suites / f"{suite}{SUITE_SUFFIX}"
     rel = paths.relative(path)
+
+    def case(indent: str) -> str:
+        return case_text(variables, description, indent, expected=expected, tags=tags)
+
     try:
         if path.exists():
             text = read_text(path, rel, what="suite")
             before = _cases_count(text, rel)
-            new_text = _appended(text, variables, description, rel)
+            new_text = _appended(text, case, rel)
         else:
             before = 0
-            new_text = _new_suite(prompts, models, variables, description)
+            new_text = _new_suite(prompts, models, case("  "), origin)
         after = _cases_count(new_text, rel)
     except ConfigError as exc:
         raise ConfigError(

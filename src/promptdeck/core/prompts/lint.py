@@ -7,10 +7,11 @@ Each finding has a severity, a location (``file:line``) and a message. Errors ma
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
@@ -28,6 +29,7 @@ __all__ = [
     "Finding",
     "Severity",
     "TokenCounter",
+    "duplicate_findings",
     "lint_prompt",
     "lint_prompts",
     "lint_text",
@@ -63,6 +65,9 @@ TokenCounter = Callable[[str, list[dict[str, str]]], tuple[int, int | None]]
 
 TextScanner = Callable[[str], list[tuple[int, str, bool]]]
 """text -> findings as (offset, what was found, is it a secret)."""
+
+Embed = Callable[[Sequence[str]], Any]
+"""texts -> L2-normalised vectors (the near-duplicate check)."""
 
 
 def _line_of(text: str, pattern: re.Pattern[str]) -> int | None:
@@ -302,6 +307,7 @@ def lint_prompts(
     names: Iterable[str] | None = None,
     *,
     buffers: Mapping[str, str] | None = None,
+    embed: Embed | None = None,
 ) -> dict[str, list[Finding]]:
     """Every check ``promptdeck prompts lint`` runs, tokens, secrets and PII included.
 
@@ -312,6 +318,7 @@ def lint_prompts(
         config: Its configuration.
         names: Only these prompts (default: all).
         buffers: Prompt name -> text to lint instead of its file (an unsaved editor).
+        embed: Embeds case texts for the near-duplicate check (none: no check).
 
     Returns:
         Prompt name (or ``suites``) -> findings, errors first.
@@ -325,6 +332,7 @@ def lint_prompts(
         count_tokens=TokenCounting(config, paths.root),
         scan_text=scan_secrets_and_pii,
         buffers=buffers,
+        embed=embed,
     )
 
 
@@ -336,11 +344,13 @@ def lint_workspace(
     count_tokens: TokenCounter | None = None,
     scan_text: TextScanner | None = None,
     buffers: Mapping[str, str] | None = None,
+    embed: Embed | None = None,
 ) -> dict[str, list[Finding]]:
     """Lint the workspace's prompt files (or the named ones): name -> findings.
 
     A suite that does not load is itself reported as an error under ``suites``; a
-    prompt in ``buffers`` is linted from that text instead of its file.
+    prompt in ``buffers`` is linted from that text instead of its file; with
+    ``embed``, near-duplicate cases (``[evals] duplicate_threshold``) are warnings there.
     """
     from promptdeck.core.prompts.sync import prompt_files
 
@@ -351,6 +361,10 @@ def lint_workspace(
             suites.append(load_suite(path, paths))
         except ConfigError as error:
             results.setdefault("suites", []).append(_file_finding(error, "suite"))
+    if embed is not None and config.evals.duplicate_threshold is not None:
+        duplicates = duplicate_findings(suites, embed, config.evals.duplicate_threshold)
+        if duplicates:
+            results.setdefault("suites", []).extend(duplicates)
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
     for suite in suites:
@@ -393,3 +407,26 @@ def lint_workspace(
             scan_text=scan_text,
         )
     return results
+
+
+def duplicate_findings(
+    suites: Sequence[LoadedSuite], embed: Embed, threshold: float, only: str | None = None
+) -> list[Finding]:
+    """A warning per pair of near-duplicate cases, naming both files and lines."""
+    from promptdeck.core.similar.duplicates import near_duplicates
+    from promptdeck.errors import RuntimeFailureError
+
+    try:
+        pairs = near_duplicates(suites, embed, threshold, only=only)
+    except RuntimeFailureError as error:  # the embedder is not installed
+        return [Finding(Severity.INFO, "suites", f"near-duplicate check skipped: {error}", "")]
+    return [
+        Finding(
+            Severity.WARNING,
+            pair.first,
+            f"case is a near-duplicate of {pair.second} (cosine {pair.similarity:.2f}): "
+            "duplicates inflate pass rates and leak between suites",
+            "near-duplicate",
+        )
+        for pair in pairs
+    ]

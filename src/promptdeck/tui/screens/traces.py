@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from promptdeck.store.tables import Span, Trace
 from promptdeck.store.traces_repo import TraceDetail, TraceFilter, find_trace, list_traces
 from promptdeck.tui.screens.base import WorkbenchScreen
+from promptdeck.tui.screens.trace_actions import run_similar, run_to_case
 from promptdeck.tui.targets import ItemTarget
 
 __all__ = ["PAGE_SIZE", "TracesScreen"]
@@ -67,6 +68,8 @@ class TracesScreen(WorkbenchScreen):
         Binding("right_square_bracket", "page(1)", "Older", id="traces.older"),
         Binding("left_square_bracket", "page(-1)", "Newer", id="traces.newer"),
         Binding("slash", "focus_filter", "Filter", id="traces.filter"),
+        Binding("c", "to_case", "To case", id="traces.to_case"),
+        Binding("s", "similar", "Similar", id="traces.similar"),
     ]
 
     def __init__(self) -> None:
@@ -86,6 +89,12 @@ class TracesScreen(WorkbenchScreen):
                         [("ok", "ok"), ("error", "error")],
                         prompt="status",
                         id="filter-status",
+                        allow_blank=True,
+                    )
+                    yield Select[str](
+                        [("promptdeck", "promptdeck"), ("collected", "otlp")],
+                        prompt="source",
+                        id="filter-source",
                         allow_blank=True,
                     )
                 yield DataTable(id="trace-table", cursor_type="row", zebra_stripes=True)
@@ -109,11 +118,13 @@ class TracesScreen(WorkbenchScreen):
         prompt = self.query_one("#filter-prompt", Input).value.strip() or None
         model = self.query_one("#filter-model", Input).value.strip() or None
         status = self.query_one("#filter-status", Select).value
+        source = self.query_one("#filter-source", Select).value
         return TraceFilter(
             prompt=prompt,
             model=model,
             status=status if isinstance(status, str) else None,
             substring=True,
+            source=source if isinstance(source, str) else None,
         )
 
     def action_refresh(self) -> None:
@@ -166,6 +177,16 @@ class TracesScreen(WorkbenchScreen):
             exclusive=True,
             exit_on_error=False,
         )
+
+    def action_to_case(self) -> None:
+        """Save the shown trace as a case of a suite (asks which)."""
+        if self._detail is not None:
+            run_to_case(self, self._detail)
+
+    def action_similar(self) -> None:
+        """Show the traces nearest to the shown one by prompt and answer."""
+        if self._detail is not None:
+            run_similar(self, self._detail.trace.uid, self._load_detail)
 
     # ------------------------------------------------------------- showing
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -1,0 +1,53 @@
+"""Checks ``promptdeck eval`` makes before its first call: near-duplicate cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from promptdeck.cli.output import echo_warning
+
+if TYPE_CHECKING:
+    from promptdeck.core.workspace.workspace import Workspace
+
+__all__ = ["warn_duplicates"]
+
+
+def warn_duplicates(workspace: Workspace, names: Sequence[str]) -> None:
+    """Warn (stderr) about cases of the suites ``names`` that near-duplicate another case.
+
+    Every suite of the workspace is compared (a duplicate in another suite leaks
+    between tuning and test sets); suites that do not load are left to `prompts lint`.
+    """
+    threshold = workspace.config.evals.duplicate_threshold
+    if threshold is None or not names:
+        return
+    from promptdeck.core.evals.suites import load_suite, suite_files
+    from promptdeck.core.similar.duplicates import near_duplicates
+    from promptdeck.core.similar.service import case_embedder
+    from promptdeck.errors import PromptdeckError
+
+    suites = []
+    for path in suite_files(workspace.paths):
+        try:
+            suites.append(load_suite(path, workspace.paths))
+        except PromptdeckError:
+            continue
+    wanted = set(names)
+    try:
+        pairs = [
+            pair
+            for pair in near_duplicates(suites, case_embedder(workspace.paths), threshold)
+            if pair.first_suite in wanted or pair.second_suite in wanted
+        ]
+    except PromptdeckError as error:  # the embedder is not installed
+        echo_warning(f"near-duplicate check skipped: {error.title}")
+        return
+    for pair in pairs:
+        first, second = pair.first, pair.second
+        if pair.first_suite not in wanted:  # the run's own case first
+            first, second = second, first
+        echo_warning(
+            f"{first}: case is a near-duplicate of {second} "
+            f"(cosine {pair.similarity:.2f}; [evals] duplicate_threshold)"
+        )

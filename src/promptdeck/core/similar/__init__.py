@@ -1,0 +1,1 @@
+"""Similar traces and near-duplicate cases, by the local embedder's vectors."""
