@@ -361,10 +361,6 @@ def lint_workspace(
             suites.append(load_suite(path, paths))
         except ConfigError as error:
             results.setdefault("suites", []).append(_file_finding(error, "suite"))
-    if embed is not None and config.evals.duplicate_threshold is not None:
-        duplicates = duplicate_findings(suites, embed, config.evals.duplicate_threshold)
-        if duplicates:
-            results.setdefault("suites", []).extend(duplicates)
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
     for suite in suites:
@@ -406,6 +402,13 @@ def lint_workspace(
             count_tokens=count_tokens,
             scan_text=scan_text,
         )
+    broken = any(f.rule in FILE_RULES for fs in results.values() for f in fs)
+    # Near-duplicates are a warning about files that load: while one does not, its
+    # error is what to fix first, and the embedder's time and memory are not spent.
+    if embed is not None and config.evals.duplicate_threshold is not None and not broken:
+        duplicates = duplicate_findings(suites, embed, config.evals.duplicate_threshold)
+        if duplicates:
+            results.setdefault("suites", []).extend(duplicates)
     return results
 
 
@@ -420,6 +423,8 @@ def duplicate_findings(
         pairs = near_duplicates(suites, embed, threshold, only=only)
     except RuntimeFailureError as error:  # the embedder is not installed
         return [Finding(Severity.INFO, "suites", f"near-duplicate check skipped: {error}", "")]
+    except MemoryError:  # the embedder's runtime could not allocate its buffers
+        return [Finding(Severity.INFO, "suites", "near-duplicate check skipped: out of memory", "")]
     return [
         Finding(
             Severity.WARNING,
