@@ -82,16 +82,26 @@ def test_eval_and_lint_warn_about_near_duplicates(
         "  - vars: {ticket: I was charged twice}\n"
         "    expected: billing\n"
     )
+    # An eval's start-up never loads the embedder: before lint has embedded the
+    # cases, it says they are not checked yet.
     _, _, err = run_cli(capsys, *ws, "eval", "mini")
-    assert (
-        "suites/mini.suite.yaml:3: case is a near-duplicate of suites/held-out.suite.yaml:3" in err
-    )
-    assert "I cannot sign in" not in err
+    assert "near-duplicate check: no case embedded yet" in err
+    assert "is a near-duplicate" not in err
     _, out, _ = run_cli(capsys, *ws, "prompts", "lint")
     assert (
         "held-out.suite.yaml:3: warning: case is a near-duplicate of suites/mini.suite.yaml:3"
         in out
     )
+    _, _, err = run_cli(capsys, *ws, "eval", "mini")
+    assert (
+        "suites/mini.suite.yaml:3: case is a near-duplicate of suites/held-out.suite.yaml:3" in err
+    )
+    assert "I cannot sign in" not in err and "not embedded yet" not in err
+    # A case added since lint ran is counted, not embedded.
+    with (demo_paths.suites / "held-out.suite.yaml").open("a") as suite:
+        suite.write("  - vars: {ticket: My parcel never arrived and nobody answers}\n")
+    _, _, err = run_cli(capsys, *ws, "eval", "mini")
+    assert "near-duplicate check: 1 case(s) not embedded yet" in err
 
 
 def test_collect_refuses_to_listen_beyond_loopback_without_a_token(

@@ -18,9 +18,19 @@ def warn_duplicates(workspace: Workspace, names: Sequence[str]) -> None:
 
     Every suite of the workspace is compared (a duplicate in another suite leaks
     between tuning and test sets); suites that do not load are left to `prompts lint`.
+    Only cases `prompts lint` has embedded are compared: embedding is the slow part
+    (a model load and ~tens of ms a case), and a run's first call must not wait for
+    it. Cases not embedded yet are counted in one note.
     """
     threshold = workspace.config.evals.duplicate_threshold
     if threshold is None or not names:
+        return
+    from promptdeck.core.similar.service import case_vectors_file
+
+    if not case_vectors_file(workspace.paths).is_file():
+        echo_warning(
+            "near-duplicate check: no case embedded yet; `promptdeck prompts lint` checks them"
+        )
         return
     from promptdeck.core.evals.suites import load_suite, suite_files
     from promptdeck.core.similar.duplicates import near_duplicates
@@ -34,15 +44,21 @@ def warn_duplicates(workspace: Workspace, names: Sequence[str]) -> None:
         except PromptdeckError:
             continue
     wanted = set(names)
+    embed = case_embedder(workspace.paths, known_only=True)
     try:
         pairs = [
             pair
-            for pair in near_duplicates(suites, case_embedder(workspace.paths), threshold)
+            for pair in near_duplicates(suites, embed, threshold)
             if pair.first_suite in wanted or pair.second_suite in wanted
         ]
     except PromptdeckError as error:  # the embedder is not installed
         echo_warning(f"near-duplicate check skipped: {error.title}")
         return
+    if embed.unknown:
+        echo_warning(
+            f"near-duplicate check: {embed.unknown} case(s) not embedded yet; "
+            "`promptdeck prompts lint` checks them"
+        )
     for pair in pairs:
         first, second = pair.first, pair.second
         if pair.first_suite not in wanted:  # the run's own case first

@@ -32,6 +32,9 @@ class CachedEmbed:
         embed: The embedder (texts -> normalised vectors).
         model: The embedder's name (part of each key).
         store: The ``.npz`` file keeping vectors between processes (None: memory only).
+        known_only: Embed nothing: a text never embedded before gets a zero vector
+            (similar to nothing) and is counted in :attr:`unknown`. For checks that
+            must not load the embedder (an eval's start-up).
     """
 
     def __init__(
@@ -39,10 +42,14 @@ class CachedEmbed:
         embed: Callable[[Sequence[str]], NDArray[np.float32]],
         model: str,
         store: Path | None = None,
+        *,
+        known_only: bool = False,
     ) -> None:
         self.embed = embed
         self.model = model
         self.store = store
+        self.known_only = known_only
+        self.unknown = 0
         self._loaded = False
 
     def _key(self, text: str) -> str:
@@ -86,6 +93,13 @@ class CachedEmbed:
         with _LOCK:
             missing = sorted({i for i, k in enumerate(keys) if k not in _MEMORY})
         fresh = [texts[i] for i in missing]
+        if fresh and self.known_only:
+            self.unknown = len(fresh)
+            with _LOCK:
+                width = next((len(_MEMORY[k]) for k in keys if k in _MEMORY), 1)
+                return np.stack(
+                    [_MEMORY[k] if k in _MEMORY else np.zeros(width, np.float32) for k in keys]
+                )
         if fresh:
             vectors = np.asarray(self.embed(fresh), dtype=np.float32)
             with _LOCK:
