@@ -6,6 +6,7 @@ loaded); other models with litellm's counter and price map (imported lazily, off
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -50,7 +51,10 @@ def _vocabulary(path: Path) -> Any:
             "run `make setup`",
         ) from exc
     with _quiet_native_stderr():
-        return llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+        vocabulary = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    # Freed before the interpreter tears llama_cpp down (its finalizer would then fail).
+    atexit.register(vocabulary.close)
+    return vocabulary
 
 
 class TokenCounting:
