@@ -18,6 +18,7 @@ from promptdeck.core.importers.promptfoo.asserts import map_assertion, parse_ass
 from promptdeck.core.importers.promptfoo.nunjucks import has_template, render_value
 from promptdeck.core.importers.promptfoo.report import ImportReport
 from promptdeck.core.importers.promptfoo.source import Doc, Source
+from promptdeck.core.scorers.across import ACROSS
 
 __all__ = ["CaseDraft", "Grading", "read_cases"]
 
@@ -213,6 +214,9 @@ def read_cases(
                     report.skipped(where, spec.get("type", "assert"), problem)
                     continue
                 rendered.append(value)
+            # select-best and max-score compare outputs: they stay outside the set.
+            across = [r for r in rendered if str(r.get("type")).removeprefix("not-") in ACROSS]
+            rendered = [r for r in rendered if r not in across]
             if test.get("threshold") is not None and rendered:
                 rendered = [
                     {
@@ -221,6 +225,7 @@ def read_cases(
                         "assert": rendered,
                     }
                 ]
+            rendered += across
             tags = _tags(test.get("metadata"))
             cases.append(CaseDraft(test.get("description"), variables, rendered, tags))
     return cases, (default_asserts if shared else [])
