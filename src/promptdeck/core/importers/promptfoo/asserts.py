@@ -36,6 +36,10 @@ _WHY = {
     "perplexity-score": "promptdeck's providers return no logprobs, which perplexity needs",
     "levenshtein": "promptfoo's threshold is an edit distance, promptdeck's a similarity",
     "ruby": "ruby assertions run code",
+    "is-valid-openai-function-call": (
+        "legacy `functions` are not sent to the model (no promptdeck call parameter)"
+    ),
+    "is-valid-function-call": "legacy `functions` are not sent to the model",
     "is-html": "no HTML assertion in promptdeck",
     "contains-html": "no HTML assertion in promptdeck",
     "contains-sql": "no contains-sql in promptdeck (is-sql checks the whole answer)",
@@ -215,12 +219,14 @@ def parse_assertion_string(text: str) -> dict[str, Any]:
         return {"type": "javascript", "value": stripped}
     match = _STRING.match(stripped)
     if match is None:
-        return {"type": "equals", "value": text}
+        return {"type": "equals", "value": stripped}
     negated, kind, threshold, value = match.groups()
     kind = _ALIASES.get(kind, kind)
     known = _SAME | _LISTS | _LIMITS | _GRADED | set(_WHY) | {"javascript", "moderation"}
     if kind not in known:
-        return {"type": "equals", "value": text}
+        return {"type": "equals", "value": stripped}
+    if kind not in ("llm-rubric", "is-json", "contains-json"):
+        value = value.strip()  # as promptfoo reads `contains: word`
     out: dict[str, Any] = {"type": f"{negated or ''}{kind}", "value": value}
     if threshold is not None:
         out["threshold"] = float(threshold)

@@ -11,6 +11,7 @@ with that threshold around its assertions, which grades exactly as promptfoo doe
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,14 @@ def _csv_test(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             test["threshold"] = float(value)
         elif key == "__metric":
             continue
+        elif key.startswith("__metadata:") and str(value).strip():
+            name = key.removeprefix("__metadata:")
+            meta = test.setdefault("metadata", {})
+            if name.endswith("[]"):  # a list: comma-separated, ``\,`` a literal comma
+                items = re.split(r"(?<!\\),", str(value))
+                meta[name[:-2]] = [i.replace("\\,", ",").strip() for i in items if i.strip()]
+            else:
+                meta[name] = value
         elif key.startswith("__"):
             if str(value).strip():
                 dropped.append(key)
@@ -234,7 +243,12 @@ def read_cases(
 def _tags(metadata: Any) -> list[str]:
     if not isinstance(metadata, dict):
         return []
-    return [f"{k}:{v}" for k, v in metadata.items() if isinstance(v, str | int | float | bool)]
+    tags = []
+    for key, value in metadata.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str | int | float | bool):
+                tags.append(f"{key}:{item}")
+    return tags
 
 
 def _options(options: Any, where: str, what: str, report: ImportReport, grading: Grading) -> None:
