@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sa_text
 
 from promptdeck.core.evals.case_grading import grade_across_outputs
 from promptdeck.core.evals.suites import load_suite
@@ -45,6 +46,11 @@ def _respond(body: dict[str, Any]) -> Reply:
         found = re.search(r'<Output index="(\d+)">\n[^<]*banana', text)
         return Reply(text=found.group(1) if found else "no idea")
     return Reply(text="a small apple" if body["model"] == "gpt-4o-mini" else "a big banana")
+
+
+class _Judge:
+    async def a_generate(self, prompt: str, schema: Any = None) -> str:
+        return _respond({"model": "stub", "messages": [{"content": prompt}]}).text
 
 
 class _NoJudge:
@@ -108,16 +114,37 @@ def test_select_best_and_max_score_pick_one_output_per_case_and_repeat(
     assert run_id is not None
     cases = load_suite(suite_file, paths).cases
 
-    async def again() -> int:
-        writer = CellWriter(lambda batch: None)
+    async def again(judge: Any) -> list[Any]:
+        written: list[Any] = []
+        writer = CellWriter(written.extend)
         try:
-            return await grade_across_outputs(
-                workspace, run_id, cases, threshold=1.0, judge=_NoJudge(), writer=writer
+            await grade_across_outputs(
+                workspace, run_id, cases, threshold=1.0, judge=judge, writer=writer
             )
+            await writer.flush()
         finally:
             writer.close()
+        return written
 
     try:
-        assert asyncio.run(again()) == 0
+        assert asyncio.run(again(_NoJudge())) == []
+        # Interrupted halfway through a group (one cell lost its select-best score):
+        # the whole group is graded again, the same way.
+        with workspace.session() as session:
+            cells = list(runs_repo.iter_cells(session, run_id))
+        lost = next(
+            cell for cell, scores in cells if any(s.assertion_type == "select-best" for s in scores)
+        )
+        with workspace.session() as session:
+            session.execute(
+                sa_text("DELETE FROM score WHERE cell_id = :c AND assertion_type = 'select-best'"),
+                {"c": lost.id},
+            )
+        regraded = asyncio.run(again(_Judge()))
+        group = [c for c, _ in cells if (c.case_key, c.repeat) == (lost.case_key, lost.repeat)]
+        assert sorted(w.cell_id for w in regraded) == sorted(c.id for c in group)
+        for write in regraded:
+            (best,) = [s for s in write.scores if s.assertion_type == "select-best"]
+            assert best.passed == ("banana" in (write.output or ""))
     finally:
         workspace.close()
