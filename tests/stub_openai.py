@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +28,17 @@ class StubServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     base: str = ""
+    respond: Callable[[dict[str, Any]], Reply] | None = None
+    """Picks the reply from the request's body (instead of ``replies``/``default``)."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
-        reply = self.replies.pop(0) if self.replies else self.default
+        if self.respond is not None:
+            reply = self.respond(body)
+        else:
+            reply = self.replies.pop(0) if self.replies else self.default
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.status != 200:

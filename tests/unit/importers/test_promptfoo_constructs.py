@@ -298,3 +298,35 @@ def test_a_config_that_is_not_a_mapping(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text("- just a list\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         import_promptfoo(tmp_path / "c.yaml", tmp_path / "ws")
+
+
+def test_local_refs_csv_metadata_and_trimmed_csv_values(tmp_path: Path) -> None:
+    config = """\
+prompts: ['Tell me about {{topic}}']
+providers: [openai:gpt-4o-mini]
+tests:
+  - vars: {topic: pirates}
+    assert:
+      - $ref: '#/assertionTemplates/noise'
+      - {$ref: '#/assertionTemplates/noise', value: ahoy}
+      - $ref: '#/nowhere/at-all'
+  - file://rows.csv
+assertionTemplates:
+  noise: {type: icontains, value: arrr}
+"""
+    files = {
+        "rows.csv": "topic,__expected1,__metadata:category,__metadata:tags[]\n"
+        '"ml","contains: algorithm","tech","ai,data\\,science"\n'
+    }
+    report, paths = _import(tmp_path, config, files)
+    suite = load_suite(paths.suites / "t.suite.yaml", paths)
+    first, second = suite.cases
+    assert [(a.type, a.value) for a in first.asserts] == [
+        ("icontains", "arrr"),
+        ("icontains", "ahoy"),
+    ]
+    skipped = "\n".join(_skipped(report))
+    assert ":8" in skipped and "needs a `type`" in skipped  # the dangling $ref, by line
+    assert "assertionTemplates" not in skipped
+    assert [(a.type, a.value) for a in second.asserts] == [("contains", "algorithm")]
+    assert set(second.tags) >= {"category:tech", "tags:ai", "tags:data,science"}

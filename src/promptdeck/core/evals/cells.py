@@ -22,7 +22,8 @@ from promptdeck.core.evals.suites import Case
 from promptdeck.core.evals.writer import CellWriter
 from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
 from promptdeck.core.prompts.refs import ResolvedPrompt
-from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case
+from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case, case_score
+from promptdeck.core.scorers.across import ACROSS, is_across
 from promptdeck.store import runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell, ScoreWrite
 
@@ -276,6 +277,10 @@ class CellWork:
         if previous is not None:
             scores: Sequence[Score] = tuple(score_from_row(r) for r in previous.scores)
             score, passed = previous.score, previous.passed
+            if any(is_across(spec) for spec in case.asserts):
+                # Graded across this run's outputs of the case at its end, not kept.
+                scores = tuple(s for s in scores if s.type.removeprefix("not-") not in ACROSS)
+                score, passed = case_score(scores, self.threshold)
             source = "cached"
         else:
             # The call's own cost (None when its price is unknown), not the share stored.

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from promptdeck.core.evals.batches import CellPlanner
+from promptdeck.core.evals.case_grading import grade_across_outputs
 from promptdeck.core.evals.cells import CellJob, CellWork, SharedCalls
 from promptdeck.core.evals.events import (
     CellFinished,
@@ -333,6 +334,11 @@ class EvalRunner:
         if tasks:
             await asyncio.gather(*tasks)
         await writer.flush()
+        if stopped is None and await grade_across_outputs(
+            workspace, run_id, plan.suite.cases, threshold=threshold, judge=judge, writer=writer
+        ):
+            await writer.flush()
+            finished = None  # cells changed since they were kept: read them back
         await self.gateway.flush()
         await lease.stop()
         kept = None

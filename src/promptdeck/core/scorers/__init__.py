@@ -8,6 +8,7 @@ of them imports deepeval, numpy or onnxruntime until it grades something.
 from __future__ import annotations
 
 from promptdeck.core.scorers import (
+    across,
     deterministic,
     graded,
     guard,
@@ -69,6 +70,7 @@ __all__ = [
 ]
 
 _BUILTIN_MODULES = (
+    across,
     deterministic,
     graded,
     guard,

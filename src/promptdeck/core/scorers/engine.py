@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptdeck.core.evals.suites import AssertionSpec, Case
+from promptdeck.core.scorers.across import is_across, placement_problem
 from promptdeck.core.scorers.base import (
     REGISTRY,
     AssertionContext,
@@ -113,6 +114,8 @@ def validate(
     problem = _threshold_problem(kind, spec.threshold)
     if problem is None:
         problem = _value_problem(kind, spec, case)
+    if problem is None:
+        problem = placement_problem(spec, case)
     if problem is None and kind.needs_context and case is not None and not case.context:
         problem = "needs the case's `context` (the passages to check the answer against)"
     if problem is not None:
@@ -141,6 +144,9 @@ def _validate_set(spec: AssertionSpec, case: Case | None, options: ScoringOption
     if problem is not None:
         raise _problem(spec, case, problem)
     for member in spec.asserts or ():
+        inside = placement_problem(member, case, in_set=True)
+        if inside is not None:
+            raise _problem(member, case, inside)
         validate(member, case, options)
 
 
@@ -369,7 +375,9 @@ async def a_grade_case(
     """Grade one output against every assertion of its case, then score the case.
 
     Assertions run one after the other (a judge is asked in order); local ones are
-    quick, but ``similar`` runs the embedder on this thread.
+    quick, but ``similar`` runs the embedder on this thread. Assertions graded across
+    the case's outputs (``select-best``, ``max-score``) are left out: an eval run
+    grades them once the case's outputs are all in.
 
     Args:
         case: The case (its ``asserts`` are graded).
@@ -386,7 +394,11 @@ async def a_grade_case(
         ConfigError: As :func:`a_evaluate`.
     """
     scores = tuple(
-        [await a_evaluate(spec, output, case, meta, judge, options) for spec in case.asserts]
+        [
+            await a_evaluate(spec, output, case, meta, judge, options)
+            for spec in case.asserts
+            if not is_across(spec)
+        ]
     )
     score, passed = case_score(scores, threshold)
     return CaseGrade(scores, score, passed)

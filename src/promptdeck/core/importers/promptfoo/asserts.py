@@ -21,7 +21,7 @@ _SAME = {
     "similar", "g-eval", "bleu", "contains-json", "is-xml", "contains-xml", "is-sql",
     "is-refusal", "finish-reason", "llm-rubric", "model-graded-closedqa", "factuality",
     "answer-relevance", "context-faithfulness", "context-recall", "context-relevance",
-    "rouge-n", "is-valid-openai-tools-call",
+    "rouge-n", "is-valid-openai-tools-call", "select-best", "max-score",
 }  # fmt: skip
 _LISTS = {"contains-any", "contains-all", "icontains-any", "icontains-all"}
 _GRADED = {
@@ -32,12 +32,14 @@ _LIMITS = {"latency", "cost"}
 _WHY = {
     "python": "python assertions run code; rewrite it as a promptdeck `python` assertion",
     "webhook": "webhook assertions call a URL; promptdeck does not",
-    "select-best": "select-best compares a case's outputs across prompts and models; not yet",
-    "max-score": "max-score compares a case's outputs across prompts and models; not yet",
     "perplexity": "promptdeck's providers return no logprobs, which perplexity needs",
     "perplexity-score": "promptdeck's providers return no logprobs, which perplexity needs",
     "levenshtein": "promptfoo's threshold is an edit distance, promptdeck's a similarity",
     "ruby": "ruby assertions run code",
+    "is-valid-openai-function-call": (
+        "legacy `functions` are not sent to the model (no promptdeck call parameter)"
+    ),
+    "is-valid-function-call": "legacy `functions` are not sent to the model",
     "is-html": "no HTML assertion in promptdeck",
     "contains-html": "no HTML assertion in promptdeck",
     "contains-sql": "no contains-sql in promptdeck (is-sql checks the whole answer)",
@@ -47,7 +49,7 @@ _NO_THRESHOLD = {
     "contains-any", "contains-all", "icontains-any", "icontains-all", "contains-json",
     "is-xml", "contains-xml", "is-sql", "is-refusal", "finish-reason",
     "model-graded-closedqa", "factuality", "is-valid-openai-tools-call", "guard-pass",
-    "guard-flags", "max-length", "json-schema",
+    "guard-flags", "max-length", "json-schema", "select-best", "max-score",
 }  # fmt: skip
 
 
@@ -122,6 +124,8 @@ def map_assertion(
         if base == "rouge-n":
             threshold = 0.75 if threshold is None else threshold
             notes.append("promptdeck's rouge-n is an F1 score, promptfoo's a recall")
+        if base == "max-score" and isinstance(value, dict) and value.get("weights"):
+            notes.append("max-score `weights` name promptfoo's types; check them after renames")
         if base == "is-valid-openai-tools-call":
             if not tools:
                 return Mapped(None, "no provider `config.tools` to check the calls against")
@@ -183,6 +187,8 @@ def _assert_set(raw: dict[str, Any], load: Any, tools: list[Any] | None) -> Mapp
     members, notes, skipped, grader = [], [], [], None
     for i, member in enumerate(raw.get("assert") or []):
         mapped = map_assertion(member, load, tools)
+        if str(member.get("type", "")).removeprefix("not-") in ("select-best", "max-score"):
+            mapped = Mapped(None, "it compares a case's outputs, which a set's member cannot")
         if mapped.spec is None:
             skipped.append(f"member {i} ({member.get('type', '?')}): {mapped.why}")
             continue
@@ -213,12 +219,14 @@ def parse_assertion_string(text: str) -> dict[str, Any]:
         return {"type": "javascript", "value": stripped}
     match = _STRING.match(stripped)
     if match is None:
-        return {"type": "equals", "value": text}
+        return {"type": "equals", "value": stripped}
     negated, kind, threshold, value = match.groups()
     kind = _ALIASES.get(kind, kind)
     known = _SAME | _LISTS | _LIMITS | _GRADED | set(_WHY) | {"javascript", "moderation"}
     if kind not in known:
-        return {"type": "equals", "value": text}
+        return {"type": "equals", "value": stripped}
+    if kind not in ("llm-rubric", "is-json", "contains-json"):
+        value = value.strip()  # as promptfoo reads `contains: word`
     out: dict[str, Any] = {"type": f"{negated or ''}{kind}", "value": value}
     if threshold is not None:
         out["threshold"] = float(threshold)

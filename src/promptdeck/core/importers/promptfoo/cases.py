@@ -11,6 +11,7 @@ with that threshold around its assertions, which grades exactly as promptfoo doe
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from promptdeck.core.importers.promptfoo.asserts import map_assertion, parse_ass
 from promptdeck.core.importers.promptfoo.nunjucks import has_template, render_value
 from promptdeck.core.importers.promptfoo.report import ImportReport
 from promptdeck.core.importers.promptfoo.source import Doc, Source
+from promptdeck.core.scorers.across import ACROSS
 
 __all__ = ["CaseDraft", "Grading", "read_cases"]
 
@@ -92,6 +94,14 @@ def _csv_test(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             test["threshold"] = float(value)
         elif key == "__metric":
             continue
+        elif key.startswith("__metadata:") and str(value).strip():
+            name = key.removeprefix("__metadata:")
+            meta = test.setdefault("metadata", {})
+            if name.endswith("[]"):  # a list: comma-separated, ``\,`` a literal comma
+                items = re.split(r"(?<!\\),", str(value))
+                meta[name[:-2]] = [i.replace("\\,", ",").strip() for i in items if i.strip()]
+            else:
+                meta[name] = value
         elif key.startswith("__"):
             if str(value).strip():
                 dropped.append(key)
@@ -213,6 +223,9 @@ def read_cases(
                     report.skipped(where, spec.get("type", "assert"), problem)
                     continue
                 rendered.append(value)
+            # select-best and max-score compare outputs: they stay outside the set.
+            across = [r for r in rendered if str(r.get("type")).removeprefix("not-") in ACROSS]
+            rendered = [r for r in rendered if r not in across]
             if test.get("threshold") is not None and rendered:
                 rendered = [
                     {
@@ -221,6 +234,7 @@ def read_cases(
                         "assert": rendered,
                     }
                 ]
+            rendered += across
             tags = _tags(test.get("metadata"))
             cases.append(CaseDraft(test.get("description"), variables, rendered, tags))
     return cases, (default_asserts if shared else [])
@@ -229,7 +243,12 @@ def read_cases(
 def _tags(metadata: Any) -> list[str]:
     if not isinstance(metadata, dict):
         return []
-    return [f"{k}:{v}" for k, v in metadata.items() if isinstance(v, str | int | float | bool)]
+    tags = []
+    for key, value in metadata.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str | int | float | bool):
+                tags.append(f"{key}:{item}")
+    return tags
 
 
 def _options(options: Any, where: str, what: str, report: ImportReport, grading: Grading) -> None:

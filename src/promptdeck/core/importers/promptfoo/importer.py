@@ -83,7 +83,9 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
             "write the results with `eval NAME --json FILE` (or `--junit FILE`, `--markdown FILE`)",
         )
     for key in sorted(set(data) - _HANDLED):
-        if key.startswith("$") or key in ("sharing", "tags", "writeLatestResults"):
+        if key in source.referenced:
+            report.carried(doc.at([key]), key, "used where `$ref` points into it")
+        elif key.startswith("$") or key in ("sharing", "tags", "writeLatestResults"):
             report.note(doc.at([key]), key, "has no meaning in promptdeck; left out")
         else:
             report.skipped(doc.at([key]), key, "not carried")

@@ -3,6 +3,8 @@
 YAML and JSON go through the workspace's safe YAML reader (its limits apply to
 promptfoo files too); the node tree it keeps gives each key's line.
 ``file://`` references are resolved against the config's folder, globs expanded.
+Local JSON references (``{$ref: '#/assertionTemplates/x'}``, as promptfoo resolves
+them) are replaced by what they point to within the same file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import yaml
 from promptdeck.core.workspace.yamlfile import read_yaml, yaml_line
 from promptdeck.errors import ConfigError, location
 
-__all__ = ["Doc", "Source", "strip_file_prefix"]
+__all__ = ["Doc", "Source", "resolve_refs", "strip_file_prefix"]
 
 _MAX_FILE_BYTES = 50_000_000
 """Files larger than this are refused (a promptfoo dataset is rarely past a few MB)."""
@@ -30,6 +32,50 @@ _MAX_FILE_BYTES = 50_000_000
 def strip_file_prefix(ref: str) -> str:
     """``file://x`` → ``x`` (other strings unchanged)."""
     return ref[len("file://") :] if ref.startswith("file://") else ref
+
+
+def _pointer(root: Any, ref: str) -> tuple[bool, Any]:
+    """Follow a local JSON pointer (``#/a/b``); ``(False, None)`` when it leads nowhere."""
+    node = root
+    for raw in ref[2:].split("/") if ref != "#" else []:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def resolve_refs(data: Any, used: set[str] | None = None) -> Any:
+    """Replace local ``{$ref: '#/…'}`` mappings by what they point to (copied).
+
+    Keys beside ``$ref`` override the target's. References to other files, to
+    nothing, or nested deeper than 32 (a cycle) are left as they are.
+
+    Args:
+        data: A parsed file.
+        used: Collects the top-level keys that references pointed into.
+    """
+
+    def walk(node: Any, depth: int) -> Any:
+        if isinstance(node, list):
+            return [walk(item, depth) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#") and depth < 32:
+            found, target = _pointer(data, ref)
+            if found:
+                if used is not None and ref.startswith("#/"):
+                    used.add(ref[2:].split("/")[0])
+                target = walk(target, depth + 1)
+                extra = {k: walk(v, depth) for k, v in node.items() if k != "$ref"}
+                return {**target, **extra} if isinstance(target, dict) else target
+        return {key: walk(value, depth) for key, value in node.items()}
+
+    return walk(data, 0)
 
 
 @dataclass(frozen=True)
@@ -61,9 +107,11 @@ class Source:
                 its file and line.
         """
         self.config = config
+        self.referenced: set[str] = set()
+        """The config's top-level keys that ``$ref`` pointers used."""
         self.base = config.resolve().parent
         self.shown_base = config.parent
-        self.doc = self.read(config, shown=str(config))
+        self.doc = self.read(config, shown=str(config), used=self.referenced)
         if not isinstance(self.doc.data, dict):
             raise ConfigError(
                 f"{location(str(config), 1)}: a promptfoo config must be a mapping "
@@ -105,8 +153,8 @@ class Source:
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{self.shown(path)}: not UTF-8 text", "save it as UTF-8") from exc
 
-    def read(self, path: Path, shown: str | None = None) -> Doc:
-        """Parse a YAML, JSON, JSONL or CSV file (by its suffix)."""
+    def read(self, path: Path, shown: str | None = None, used: set[str] | None = None) -> Doc:
+        """Parse a YAML, JSON, JSONL or CSV file (by its suffix), local ``$ref`` resolved."""
         name = shown or self.shown(path)
         text = self.text(path)
         suffix = path.suffix.lower()
@@ -126,7 +174,7 @@ class Source:
                         ) from exc
             return Doc(name, rows, rows=True)
         data, node = read_yaml(text, name)
-        return Doc(name, data, node)
+        return Doc(name, resolve_refs(data, used), node)
 
     def value(self, ref: str) -> tuple[Any, str | None]:
         """A ``file://`` value: parsed JSON/YAML, else the text; or why it cannot be.
