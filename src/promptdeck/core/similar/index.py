@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECTIVITY",
+    "DTYPE",
     "EXPANSION_ADD",
     "EXPANSION_SEARCH",
     "Embed",
@@ -44,6 +45,8 @@ EXPANSION_ADD = 64
 """Search depth while inserting (``efConstruction``)."""
 EXPANSION_SEARCH = 256
 """Search depth of a query (``ef``)."""
+DTYPE = "f32"
+"""How vectors are kept in the index."""
 FORMAT = 1
 _BATCH = 256
 _PART = 1000
@@ -69,17 +72,33 @@ def _index_class() -> Any:
 
 
 def make_index(
-    dims: int, connectivity: int = CONNECTIVITY, expansion_add: int = EXPANSION_ADD
+    dims: int,
+    connectivity: int | None = None,
+    expansion_add: int | None = None,
+    *,
+    dtype: str | None = None,
 ) -> Any:
-    """An empty cosine HNSW index of ``dims`` dimensions with promptdeck's settings."""
+    """An empty cosine HNSW index of ``dims`` dimensions (promptdeck's settings by default)."""
     return _index_class()(
         ndim=dims,
         metric="cos",
-        dtype="f32",
-        connectivity=connectivity,
-        expansion_add=expansion_add,
+        dtype=dtype or DTYPE,
+        multi=False,
+        connectivity=connectivity or CONNECTIVITY,
+        expansion_add=expansion_add or EXPANSION_ADD,
         expansion_search=EXPANSION_SEARCH,
     )
+
+
+def _relinked(old: Any, dims: int) -> Any:
+    """The vectors of ``old`` in an index with the current settings, without re-embedding."""
+    import numpy as np
+
+    fresh = make_index(dims)
+    if len(old):
+        keys = np.asarray(old.keys, dtype=np.uint64)
+        fresh.add(keys, np.asarray(old.get(keys), dtype=np.float32))
+    return fresh
 
 
 def trace_text(messages: Any, answer: str | None) -> str:
@@ -117,6 +136,7 @@ class TraceIndex:
         self.dims = dims
         self.model = model
         self._index: Any = None
+        self._changed = False
         self.watermark = 0
 
     def _load(self) -> None:
@@ -134,6 +154,9 @@ class TraceIndex:
                 return
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
             return
+        if index.connectivity != CONNECTIVITY:  # made with other settings: link again
+            index, self._changed = _relinked(index, self.dims), True
+        index.expansion_add = EXPANSION_ADD
         index.expansion_search = EXPANSION_SEARCH
         self._index, self.watermark = index, int(meta["watermark"])
 
@@ -189,8 +212,9 @@ class TraceIndex:
                     self._index.add(np.asarray([keys[i] for i in fresh]), vectors[fresh])
                     added += len(fresh)
             self.watermark = int(str(rows[-1][0]))
-        if added or not self.meta_path.exists():
+        if added or self._changed or not self.meta_path.exists():
             self._save()
+            self._changed = False
         return added
 
     def similar(self, session: Session, trace_id: str, k: int = 20) -> list[SimilarTrace]:
