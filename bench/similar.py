@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -108,18 +109,21 @@ def main() -> None:
     exact = _exact(vectors, chosen)
     for ef in args.ef:
         index.expansion_search = ef
-        hits, times = 0, []
+        hits, times, cpu = 0, [], 0.0
         for query, truth in zip(chosen, exact, strict=True):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             found = index.search(vectors[query], 11, threads=1)
             times.append(time.perf_counter() - t0)
+            cpu += time.thread_time() - c0
             got = [int(k) for k in found.keys if int(k) != int(query)][:10]
             hits += len(set(got) & truth)
         recall = hits / (10 * args.queries)
         ms = np.array(times) * 1000
         print(
             f"ef={ef}: recall@10 {recall:.4f}; query p50 {np.percentile(ms, 50):.2f} ms, "
-            f"p99 {np.percentile(ms, 99):.2f} ms, mean {ms.mean():.2f} ms",
+            f"p99 {np.percentile(ms, 99):.2f} ms, mean {ms.mean():.2f} ms "
+            f"(CPU {cpu / len(chosen) * 1000:.2f} ms a query; "
+            f"load average {os.getloadavg()[0]:.1f})",
             flush=True,
         )
 
