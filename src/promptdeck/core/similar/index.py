@@ -44,14 +44,16 @@ __all__ = [
 # search, one query at a time on one thread (2-core machine, load average ~6):
 #   M=16, efConstruction=64: recall@10 0.958 / 0.961 / 0.970 at ef 64 / 128 / 256;
 #   M=32, efConstruction=64: recall@10 0.972 / 0.983 / 0.984 / 0.988 / 0.990 at
-#   ef 64 / 128 / 256 / 512 / 1024, query p50 0.6 / 0.7 / 1.1 / 2.4 / 7.3 ms.
+#   ef 64 / 128 / 256 / 512 / 1024, query p50 0.6 / 0.7 / 1.1 / 2.4 / 7.3 ms;
+#   again with 500 other queries: 0.978 / 0.983 / 0.987 at ef 128 / 256 / 512,
+#   CPU 0.7 / 1.0 / 2.2 ms a query.
 # Build: 516 s CPU (897 s wall, 2 threads); the M=16 build took as long (495 s CPU).
 CONNECTIVITY = 32
 """HNSW links per node (``M``)."""
 EXPANSION_ADD = 64
 """Search depth while inserting (``efConstruction``)."""
 EXPANSION_SEARCH = 512
-"""Search depth of a query (``ef``): recall@10 0.988 at a 2.4 ms median on 1M traces."""
+"""Search depth of a query (``ef``): recall@10 0.987-0.988, ~2.2 ms CPU, on 1M traces."""
 DTYPE = "f32"
 """How vectors are kept in the index."""
 FORMAT = 1
