@@ -109,6 +109,12 @@ def _request(batch: list[tuple[Span, dict[str, Any]]]) -> bytes:
     return request.SerializeToString()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     """Run the collector, send the load, check it, time the first page."""
     parser = argparse.ArgumentParser()
@@ -146,6 +152,8 @@ def main() -> None:
     spans = _spans(args.spans)
     bodies = [_request(spans[i : i + args.batch]) for i in range(0, len(spans), args.batch)]
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    load = os.getloadavg()[0]
+    server_before = _cpu_seconds(server.pid)
     started, cpu = time.perf_counter(), time.process_time()
     for body in bodies:
         connection.request("POST", "/v1/traces", body, {"Content-Type": "application/x-protobuf"})
@@ -153,19 +161,16 @@ def main() -> None:
         answer = response.read()
         assert response.status == 200 and answer == b"", (response.status, answer)
     wall = time.perf_counter() - started
+    server_cpu = _cpu_seconds(server.pid) - server_before
+    load = max(load, os.getloadavg()[0])
     server.terminate()
     server.wait(60)
-    import resource
-
-    server_cpu = (
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
-    )
     print(
         f"sent {len(spans):,} spans in {len(bodies)} requests of {args.batch}: {wall:.2f} s wall, "
-        f"{len(spans) / wall:,.0f} spans/s (generator CPU {time.process_time() - cpu:.2f} s); "
-        f"collector CPU {server_cpu:.1f} s (start-up included): "
-        f"{len(spans) / server_cpu:,.0f} spans per CPU-second"
+        f"{len(spans) / wall:,.0f} spans/s (generator CPU {time.process_time() - cpu:.2f} s; "
+        f"load average {load:.1f} on {os.cpu_count()} cores); collector CPU while receiving "
+        f"{server_cpu:.2f} s: {len(spans) / server_cpu:,.0f} spans per CPU-second, "
+        f"{server_cpu / len(spans) * 1e6:.0f} µs per span"
     )
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))

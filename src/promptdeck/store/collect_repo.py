@@ -93,13 +93,20 @@ def _existing(cursor: Any, uids: list[str]) -> dict[str, tuple[Any, ...]]:
     return found
 
 
-def _insert_completion(cursor: Any, completion_id: int, values: dict[str, Any]) -> None:
-    names = ["id", *values]
-    cursor.execute(
-        f"INSERT INTO completion ({', '.join(names)}) "  # noqa: S608 - our own columns
-        f"VALUES ({', '.join('?' for _ in names)})",
-        [completion_id, *(db_value(values[n]) for n in values)],
-    )
+def _insert_completions(cursor: Any, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    """Insert completion rows, one ``executemany`` per set of columns (usually one)."""
+    by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+    for completion_id, values in rows:
+        by_columns.setdefault(tuple(values), []).append(
+            [completion_id, *(db_value(v) for v in values.values())]
+        )
+    for columns, params in by_columns.items():
+        names = ["id", *columns]
+        cursor.executemany(
+            f"INSERT INTO completion ({', '.join(names)}) "  # noqa: S608 - our own columns
+            f"VALUES ({', '.join('?' for _ in names)})",
+            params,
+        )
 
 
 def _latency(started: str, ended: str) -> float:
@@ -128,6 +135,9 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
             _next_id(cursor, "span"),
             _next_id(cursor, "completion"),
         )
+        completion_rows: list[tuple[int, dict[str, Any]]] = []
+        trace_rows: list[tuple[Any, ...]] = []
+        trace_updates: list[tuple[Any, ...]] = []
         span_rows: list[tuple[Any, ...]] = []
         relink: list[int] = []
         for t in traces:
@@ -139,16 +149,12 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
             new_completion: int | None = None
             if t.completion is not None and (row is None or row[4] is None):
                 new_completion = completion_id
-                _insert_completion(cursor, completion_id, t.completion)
+                completion_rows.append((completion_id, t.completion))
                 completion_id += 1
             if row is None:
                 tid = trace_id
                 trace_id += 1
-                cursor.execute(
-                    "INSERT INTO trace (id, uid, name, kind, prompt_name, model, status, "
-                    "completion_id, latency_ms, total_tokens, cost_usd, cost_known, error, "
-                    "started_at, ended_at, source) "
-                    "VALUES (?, ?, ?, 'collected', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)",
+                trace_rows.append(
                     (
                         tid,
                         t.uid,
@@ -163,20 +169,13 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
                         started,
                         ended,
                         SOURCE,
-                    ),
+                    )
                 )
             else:
                 tid = int(row[0])
                 relink.append(tid)
                 first, last = min(started, row[2]), max(ended, row[3] or ended)
-                cursor.execute(
-                    "UPDATE trace SET name = coalesce(?, name), "
-                    "prompt_name = coalesce(prompt_name, ?), model = coalesce(model, ?), "
-                    "status = CASE WHEN ? THEN 'error' ELSE status END, "
-                    "error = coalesce(error, ?), completion_id = coalesce(completion_id, ?), "
-                    "total_tokens = CASE WHEN ? IS NULL THEN total_tokens "
-                    "ELSE coalesce(total_tokens, 0) + ? END, "
-                    "started_at = ?, ended_at = ?, latency_ms = ? WHERE id = ?",
+                trace_updates.append(
                     (
                         t.name,
                         t.prompt_name,
@@ -190,7 +189,7 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
                         last,
                         _latency(first, last),
                         tid,
-                    ),
+                    )
                 )
             local: dict[str, int] = {}
             for span in t.spans:
@@ -213,6 +212,25 @@ def write_collected(session: Session, traces: list[CollectedTrace]) -> list[str]
                     )
                 )
                 span_id += 1
+        # Parents before children (foreign keys): completions, traces, then spans.
+        _insert_completions(cursor, completion_rows)
+        cursor.executemany(
+            "INSERT INTO trace (id, uid, name, kind, prompt_name, model, status, "
+            "completion_id, latency_ms, total_tokens, cost_usd, cost_known, error, "
+            "started_at, ended_at, source) "
+            "VALUES (?, ?, ?, 'collected', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)",
+            trace_rows,
+        )
+        cursor.executemany(
+            "UPDATE trace SET name = coalesce(?, name), "
+            "prompt_name = coalesce(prompt_name, ?), model = coalesce(model, ?), "
+            "status = CASE WHEN ? THEN 'error' ELSE status END, "
+            "error = coalesce(error, ?), completion_id = coalesce(completion_id, ?), "
+            "total_tokens = CASE WHEN ? IS NULL THEN total_tokens "
+            "ELSE coalesce(total_tokens, 0) + ? END, "
+            "started_at = ?, ended_at = ?, latency_ms = ? WHERE id = ?",
+            trace_updates,
+        )
         cursor.executemany(
             "INSERT INTO span (id, trace_id, parent_id, name, kind, status, attributes, "
             "started_at, ended_at, duration_ms, span_uid, parent_uid) "

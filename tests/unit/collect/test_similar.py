@@ -114,3 +114,27 @@ def test_unknown_and_textless_traces(workspace: Workspace) -> None:
             index.similar(session, "abcdef123456", k=3)
         with pytest.raises(UsageError, match="no prompt or answer"):
             index.similar(session, f"{7:032x}", k=3)
+
+
+def test_an_index_made_with_other_settings_is_linked_again_without_embedding(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import promptdeck.core.similar.index as module
+
+    _fill(workspace)
+    monkeypatch.setattr(module, "CONNECTIVITY", 8)
+    with workspace.session() as session:
+        _index(workspace, FakeEmbedder()).update(session)
+    monkeypatch.setattr(module, "CONNECTIVITY", 24)
+    embed = FakeEmbedder()
+    with workspace.session() as session:
+        index = _index(workspace, embed)
+        assert index.update(session) == 0
+        found = index.similar(session, f"{1:032x}", k=1)
+    assert embed.embedded == []  # the stored vectors were reused
+    assert index._index.connectivity == 24 and len(index._index) == 5
+    assert found[0].trace.uid == f"{2:032x}"
+    reopened = module._index_class().restore(
+        str(workspace.paths.indexes / "similar-traces.usearch")
+    )
+    assert reopened.connectivity == 24 and len(reopened) == 5

@@ -37,6 +37,8 @@ _MESSAGE_EVENTS = {
     "gen_ai.tool.message": "tool",
 }
 _INDEXED = re.compile(r"^(?P<prefix>.+?)\.(?P<index>\d+)\.(?P<rest>.+)$")
+_READ_PREFIXES = ("gen_ai.", "llm.", "openinference.span.kind", "input.value", "output.value")
+"""Every attribute :func:`read_llm_call` reads starts with one of these."""
 
 
 @dataclass
@@ -242,6 +244,8 @@ def read_llm_call(attributes: dict[str, Any], events: list[dict[str, Any]]) -> L
 
     A span is a model call when it names a model or carries messages or an answer.
     """
+    if not events and not any(key.startswith(_READ_PREFIXES) for key in attributes):
+        return None  # nothing a model call is read from (most spans of an application)
     a = attributes
     model = _first(
         a,
