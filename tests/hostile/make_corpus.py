@@ -35,6 +35,7 @@ FILES: dict[str, str | bytes] = {
     "toml.reference.ensemble-member.toml": '[ensembles.e]\nmembers = ["smol", "nosuch"]\n',
     "toml.reference.ensemble-local.toml": '[ensembles.e]\nmembers = ["local/nosuch"]\n',
     "toml.reference.scanner.toml": '[[guardrails.input]]\nscanner = "nosuch"\n',
+    "toml.reference.keymap.toml": '[keymap]\n"screen.stat" = "s"\n',
     # prompt files (prompts/bad.prompt.yaml)
     "prompt.syntax.unclosed.yaml": "name: bad\ntemplate: [unclosed\n",
     "prompt.syntax.tab.yaml": "name: bad\n\ttemplate: x\n",
