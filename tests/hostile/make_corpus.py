@@ -75,6 +75,10 @@ FILES: dict[str, str | bytes] = {
     "cases:\n  - vars: {text: a}\n",
     "suite.reference.missing-prompt.yaml": "prompts:\n  - summarize\n  - nosuch\n"
     "cases:\n  - vars: {text: a}\n",
+    "suite.reference.unknown-model.yaml": SUITE_HEAD + "models:\n  - nosuchmodel\n"
+    "cases:\n  - vars: {text: a}\n",
+    "suite.reference.unknown-judge.yaml": SUITE_HEAD + "judge: nosuchjudge\n"
+    "cases:\n  - vars: {text: a}\n    assert: [{type: llm-rubric, value: short}]\n",
     "suite.reference.missing-dataset.yaml": SUITE_HEAD
     + "cases:\n  - dataset: datasets/nosuch.jsonl\n",
     # datasets (datasets/bad.<ext>, named by suites/bad.suite.yaml)
