@@ -100,9 +100,7 @@ def _check_keymap(config: WorkspaceConfig, text: str, path: Path | str) -> None:
             else "press F1 in the TUI for each screen's binding ids (see docs/formats.md)"
         )
         line = toml_line(text, ("keymap", binding))
-        raise ConfigError(
-            f"{location(path, line)}: keymap: unknown binding id {binding!r}", hint
-        )
+        raise ConfigError(f"{location(path, line)}: keymap: unknown binding id {binding!r}", hint)
 
 
 def _fail(text: str, path: Path | str, loc: tuple[str, ...], message: str) -> None:
