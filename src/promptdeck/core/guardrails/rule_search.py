@@ -119,7 +119,7 @@ def find_rule(rule: Rule, text: str, lowered: str | None) -> re.Match[str] | Non
         text: The (normalised) text.
         lowered: ``text.lower()`` when ``text`` is ASCII and long enough, else None.
     """
-    if rule.windows is not None:
+    if rule.windows is not None and len(text) >= FAST_FROM:
         for start, end in rule.windows(text):
             match = rule.regex.search(text, start, end)
             if match is not None:
