@@ -30,7 +30,7 @@ MAX_ANSWER_JSON_CHARS = 4 * 2**20
 """Longest text parsed as JSON (4 Mi characters): far past any answer's ``max_tokens``,
 and short of the hundreds of megabytes a text of empty objects becomes once parsed."""
 
-_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+_TOKENS = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|[\[\]{}]')
 """A JSON string (skipped) or one bracket."""
 
 _TOO_DEEP = f"JSON nested more than {MAX_DEPTH} levels deep"
