@@ -35,6 +35,7 @@ FILES: dict[str, str | bytes] = {
     "toml.reference.ensemble-member.toml": '[ensembles.e]\nmembers = ["smol", "nosuch"]\n',
     "toml.reference.ensemble-local.toml": '[ensembles.e]\nmembers = ["local/nosuch"]\n',
     "toml.reference.scanner.toml": '[[guardrails.input]]\nscanner = "nosuch"\n',
+    "toml.reference.keymap.toml": '[keymap]\n"screen.stat" = "s"\n',
     # prompt files (prompts/bad.prompt.yaml)
     "prompt.syntax.unclosed.yaml": "name: bad\ntemplate: [unclosed\n",
     "prompt.syntax.tab.yaml": "name: bad\n\ttemplate: x\n",
@@ -74,6 +75,10 @@ FILES: dict[str, str | bytes] = {
     "cases:\n  - vars: {text: a}\n",
     "suite.reference.missing-prompt.yaml": "prompts:\n  - summarize\n  - nosuch\n"
     "cases:\n  - vars: {text: a}\n",
+    "suite.reference.unknown-model.yaml": SUITE_HEAD + "models:\n  - nosuchmodel\n"
+    "cases:\n  - vars: {text: a}\n",
+    "suite.reference.unknown-judge.yaml": SUITE_HEAD + "judge: nosuchjudge\n"
+    "cases:\n  - vars: {text: a}\n    assert: [{type: llm-rubric, value: short}]\n",
     "suite.reference.missing-dataset.yaml": SUITE_HEAD
     + "cases:\n  - dataset: datasets/nosuch.jsonl\n",
     # datasets (datasets/bad.<ext>, named by suites/bad.suite.yaml)

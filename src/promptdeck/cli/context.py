@@ -63,7 +63,7 @@ def settle_gc() -> None:
 def report_sync(report: SyncReport) -> None:
     """Print a sync's problems as warnings on stderr."""
     for error in report.errors:
-        echo_warning(f"{error.title} (last good version kept)")
+        echo_warning(f"{error.title} ({report.kept_note(error)})")
 
 
 def open_tui(options: Options, screen: str, target: object | None = None) -> None:

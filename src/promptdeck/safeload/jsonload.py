@@ -12,7 +12,7 @@ from promptdeck.safeload.limits import bracket_depth_error, depth_error, line_at
 
 __all__ = ["json_lines", "loads_json"]
 
-_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}]')
+_TOKENS = re.compile(r'"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|[\[\]{}]')
 """A JSON string (skipped) or one bracket."""
 
 

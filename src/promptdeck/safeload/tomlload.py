@@ -18,7 +18,7 @@ from promptdeck.safeload.limits import MAX_DEPTH, bracket_depth_error, depth_err
 __all__ = ["loads_toml", "toml_line"]
 
 _TOKENS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]'
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]'
 )
 """A TOML string or comment (skipped), or one bracket."""
 

@@ -11,6 +11,7 @@ from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.scorers import CallMeta, evaluate, validate
 from promptdeck.core.scorers.structured import find_json, find_xml, sql_problem
 from promptdeck.errors import ConfigError
+from promptdeck.safeload.answers import JSONLimitError
 
 CASE = Case(key="k", index=0, source="suites/pf.suite.yaml:3", vars={}, expected=None)
 META = CallMeta(latency_ms=10.0, cost_usd=0.0, tokens=5, finish_reason="stop")
@@ -104,6 +105,7 @@ def test_bad_values_are_refused_before_a_run(kind: str, value: Any) -> None:
 
 
 def test_finders_give_up_on_hostile_text_quickly() -> None:
-    assert find_json("{" * 50_000) == []
+    with pytest.raises(JSONLimitError):  # refused before any parsing: too deep
+        find_json("{" * 50_000)
     assert find_xml("<a " * 20_000) == []
     assert sql_problem("ATTACH DATABASE '/tmp/x.db' AS x") is None  # parsed, never run

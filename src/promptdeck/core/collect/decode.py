@@ -108,6 +108,8 @@ def _json_request(body: bytes) -> Any:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequestError(f"the body is not JSON ({exc})", "send OTLP/JSON") from exc
+    except RecursionError as exc:
+        raise BadRequestError("the body is nested too deep", "send OTLP/JSON") from exc
     if not isinstance(data, dict):
         raise BadRequestError("the body is not a JSON object", "send OTLP/JSON")
     for r, resource in enumerate(_items(data, "resourceSpans", "resource_spans")):

@@ -23,7 +23,6 @@ as ``promptdeck.prompt.variables``, a JSON object).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,9 +67,11 @@ class LlmCall:
 
 def _json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
+        from promptdeck.safeload.answers import parse_answer_json
+
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return parse_answer_json(value)
+        except ValueError:  # not JSON, or too deep or long to parse: kept as text
             return value
     return value
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from promptdeck.safeload.answers import parse_answer_json
+
 if TYPE_CHECKING:
     from promptdeck.core.gateway.semantic import Embedder
 
@@ -40,8 +42,8 @@ def normalise_answer(text: str) -> str:
     candidate = fenced.group(1) if fenced else stripped
     if candidate[:1] in '{["':
         try:
-            value = json.loads(candidate)
-        except ValueError:
+            value = parse_answer_json(candidate)
+        except ValueError:  # not JSON, or past the limits: counted as text
             pass
         else:
             return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

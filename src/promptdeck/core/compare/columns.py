@@ -214,6 +214,8 @@ def plan_compare(
     columns: list[CompareColumn] = []
     for ref in refs:
         base = prompt_call(workspace, ref, variables, kind="compare", overrides=overrides)
+        if not models:  # the prompt's own model (or default_model): checked as -m is
+            check_model(workspace.config, base.model)
         for model in models or [base.model]:
             spec = _with_model(base, model)
             columns.append(CompareColumn(len(columns), ref, model, spec))

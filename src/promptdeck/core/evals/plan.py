@@ -10,7 +10,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from promptdeck.core.evals.suites import SUITE_SUFFIX, Case, LoadedSuite, load_suite, suite_files
+from promptdeck.core.evals.suites import (
+    SUITE_SUFFIX,
+    Case,
+    LoadedSuite,
+    load_suite,
+    model_problems,
+    suite_files,
+)
 from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
 from promptdeck.core.prompts.templating import render_prompt
 from promptdeck.core.scorers import ScoringOptions, check_cases, requires_judge
@@ -105,6 +112,9 @@ def plan_suite(
             resolved.setdefault(prompt.version_id, prompt)
         prompts = list(resolved.values())
     config = workspace.config
+    unknown = model_problems(suite, config)
+    if unknown:
+        raise unknown[0]
     models = list(dict.fromkeys(suite.file.models)) or [config.default_model]
     for prompt in prompts:
         for case in suite.cases:

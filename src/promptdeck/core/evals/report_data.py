@@ -9,7 +9,6 @@ run to compare against, it also holds that run's cells that changed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,8 +171,10 @@ def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
 
 
 def _messages(raw: str) -> tuple[tuple[str, str], ...]:
+    from promptdeck.safeload.answers import parse_answer_json
+
     try:
-        found = json.loads(raw)
+        found = parse_answer_json(raw)
     except ValueError:
         return ()
     if not isinstance(found, list):

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,11 +24,14 @@ from pydantic import (
 )
 
 from promptdeck.core.workspace.yamlfile import load_model, read_yaml, yaml_line
-from promptdeck.errors import ConfigError, location
+from promptdeck.errors import ConfigError, UsageError, location
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.csvload import csv_records
 from promptdeck.safeload.jsonload import json_array, json_lines
 from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
+
+if TYPE_CHECKING:
+    from promptdeck.config import WorkspaceConfig
 
 __all__ = [
     "RESERVED_CASE_KEYS",
@@ -39,6 +42,7 @@ __all__ = [
     "LoadedSuite",
     "SuiteFile",
     "load_suite",
+    "model_problems",
     "suite_files",
 ]
 
@@ -173,6 +177,10 @@ class LoadedSuite:
     cases: list[Case]
     prompt_sources: tuple[str, ...] = ()
     """Where each entry of ``prompts:`` is written (``file:line``)."""
+    model_sources: tuple[str, ...] = ()
+    """Where each entry of ``models:`` is written (``file:line``)."""
+    judge_source: str = ""
+    """Where ``judge:`` is written (``file:line``), when it is."""
 
 
 def suite_files(paths: WorkspacePaths) -> list[Path]:
@@ -288,7 +296,36 @@ def load_suite(path: Path, paths: WorkspacePaths) -> LoadedSuite:
     sources = tuple(
         location(rel, yaml_line(node, ["prompts", i])) for i in range(len(suite.prompts))
     )
-    return LoadedSuite(path.name.removesuffix(SUITE_SUFFIX), path, suite, cases, sources)
+    models = tuple(location(rel, yaml_line(node, ["models", i])) for i in range(len(suite.models)))
+    return LoadedSuite(
+        path.name.removesuffix(SUITE_SUFFIX),
+        path,
+        suite,
+        cases,
+        sources,
+        model_sources=models,
+        judge_source=location(rel, yaml_line(node, ["judge"])),
+    )
+
+
+def model_problems(suite: LoadedSuite, config: WorkspaceConfig) -> list[ConfigError]:
+    """Each ``models:`` or ``judge:`` entry that names no model, as an error at its line.
+
+    The same test ``run -m`` applies (:func:`~promptdeck.core.providers.targets.check_model`):
+    an alias, an ensemble, ``provider/model`` or a model litellm knows.
+    """
+    from promptdeck.core.providers.targets import check_model
+
+    named = list(zip(suite.file.models, suite.model_sources, strict=False))
+    if suite.file.judge is not None:
+        named.append((suite.file.judge, suite.judge_source or str(suite.path.name)))
+    problems: list[ConfigError] = []
+    for model, where in named:
+        try:
+            check_model(config, model)
+        except UsageError as error:
+            problems.append(ConfigError(f"{where}: {error.title}", error.hint))
+    return problems
 
 
 def _case_keys(found: list[tuple[CaseSpec, str, dict[str, Any]]]) -> list[str]:

@@ -12,6 +12,7 @@ also inside base64 or hex payloads; the verdict's score is the higher of the two
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from promptdeck.core.guardrails.base import ScanContext, Span, Verdict, scanner
 from promptdeck.core.guardrails.classifier_model import embed_for_classifiers
@@ -55,8 +56,8 @@ def rule_findings(
     for hit in match_rules(norm.text, rules):
         score = max(score, hit.rule.score)
         found.append((hit.start, hit.end, hit.rule.type))
-    for start, end, decoded in decode_payloads(norm.text):
-        inner = match_rules(normalize(decoded).text, rules)
+    for start, end, decoded in _payloads(norm.text):
+        inner = match_rules(decoded, rules)
         if inner:
             score = max(score, *(h.rule.score for h in inner))
             found.append((start, end, f"ENCODED_{inner[0].rule.type}"))
@@ -64,6 +65,17 @@ def rule_findings(
             score = max(score, ENCODED_PAYLOAD_SCORE)
             found.append((start, end, "ENCODED_PAYLOAD"))
     return score, found
+
+
+@lru_cache(maxsize=8)
+def _payloads(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The readable encoded payloads of a normalised text, each normalised in turn.
+
+    Cached: the three classifiers of one text (or chunk) look for them once.
+    """
+    return tuple(
+        (start, end, normalize(decoded).text) for start, end, decoded in decode_payloads(text)
+    )
 
 
 def _head_probability(name: str, text: str, norm: NormalizedText, context: ScanContext) -> float:

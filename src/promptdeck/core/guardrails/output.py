@@ -24,6 +24,7 @@ from promptdeck.core.guardrails.json_schema import SchemaError, schema_errors
 from promptdeck.core.guardrails.normalize import normalize
 from promptdeck.core.guardrails.pii import find_pii, same_pii
 from promptdeck.errors import ConfigError
+from promptdeck.safeload.answers import JSONLimitError, parse_answer_json
 
 __all__ = [
     "GROUNDING_THRESHOLD",
@@ -106,7 +107,9 @@ def scan_format(text: str, context: ScanContext) -> Verdict:
     stripped = text.strip()
     offset = len(text) - len(text.lstrip())
     try:
-        value = json.loads(stripped)
+        value = parse_answer_json(stripped)
+    except JSONLimitError as exc:
+        return Verdict("format", True, 1.0, (), f"not accepted as JSON: {exc}")
     except json.JSONDecodeError as exc:
         at = offset + exc.pos
         span = Span(at, min(at + 1, len(text)), "JSON_ERROR", text[at : at + 1])

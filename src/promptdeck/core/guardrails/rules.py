@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "INJECTION_RULES",
@@ -34,11 +35,21 @@ class Rule:
         type: The span type reported (``IGNORE_INSTRUCTIONS``...).
         regex: The pattern.
         score: The scanner score a match implies (0-1).
+        starts: For a pattern whose start words cannot be read from it: the
+            lower-cased texts every match starts with, besides the text's start
+            (see :func:`~promptdeck.core.guardrails.rule_search.first_match`).
+        requires: Lower-cased words one of which every match holds: a text holding
+            none has no match, and is not searched.
+        windows: Where in a text a match can lie, as ``(start, end)`` ranges in
+            order (searched there only).
     """
 
     type: str
     regex: re.Pattern[str]
     score: float
+    starts: tuple[str, ...] | None = None
+    requires: tuple[str, ...] | None = None
+    windows: Callable[[str], Iterable[tuple[int, int]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,8 +67,29 @@ class RuleHit:
     end: int
 
 
-def _rule(kind: str, pattern: str, score: float = 1.0) -> Rule:
-    return Rule(kind, re.compile(pattern, re.IGNORECASE), score)
+def _rule(kind: str, pattern: str, score: float = 1.0, **search: Any) -> Rule:
+    return Rule(kind, re.compile(pattern, re.IGNORECASE), score, **search)
+
+
+_LONG_WORD = re.compile(r"\S{4,}")
+
+
+def _short_word_runs(text: str) -> Iterable[tuple[int, int]]:
+    """Where ``REPETITION_FLOOD`` can match: runs of 15 or more words of 1-3 characters.
+
+    A flood repeats a unit of one to four such words 16 times, so all but the first
+    word lie between two words of four or more characters (the first may be the last
+    three characters of one). Finding those long words is quick; the rule is then
+    tried between them only, where 15 short words fit.
+    """
+    previous = 0
+    for match in _LONG_WORD.finditer(text):
+        start = match.start()
+        if start - previous >= 30 and len(text[previous:start].split()) >= 15:
+            yield max(0, previous - 3), start
+        previous = match.end()
+    if len(text) - previous >= 30 and len(text[previous:].split()) >= 15:
+        yield max(0, previous - 3), len(text)
 
 
 _PREVIOUS = (
@@ -116,8 +148,14 @@ INJECTION_RULES: tuple[Rule, ...] = (
         r"(?:system\s+)?(?:instructions?|rules|task|directive|prompt)\s*(?:[:!-]|(?:to|for)\s+"
         r"(?:the\s+)?(?:chat\s+)?(?:assistant|ai|model|bot)\b)",
         0.9,
+        requires=("instruction", "rules", "task", "directive", "prompt"),
     ),
-    _rule("NEW_INSTRUCTIONS", r"(?:^|\n)\W{0,3}(?:important|urgent|system)\s+update\s*[!:]", 0.85),
+    _rule(
+        "NEW_INSTRUCTIONS",
+        r"(?:^|\n)\W{0,3}(?:important|urgent|system)\s+update\s*[!:]",
+        0.85,
+        requires=("update",),
+    ),
     _rule(
         "NEW_INSTRUCTIONS",
         r"\b(?:the\s+)?(?:previous|above|prior)\s+(?:instructions?|text|prompt|rules)\s+"
@@ -162,8 +200,9 @@ INJECTION_RULES: tuple[Rule, ...] = (
         r"^\s*(?:system|assistant)\s*(?:prompt|message)?\s*:\s*(?=\S)|"
         r"\bEND\s+OF\s+(?:USER\s+)?(?:INPUT|PROMPT|INSTRUCTIONS|CONVERSATION)\b|"
         r"\[(?:system|admin|developer)\s*(?:message|note|override|mode)?\]|"
-        r"%{3,}\s*end\b|={3,}\s*(?:end|new|system)\b)",
+        r"%(?<!%%)%{2,}\s*end\b|=(?<!==)={2,}\s*(?:end|new|system)\b)",
         0.9,
+        starts=("<", "[", "end", "%%%", "==="),
     ),
     _rule(
         "ROLE_HIJACK",
@@ -180,6 +219,7 @@ INJECTION_RULES: tuple[Rule, ...] = (
         "REPETITION_FLOOD",
         r"(\S{1,3}(?:[ \t]\S{1,3}){0,3}\s+)\1{15,}",
         0.8,
+        windows=_short_word_runs,
     ),
     _rule(
         "ACCESS_GRANTED",
@@ -313,12 +353,12 @@ def match_rules(text: str, rules: Sequence[Rule]) -> list[RuleHit]:
         text: A normalised text.
         rules: The rules.
     """
-    from promptdeck.core.guardrails.rule_search import first_match, lowered_for_search
+    from promptdeck.core.guardrails.rule_search import find_rule, lowered_for_search
 
     lowered = lowered_for_search(text)
     hits = []
     for rule in rules:
-        match = first_match(rule.regex, text, lowered)
+        match = find_rule(rule, text, lowered)
         if match is not None:
             hits.append(RuleHit(rule, match.start(), match.end()))
     return sorted(hits, key=lambda h: h.start)

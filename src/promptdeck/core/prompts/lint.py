@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.config import WorkspaceConfig
-from promptdeck.core.evals.suites import LoadedSuite, load_suite, suite_files
+from promptdeck.core.evals.suites import LoadedSuite, load_suite, model_problems, suite_files
 from promptdeck.core.prompts.checks import prompt_problems
 from promptdeck.core.prompts.files import PromptFile, parse_prompt_node
 from promptdeck.core.prompts.lint_render import render_refusal
@@ -364,6 +364,8 @@ def lint_workspace(
     wanted = set(names) if names else None
     files = {p.name.removesuffix(".prompt.yaml"): p for p in prompt_files(paths)}
     for suite in suites:
+        for problem in model_problems(suite, config):
+            results.setdefault("suites", []).append(_file_finding(problem, "suite"))
         for index, ref in enumerate(suite.file.prompts):
             name = ref.split("@", 1)[0].strip()
             if name not in files:

@@ -36,6 +36,21 @@ class SyncReport:
     new_versions: list[tuple[str, int]] = field(default_factory=list)
     errors: list[ConfigError] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    kept: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    """For each error's title: the prompt and its newest stored version (None: none)."""
+
+    def kept_note(self, error: ConfigError) -> str:
+        """What is true of a file that failed to load: which version stays usable.
+
+        ``NAME`` and ``NAME@latest`` are the file's error until it loads, so a command
+        on them fails; an earlier stored version stays usable by number or label.
+        """
+        name, version = self.kept.get(error.title, ("", None))
+        if not name:
+            return "not loaded"
+        if version is None:
+            return f"not loaded; no version of {name!r} is stored yet"
+        return f"not loaded; {name}@{version}, its last good version, stays usable"
 
     @property
     def changed(self) -> bool:
@@ -67,16 +82,36 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
         What changed and what failed to parse.
     """
     files = [_DiskFile.read(paths, path) for path in prompt_files(paths)]
-    unchanged = _unchanged(session, files)
-    if unchanged is not None:
-        return unchanged
-    try:
-        with session.begin_nested():
-            return _sync(session, files)
-    except IntegrityError:
-        # Another writer added the same version first; its work is ours.
-        with session.begin_nested():
-            return _sync(session, files)
+    report = _unchanged(session, files)
+    if report is None:
+        try:
+            with session.begin_nested():
+                report = _sync(session, files)
+        except IntegrityError:
+            # Another writer added the same version first; its work is ours.
+            with session.begin_nested():
+                report = _sync(session, files)
+    if report.errors:
+        _note_kept(session, files, report)
+    return report
+
+
+def _note_kept(session: Session, files: list[_DiskFile], report: SyncReport) -> None:
+    """Record, for each file that failed, its prompt and newest stored version."""
+    failed = {f.error.title: f for f in files if f.error is not None}
+    for error in report.errors:
+        file = failed.get(error.title)
+        if file is None:
+            continue
+        prompt = repo.get_prompt_by_path(session, file.rel) or repo.get_prompt(
+            session, prompt_name_from_path(file.path)
+        )
+        if prompt is None or prompt.id is None:
+            report.kept[error.title] = (prompt_name_from_path(file.path), None)
+            continue
+        versions = repo.list_versions(session, prompt.id)
+        newest = max((v.version for v in versions), default=None)
+        report.kept[error.title] = (prompt.name, newest)
 
 
 _SYNC_FORMAT = "2"

@@ -7,7 +7,6 @@ Types that say so compare against the case's ``expected`` when the spec has no
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -93,13 +92,17 @@ def parse_json(text: str) -> Any:
     """Parse a model's JSON answer, tolerating a surrounding Markdown code fence.
 
     Raises:
-        ValueError: When the text is not JSON.
+        ValueError: When the text is not JSON, or is nested too deep or too long to
+            parse (:mod:`promptdeck.safeload.answers`).
     """
+    from promptdeck.safeload.answers import check_answer_json, parse_answer_json
+
+    check_answer_json(text)
     stripped = text.strip()
     fenced = re.fullmatch(r"```[\w-]*\s*\n(.*?)\n?```", stripped, flags=re.DOTALL)
     if fenced:
         stripped = fenced.group(1).strip()
-    return json.loads(stripped)
+    return parse_answer_json(stripped)
 
 
 def word_count(text: str) -> int:

@@ -46,11 +46,23 @@ def json_object(text: str) -> dict[str, Any]:
     Raises:
         ValueError: When there is none.
     """
+    from promptdeck.safeload.answers import (
+        JSONLimitError,
+        check_answer_json,
+        decode_answer_json,
+    )
+
+    try:
+        check_answer_json(text)
+    except JSONLimitError as exc:
+        raise ValueError(f"the judge's answer is refused: {exc}") from exc
     decoder = json.JSONDecoder()
     position = text.find("{")
     while position != -1:
         try:
-            data, _ = decoder.raw_decode(text, position)
+            data, _ = decode_answer_json(decoder, text, position)
+        except JSONLimitError as exc:
+            raise ValueError(f"the judge's answer is refused: {exc}") from exc
         except ValueError:
             position = text.find("{", position + 1)
             continue

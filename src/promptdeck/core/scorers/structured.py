@@ -22,6 +22,12 @@ from typing import Any
 from promptdeck.core.guardrails.json_schema import schema_errors
 from promptdeck.core.scorers.base import AssertionContext, Outcome, as_text, assertion
 from promptdeck.core.scorers.deterministic import parse_json
+from promptdeck.safeload.answers import (
+    JSONLimitError,
+    check_answer_json,
+    decode_answer_json,
+    parse_answer_json,
+)
 
 __all__ = ["find_json", "find_xml", "refusal_phrase", "sql_problem"]
 
@@ -65,7 +71,13 @@ def _schema_or_none(value: Any) -> str | None:
 
 
 def find_json(text: str) -> list[Any]:
-    """Every JSON object or array found in ``text``, in order (nested ones skipped)."""
+    """Every JSON object or array found in ``text``, in order (nested ones skipped).
+
+    Raises:
+        ValueError: The text is too long or nested too deep to look for JSON in
+            (:mod:`promptdeck.safeload.answers`).
+    """
+    check_answer_json(text)
     decoder = json.JSONDecoder()
     found: list[Any] = []
     position, tried = 0, 0
@@ -76,7 +88,9 @@ def find_json(text: str) -> list[Any]:
         start = min(starts)
         tried += 1
         try:
-            data, end = decoder.raw_decode(text, start)
+            data, end = decode_answer_json(decoder, text, start)
+        except JSONLimitError:
+            raise
         except ValueError:
             position = start + 1
             continue
@@ -88,7 +102,10 @@ def find_json(text: str) -> list[Any]:
 @assertion("contains-json", value="optional", check=_schema_or_none)
 def contains_json(output: str, ctx: AssertionContext) -> Outcome:
     """The output contains JSON (an object or array); with a value, JSON matching that schema."""
-    found = find_json(output)
+    try:
+        found = find_json(output)
+    except ValueError as exc:
+        return Outcome.check(False, f"not searched for JSON: {exc}")
     if not found:
         return Outcome.check(False, "no JSON object or array in the output")
     if ctx.value is None:
@@ -295,7 +312,9 @@ def is_valid_openai_tools_call(output: str, ctx: AssertionContext) -> Outcome:
         arguments: Any = function.get("arguments", {}) if function else {}
         if isinstance(arguments, str):
             try:
-                arguments = json.loads(arguments)
+                arguments = parse_answer_json(arguments)
+            except JSONLimitError as exc:
+                return Outcome.check(False, f"{name}: the arguments are refused: {exc}")
             except ValueError:
                 return Outcome.check(False, f"{name}: the arguments are not JSON")
         schema = tools[name].get("parameters")

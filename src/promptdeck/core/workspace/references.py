@@ -2,7 +2,8 @@
 
 The schema (:mod:`promptdeck.config_sections`) checks each setting alone; this
 checks what one setting names elsewhere: an ensemble's members, its ``prefer`` and
-``judge``, and the scanners of the workspace's guardrail rules. A name that refers
+``judge``, the scanners of the workspace's guardrail rules and the binding ids
+of ``[keymap]``. A name that refers
 to nothing is an error naming the file and line, before any command runs, rather
 than a failed call later.
 """
@@ -63,6 +64,7 @@ def check_references(config: WorkspaceConfig, text: str, path: Path | str) -> No
             if problem:
                 _fail(text, path, ("ensembles", name, "judge"), f"ensemble {name!r}: {problem}")
     _check_scanners(config, text, path)
+    _check_keymap(config, text, path)
 
 
 def _check_scanners(config: WorkspaceConfig, text: str, path: Path | str) -> None:
@@ -81,6 +83,24 @@ def _check_scanners(config: WorkspaceConfig, text: str, path: Path | str) -> Non
                     f"{rule.scanner!r}",
                     f"use one of: {', '.join(known)}",
                 )
+
+
+def _check_keymap(config: WorkspaceConfig, text: str, path: Path | str) -> None:
+    from difflib import get_close_matches
+
+    from promptdeck.keymap_ids import KEYMAP_IDS
+
+    for binding in config.keymap:
+        if binding in KEYMAP_IDS:
+            continue
+        close = get_close_matches(binding, sorted(KEYMAP_IDS), n=3, cutoff=0.6)
+        hint = (
+            f"did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else "press F1 in the TUI for each screen's binding ids (see docs/formats.md)"
+        )
+        line = toml_line(text, ("keymap", binding))
+        raise ConfigError(f"{location(path, line)}: keymap: unknown binding id {binding!r}", hint)
 
 
 def _fail(text: str, path: Path | str, loc: tuple[str, ...], message: str) -> None:

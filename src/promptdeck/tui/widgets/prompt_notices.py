@@ -32,7 +32,8 @@ def save_notice(name: str, report: SyncReport) -> tuple[str, str, SeverityLevel]
     made = [v for n, v in report.new_versions if n == name]
     problem = next((e for e in report.errors if e.title.startswith(f"prompts/{name}.")), None)
     if problem is not None:
-        return f"{problem.title} (last good version kept)", "Saved, but not loadable", "warning"
+        note = report.kept_note(problem)
+        return f"{problem.title} ({note})", "Saved, but not loadable", "warning"
     if made:
         return f"{name}: version {made[-1]}", "Saved", "information"
     return f"{name}: same content as an existing version", "Saved", "information"
