@@ -32,11 +32,12 @@ from promptdeck.core.compare.columns import (
     plan_compare,
     run_compare,
 )
+from promptdeck.core.compare.overrides import ColumnOverride
 from promptdeck.errors import UsageError
-from promptdeck.store.feedback_repo import ReviewItem, add_feedback, completion_of, review_queue
-from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
+from promptdeck.store.feedback_repo import ReviewItem, review_queue
+from promptdeck.tui.screens.base import PaletteCommand
+from promptdeck.tui.screens.compare_actions import RATE_WORKER, ColumnActions, Rated
 from promptdeck.tui.screens.compare_palette import compare_commands
-from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
 from promptdeck.tui.targets import CompareTarget
 from promptdeck.tui.widgets.compare_column import ColumnView
 from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
@@ -47,7 +48,6 @@ __all__ = ["CompareScreen"]
 
 LOAD_WORKER = "compare-load"
 RUN_WORKER = "compare-run"
-RATE_WORKER = "compare-rate"
 COMPACT_BELOW = 40
 """Terminal rows under which the setup rows lose their borders."""
 
@@ -69,15 +69,7 @@ class CompareOutcome:
     generation: int = 0
 
 
-@dataclass(frozen=True)
-class Rated:
-    """A stored rating."""
-
-    index: int
-    label: str
-
-
-class CompareScreen(WorkbenchScreen):
+class CompareScreen(ColumnActions):
     """Compare: prompt, variables and models above; one streaming column per answer."""
 
     CSS_PATH = "compare.tcss"
@@ -98,6 +90,7 @@ class CompareScreen(WorkbenchScreen):
         Binding("plus", "thumbs(1)", "👍", id="compare.thumbs_up", show=False),
         Binding("minus", "thumbs(-1)", "👎", id="compare.thumbs_down", show=False),
         Binding("r", "rate", "Rate", id="compare.rate"),
+        Binding("p", "params", "Params", id="compare.params"),
     ]
 
     class Planned(Message):
@@ -226,7 +219,7 @@ class CompareScreen(WorkbenchScreen):
             self.notify("Pick a prompt first", severity="warning")
             return
         variables = self.query_one(VariableInputs).values(self._variables.get(prompt, []))
-        self.run_compare(setup.refs(prompt), variables, setup.models())
+        self.run_compare(setup.refs(prompt), variables, setup.models(), None, self.column_overrides)
 
     def run_compare(
         self,
@@ -234,16 +227,19 @@ class CompareScreen(WorkbenchScreen):
         variables: dict[str, str],
         models: list[str],
         params: Mapping[str, Any] | None = None,
+        column_overrides: Mapping[int, ColumnOverride] | None = None,
     ) -> None:
         """Start a compare (also used by tests and the command palette).
 
-        ``params`` go over every column's (``--param``). A newer compare replaces a
-        running one; messages from the older are ignored.
+        ``params`` go over every column's (``--param``); ``column_overrides`` over
+        those, for their column only. A newer compare replaces a running one;
+        messages from the older are ignored.
         """
         self._generation += 1
         generation = self._generation
+        own = dict(column_overrides or {})
         self.run_worker(
-            lambda: self._run(refs, variables, models, generation, params),
+            lambda: self._run(refs, variables, models, generation, params, own),
             name=RUN_WORKER,
             group="compare",
             thread=True,
@@ -258,13 +254,14 @@ class CompareScreen(WorkbenchScreen):
         models: list[str],
         generation: int,
         params: Mapping[str, Any] | None = None,
+        column_overrides: Mapping[int, ColumnOverride] | None = None,
     ) -> CompareOutcome:
         from promptdeck.core.gateway.engine import Gateway
 
         workspace = self.workbench.workspace
         if not models:
             raise UsageError("no model to compare", "type one or more models, comma-separated")
-        columns = plan_compare(workspace, refs, variables, models, params)
+        columns = plan_compare(workspace, refs, variables, models, params, column_overrides)
         self.post_message(self.Planned(columns, set(workspace.config.ensembles), generation))
 
         def report(event: CompareEvent) -> None:
@@ -384,46 +381,3 @@ class CompareScreen(WorkbenchScreen):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Run once a prompt is picked; column commands once there are columns, as they apply."""
         return compare_commands(self)
-
-    # ------------------------------------------------------------- rating
-    def action_thumbs(self, thumbs: int) -> None:
-        """Rate the selected column up or down."""
-        self._rate(RateRequest(thumbs=thumbs))
-
-    def action_rate(self) -> None:
-        """Rate the selected column 1–5 with a comment."""
-        view = self.selected_column()
-        if view is None or view.result is None:
-            self.notify("Nothing to rate yet", severity="warning")
-            return
-        self.app.push_screen(RateDialog(view.title), self._rated)
-
-    def _rated(self, request: RateRequest | None) -> None:
-        if request is not None:
-            self._rate(request)
-
-    def _rate(self, request: RateRequest) -> None:
-        view = self.selected_column()
-        if view is None or view.result is None:
-            self.notify("Nothing to rate yet", severity="warning")
-            return
-        uid = view.result.result.trace_id
-        index = view.index
-
-        def store() -> Rated:
-            with self.workbench.workspace.session() as session:
-                completion_id = completion_of(session, uid)
-                if completion_id is None:
-                    raise UsageError("this answer is not stored yet", "rate it again in a moment")
-                add_feedback(
-                    session,
-                    completion_id,
-                    thumbs=request.thumbs,
-                    rating=request.rating,
-                    comment=request.comment,
-                )
-            return Rated(index, request.label)
-
-        self.run_worker(
-            store, name=RATE_WORKER, group="compare-rate", thread=True, exit_on_error=False
-        )

@@ -35,7 +35,7 @@ def models_hint(config: WorkspaceConfig) -> str:
         parts.append("aliases: " + ", ".join(sorted(config.models)))
     if config.ensembles:
         parts.append("ensembles: " + ", ".join(sorted(config.ensembles)))
-    keys = "ctrl+r run · [ ] column · < > move · w s width · d diff · + - r rate"
+    keys = "ctrl+r run · [ ] column · p params · < > move · w s width · d diff · + - r rate"
     return " · ".join([*parts, keys])
 
 
