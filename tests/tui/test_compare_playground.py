@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from textual.widgets import Input, Select, Static, TextArea
 
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.workspace.workspace import Workspace
@@ -59,3 +60,55 @@ async def test_two_temperatures_of_one_model_side_by_side(
         # The prompt file is untouched.
         text = (workspace.paths.prompts / "classify-ticket.prompt.yaml").read_text()
         assert "temperature: 0" in text
+
+
+PLAY = """\
+name: aaa-play
+template: "{{ tone }}|{{ code }}|{{ story }}|{{ n }}"
+variables:
+  tone: {enum: [formal, casual], default: formal, description: How it sounds.}
+  code: {required: true, max_length: 6, pattern: "^[A-Z]+$", description: An upper-case code.}
+  story: {required: true, description: A long text.}
+  n: {type: integer, default: 3}
+"""
+
+
+async def test_variable_editors_fit_their_variables_and_check_as_you_type(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    (workspace.paths.prompts / "aaa-play.prompt.yaml").write_text(PLAY)
+    app = make_app(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        tone = screen.query_one("#var-tone", Select)
+        assert tone.value == "formal"  # an enum is a select, its default picked
+        assert isinstance(screen.query_one("#var-code"), Input)  # a short string: one line
+        story = screen.query_one("#var-story", TextArea)  # a long text: a text area
+        assert screen.query_one("#var-n", Input).type == "integer"
+        captions = [str(c.render()) for c in screen.query(".var-caption")]
+        assert captions[0] == "tone — How it sounds. · default formal · one of formal, casual"
+        assert captions[1].startswith("code* — An upper-case code.")
+        # Focus is on the first empty field; a bad value is said as it is typed.
+        assert app.focused is screen.query_one("#var-code", Input)
+        await pilot.press(*"ab")
+        error = screen.query_one("#var-error-code", Static)
+        assert "does not match pattern" in str(error.render()) and error.display
+        await pilot.press("ctrl+u", *"ABCDEFG")
+        assert "over max_length 6" in str(error.render())
+        await pilot.press("backspace")
+        assert not error.display
+        # The text area grows with its text.
+        await pilot.press("tab")
+        assert app.focused is story
+        one_line = story.size.height
+        await pilot.press(*"line one", "enter", *"line two", "enter", *"three")
+        await pilot.pause()
+        assert story.size.height >= one_line + 2
+        await pilot.press("escape", "ctrl+r")
+        await settle(pilot)
+        sent = fake.requests[-1].messages[-1]["content"]
+        assert sent == "formal|ABCDEF|line one\nline two\nthree|3"

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from promptdeck.core.compare.columns import (
@@ -33,6 +33,7 @@ from promptdeck.core.compare.columns import (
     run_compare,
 )
 from promptdeck.core.compare.overrides import ColumnOverride
+from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.errors import UsageError
 from promptdeck.store.feedback_repo import ReviewItem, review_queue
 from promptdeck.tui.screens.base import PaletteCommand
@@ -41,8 +42,9 @@ from promptdeck.tui.screens.compare_palette import compare_commands
 from promptdeck.tui.targets import CompareTarget
 from promptdeck.tui.widgets.compare_column import ColumnView
 from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
-from promptdeck.tui.widgets.compare_setup import SetupRow, VariableInputs, models_hint
+from promptdeck.tui.widgets.compare_setup import SetupRow, models_hint
 from promptdeck.tui.widgets.review_queue import ReviewQueue
+from promptdeck.tui.widgets.variable_editors import VariableEditors
 
 __all__ = ["CompareScreen"]
 
@@ -56,7 +58,7 @@ COMPACT_BELOW = 40
 class CompareSetup:
     """What the pickers offer, loaded off the UI thread."""
 
-    prompts: dict[str, list[str]]
+    prompts: dict[str, dict[str, VariableSpec]]
     reviews: list[ReviewItem]
 
 
@@ -117,14 +119,14 @@ class CompareScreen(ColumnActions):
         self.result: CompareResult | None = None
         self._started = 0.0
         self._generation = 0
-        self._variables: dict[str, list[str]] = {}
+        self._variables: dict[str, dict[str, VariableSpec]] = {}
         self._pending_values: tuple[str, dict[str, str]] = ("", {})
         """Variables from the command line, for the inputs of that prompt once mounted."""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="compare-body"):
             yield SetupRow(self.workbench.workspace.config.default_model, id="compare-setup")
-            yield VariableInputs(id="compare-vars")
+            yield VariableEditors(id="compare-vars")
             yield Static(models_hint(self.workbench.workspace.config), id="compare-hint")
             with CompareGrid(id="compare-grid"):
                 yield Static(
@@ -143,8 +145,8 @@ class CompareScreen(ColumnActions):
     def on_resize(self) -> None:
         """Give the answer columns the room on a short terminal (80×24)."""
         compact = self.compact
-        for widget in self.query("#compare-setup > *, .compare-var"):
-            if isinstance(widget, Input | Select):
+        for widget in self.query("#compare-setup > *, .var-field"):
+            if isinstance(widget, Input | Select | TextArea):
                 widget.compact = compact
 
     def on_mount(self) -> None:
@@ -162,14 +164,14 @@ class CompareScreen(ColumnActions):
         from promptdeck.store.prompts_repo import list_prompt_summaries
 
         workspace = self.workbench.workspace
-        prompts: dict[str, list[str]] = {}
+        prompts: dict[str, dict[str, VariableSpec]] = {}
         workspace.sync()  # the files may have changed since the list was read
         with workspace.session() as session:
             for summary in list_prompt_summaries(session):
                 if summary.latest_version is None:
                     continue
                 resolved = resolve_prompt(session, summary.name)
-                prompts[summary.name] = list(resolved.file.variables)
+                prompts[summary.name] = dict(resolved.file.variables)
             reviews = review_queue(session)
         return CompareSetup(prompts, reviews)
 
@@ -189,9 +191,9 @@ class CompareScreen(ColumnActions):
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:
-        names = self._variables.get(event.value, []) if isinstance(event.value, str) else None
-        inputs = self.query_one(VariableInputs)
-        await inputs.ask_for(names, compact=self.compact)
+        name = event.value if isinstance(event.value, str) else ""
+        inputs = self.query_one(VariableEditors)
+        await inputs.ask_for(name, self._variables.get(name), compact=self.compact)
         if self._pending_values[0] == event.value:
             inputs.fill(self._pending_values[1])
             self._pending_values = ("", {})
@@ -204,7 +206,7 @@ class CompareScreen(ColumnActions):
 
     def focus_useful(self) -> None:
         """Focus the first empty variable, else the answer grid."""
-        empty = self.query_one(VariableInputs).first_empty()
+        empty = self.query_one(VariableEditors).first_empty()
         if empty is not None:
             empty.focus()
         else:
@@ -218,7 +220,7 @@ class CompareScreen(ColumnActions):
         if prompt is None:
             self.notify("Pick a prompt first", severity="warning")
             return
-        variables = self.query_one(VariableInputs).values(self._variables.get(prompt, []))
+        variables = self.query_one(VariableEditors).values()
         self.run_compare(setup.refs(prompt), variables, setup.models(), None, self.column_overrides)
 
     def run_compare(
