@@ -112,3 +112,43 @@ async def test_variable_editors_fit_their_variables_and_check_as_you_type(
         await settle(pilot)
         sent = fake.requests[-1].messages[-1]["content"]
         assert sent == "formal|ABCDEF|line one\nline two\nthree|3"
+
+
+async def test_a_new_prompt_from_the_template_or_a_copy_never_overwrites(
+    workspace: Workspace,
+) -> None:
+    from promptdeck.tui.screens.new_prompt_dialog import NewPromptDialog
+    from promptdeck.tui.screens.prompts import PromptsScreen
+
+    folder = workspace.paths.prompts
+    before = (folder / "summarize.prompt.yaml").read_text()
+    app = make_app(workspace)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PromptsScreen) and screen.selected == "classify-ticket"
+        # An existing name: refused, nothing written.
+        await pilot.press("n")
+        assert isinstance(app.screen, NewPromptDialog)
+        await pilot.press(*"summarize", "enter")
+        await settle(pilot)
+        assert (folder / "summarize.prompt.yaml").read_text() == before
+        assert any("already exists" in n.title for n in app._notifications)
+        # A copy of the current prompt keeps its text, under the new name.
+        await pilot.press("n", *"ticket-copy", "enter")
+        await settle(pilot)
+        copy = (folder / "ticket-copy.prompt.yaml").read_text()
+        original = (folder / "classify-ticket.prompt.yaml").read_text()
+        assert copy == original.replace("name: classify-ticket", "name: ticket-copy", 1)
+        assert screen.selected == "ticket-copy"
+        assert "ticket-copy" in [s.name for s in screen._snapshot.summaries]  # type: ignore[union-attr]
+        # From the starter template.
+        await pilot.press("n", *"fresh", "tab", "enter", "down", "enter", "shift+tab", "enter")
+        await settle(pilot)
+        fresh = (folder / "fresh.prompt.yaml").read_text()
+        assert fresh.startswith("name: fresh\n") and "{{ text }}" in fresh
+        # A bad name is one line saying what to do.
+        await pilot.press("n", *"Bad Name", "enter")
+        await settle(pilot)
+        assert any("is not a prompt name" in n.title for n in app._notifications)
+        assert not list(folder.glob("Bad*"))

@@ -21,6 +21,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from promptdeck.tui.screens.base import PaletteCommand
+from promptdeck.tui.screens.new_prompt_dialog import NewPromptRequest
 from promptdeck.tui.screens.prompts_editing import LINT_WORKER, SAVE_WORKER, PromptEditing
 from promptdeck.tui.screens.prompts_palette import prompts_commands
 from promptdeck.tui.screens.prompts_work import SaveResult, load_detail, load_prompts, with_session
@@ -38,6 +39,7 @@ __all__ = ["PromptsScreen", "PromptsSnapshot"]
 LOAD_WORKER = "prompts-load"
 DETAIL_WORKER = "prompt-detail"
 ACTION_WORKER = "prompt-action"
+NEW_WORKER = "prompt-new"
 
 
 class PromptsScreen(PromptEditing):
@@ -53,6 +55,7 @@ class PromptsScreen(PromptEditing):
         Binding("v", "show_tab('tab-version')", "Version", id="prompts.version", show=False),
         Binding("l", "label", "Label", id="prompts.label"),
         Binding("a", "approve", "Approve", id="prompts.approve"),
+        Binding("n", "new_prompt", "New", id="prompts.new"),
         Binding("ctrl+s", "save", "Save", id="prompts.save", priority=True),
         Binding("ctrl+r", "revert", "Revert", id="prompts.revert", priority=True, show=False),
         Binding("escape", "leave_editor", "Leave editor", id="prompts.leave", show=False),
@@ -167,6 +170,35 @@ class PromptsScreen(PromptEditing):
     def action_show_tab(self, tab: str) -> None:
         """Show one of the detail tabs (and focus the editor for Edit)."""
         self.query_one(PromptDetail).show_tab(tab)
+
+    # ------------------------------------------------------------ new prompt
+    def action_new_prompt(self) -> None:
+        """Create a new prompt file: from the starter template or a copy of this prompt."""
+        from promptdeck.tui.screens.new_prompt_dialog import NewPromptDialog
+
+        self.app.push_screen(NewPromptDialog(self.selected), self._create_prompt)
+
+    def _create_prompt(self, request: NewPromptRequest | None) -> None:
+        if request is None:
+            return
+        workspace, detail = self.workbench.workspace, self._detail
+        source = detail if detail is not None and detail.name == request.copy_of else None
+        contents = self._snapshot.contents if self._snapshot is not None else {}
+
+        def create() -> str:
+            from promptdeck.core.prompts.files import PROMPT_SUFFIX, parse_prompt
+            from promptdeck.core.prompts.new import new_prompt_file
+
+            prompt, text = None, ""
+            if request.copy_of is not None:
+                text = (source.file_text if source else None) or contents.get(request.copy_of, "")
+                prompt = parse_prompt(text, f"{request.copy_of}{PROMPT_SUFFIX}").file
+            new_prompt_file(workspace.paths.prompts, request.name, prompt, text)
+            return request.name
+
+        self.run_worker(
+            create, name=NEW_WORKER, group="prompt-new", thread=True, exit_on_error=False
+        )
 
     # -------------------------------------------------- label and approve
     def _selected_ref(self) -> str | None:
@@ -290,3 +322,7 @@ class PromptsScreen(PromptEditing):
             self.saved(result)
         elif worker.name == ACTION_WORKER:
             self._acted(result)
+        elif worker.name == NEW_WORKER and isinstance(result, str):
+            self.selected = result
+            self.notify(f"Created prompts/{result}.prompt.yaml (e to edit it)")
+            self.action_resync()
