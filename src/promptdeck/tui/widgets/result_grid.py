@@ -46,7 +46,10 @@ def result_row(row: GridRow, columns: list[str]) -> list[Any]:
             detail = "no assertions"
         else:
             detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
-        cells.append(Text(f"{mark} {detail}", style=style))
+        text = Text(f"{mark} {detail}", style=style)
+        if cell.grade:
+            text.append(f" {cell.grade}", style="bold")
+        cells.append(text)
     return cells
 
 
@@ -86,11 +89,24 @@ class ResultGrid(DataTable[Any]):
         elif row + 1 < self.row_count:
             self.move_cursor(row=row + 1, column=1)
 
-    def show_grid(self, grid: RunGrid) -> None:
-        """Replace the columns and rows with a run's grid."""
+    def show_grid(self, grid: RunGrid, *, keep_cursor: bool = False) -> None:
+        """Replace the columns and rows with a run's grid.
+
+        Args:
+            grid: The run's grid.
+            keep_cursor: The same run again (after a grade, a finished run): keep the
+                cursor where it was, as far as the grid still reaches.
+        """
+        kept = self.cursor_coordinate
         self.clear(columns=True)
         self.add_column("Case", key="case")
         for column in grid.columns:
             self.add_column(column, key=column)
         for row in grid.rows:
             self.add_row(*result_row(row, grid.columns), key=row.case_key)
+        if keep_cursor and self.row_count:
+            self.move_cursor(
+                row=min(kept.row, self.row_count - 1),
+                column=min(kept.column, len(self.columns) - 1),
+                animate=False,
+            )
