@@ -27,7 +27,7 @@ from promptdeck.tui.screens.prompts_palette import prompts_commands
 from promptdeck.tui.screens.prompts_work import SaveResult, load_detail, load_prompts, with_session
 from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
-from promptdeck.tui.widgets.prompt_list import PromptList, PromptsSnapshot
+from promptdeck.tui.widgets.prompt_list import ARCHIVED_KEY, PromptList, PromptsSnapshot
 from promptdeck.tui.widgets.prompt_notices import action_notice
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
@@ -137,7 +137,8 @@ class PromptsScreen(PromptEditing):
 
     @on(DataTable.RowHighlighted, "#prompt-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._select(None if event.row_key.value is None else str(event.row_key.value))
+        key = event.row_key.value
+        self._select(None if key in (None, ARCHIVED_KEY) else str(key))
 
     # ----------------------------------------------------------- the detail
     def _select(self, name: str | None) -> None:
