@@ -37,6 +37,9 @@ __all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
 
 WarmUp = Callable[["WorkspaceConfig", Path], "WarmupResult"]
 
+SCREENS = Binding.Group("screens", compact=True)
+"""The footer shows the six screen keys as one short group: ``123456 screens``."""
+
 
 class WorkspaceState:
     """Where opening the workspace stands (the app's ``workspace_state``)."""
@@ -126,11 +129,11 @@ class PromptdeckApp(App[None]):
         "stats": _lazy("promptdeck.tui.screens.stats", "StatsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "toggle_help", "Help", id="app.help"),
         *[
-            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}")
+            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", group=SCREENS)
             for mode, key, title in SECTIONS
         ],
-        Binding("f1", "toggle_help", "Help", id="app.help"),
     ]
 
     engine_state: reactive[str] = reactive(EngineState.LOADING)

@@ -47,10 +47,12 @@ class PromptsScreen(PromptEditing):
 
     HOME = "#prompt-table"
     BINDINGS = [
-        Binding("r", "resync", "Resync", id="prompts.resync"),
+        # Resync (files are watched), History and Diff (tabs of the detail) are in F1
+        # and the palette, kept out of the footer so it fits 80 columns.
+        Binding("r", "resync", "Resync", id="prompts.resync", show=False),
         Binding("e", "show_tab('tab-edit')", "Edit", id="prompts.edit"),
-        Binding("h", "show_tab('tab-history')", "History", id="prompts.history"),
-        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff"),
+        Binding("h", "show_tab('tab-history')", "History", id="prompts.history", show=False),
+        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff", show=False),
         Binding("i", "show_tab('tab-lint')", "Lint", id="prompts.lint", show=False),
         Binding("v", "show_tab('tab-version')", "Version", id="prompts.version", show=False),
         Binding("l", "label", "Label", id="prompts.label"),

@@ -28,6 +28,8 @@ from promptdeck.tui.widgets.span_tree import SpanTree
 __all__ = ["PAGE_SIZE", "TracesScreen"]
 
 PAGE_SIZE = 100
+NAME_CHARS = 20
+"""The widest a trace's name gets in the list (time, name, latency, status fit 80 columns)."""
 LIST_WORKER = "traces-list"
 DETAIL_WORKER = "trace-detail"
 
@@ -99,7 +101,7 @@ class TracesScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         table = self.query_one("#trace-table", DataTable)
         # Time, name, latency and status first: what still fits at 80 columns.
-        table.add_columns("Started (UTC)", "Name", "Latency", "Status", "Model", "Cost")
+        table.add_columns("Time (UTC)", "Name", "Latency", "Status", "Model", "Cost")
         table.focus()
         self.action_refresh()
 
@@ -193,7 +195,7 @@ class TracesScreen(WorkbenchScreen):
             status = Text(t.status, style="green" if t.status == "ok" else "bold red")
             table.add_row(
                 t.started_at.strftime("%m-%d %H:%M"),
-                t.name,
+                t.name if len(t.name) <= NAME_CHARS else t.name[: NAME_CHARS - 1] + "…",
                 Text(_fmt_ms(t.latency_ms), justify="right"),
                 status,
                 t.model or "-",

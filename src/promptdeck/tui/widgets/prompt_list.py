@@ -37,6 +37,15 @@ class PromptsSnapshot:
     contents: dict[str, str]
 
 
+NAME_CHARS = 24
+LABELS_CHARS = 14
+"""The widest a name and a labels cell get in the list (the detail shows them whole)."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def prompt_row(s: PromptSummary) -> tuple[str | Text, str, str, str, str, Text]:
     """One row of the list: name, latest version, labels, pass rate, approved, file status."""
     labels = ", ".join(f"{k}→v{v}" for k, v in s.labels.items() if k != "latest")
@@ -46,10 +55,11 @@ def prompt_row(s: PromptSummary) -> tuple[str | Text, str, str, str, str, Text]:
         status = Text("error", style="bold red")
     else:
         status = Text("ok", style="green")
+    name = _cut(s.name, NAME_CHARS)
     return (
-        s.name if s.file_present else Text(s.name, style="dim"),
+        name if s.file_present else Text(name, style="dim"),
         f"v{s.latest_version}" if s.latest_version else "-",
-        labels or "-",
+        _cut(labels, LABELS_CHARS) or "-",
         f"{s.pass_rate:.0%}" if s.pass_rate is not None else "-",
         ", ".join(f"v{v}" for v in s.approved) or "-",
         status,
