@@ -23,7 +23,8 @@ def _fill(workspace: Workspace) -> None:
     record = _record(9, model="ens", prompt="summarize", text="- ok", latency=900)
     start = record.trace["started_at"]
     record.spans = [
-        SpanRecord("render", "render", "ok", start, start + _ms(1.5)),
+        # Rendering ends as the call (the trace) begins: offsets count from its start.
+        SpanRecord("render", "render", "ok", start - _ms(1.5), start),
         SpanRecord("cache.lookup", "cache", "ok", start + _ms(2), start + _ms(2.4)),
         SpanRecord("chat openai/a", "llm", "error", start + _ms(3), start + _ms(40)),
         SpanRecord("chat openai/b", "llm", "ok", start + _ms(41), start + _ms(500)),
@@ -55,7 +56,8 @@ async def test_spans_are_a_tree_under_their_trace(workspace: Workspace) -> None:
         assert "2 attempts, 1 failed" in str(model.label)
         assert _labels(model) == ["chat openai/a", "chat openai/b"]
         assert _labels(ensemble) == ["member x", "judge"]
-        assert "+2.0 ms · 0.4 ms" in str(tree.root.children[1].label)
+        assert "+0.0 ms · 1.5 ms" in str(tree.root.children[0].label)
+        assert "+3.5 ms · 0.4 ms" in str(tree.root.children[1].label)
         # Keys: into the tree, down to the cache lookup: its attributes show.
         for _ in range(8):
             if app.focused is tree:

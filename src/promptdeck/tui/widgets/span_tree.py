@@ -55,6 +55,14 @@ def span_label(span: Span, origin: datetime | None) -> Text:
     )
 
 
+def _origin(trace: Trace, spans: Sequence[Span]) -> datetime | None:
+    """Where the offsets count from: the earliest start (rendering precedes the call)."""
+    try:
+        return min([trace.started_at, *(s.started_at for s in spans)])
+    except TypeError:  # naive and aware mixed: no offsets rather than wrong ones
+        return None
+
+
 class SpanTree(Tree[Span | None]):
     """A trace and its spans as a tree (``show_trace``)."""
 
@@ -77,7 +85,7 @@ class SpanTree(Tree[Span | None]):
                 (f"  {fmt_ms(trace.latency_ms)}", "dim"),
             )
         )
-        origin = trace.started_at
+        origin = _origin(trace, spans)
         children: dict[int | None, list[Span]] = {}
         known = {s.id for s in spans}
         for span in spans:
