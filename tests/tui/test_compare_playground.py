@@ -39,6 +39,13 @@ async def test_two_temperatures_of_one_model_side_by_side(
             "classify-ticket@1 · fake/a",
             "classify-ticket@1 · fake/a",
         ]
+        from textual.widgets import Footer
+
+        await pilot.resize_terminal(80, 24)  # type: ignore[attr-defined]
+        await settle(pilot)
+        footer = screen.query_one(Footer)
+        assert footer.virtual_size.width <= footer.size.width  # the column keys fit 80
+        await pilot.resize_terminal(160, 48)  # type: ignore[attr-defined]
         await pilot.press("right_square_bracket", "p")
         await settle(pilot)
         assert isinstance(app.screen, ParamsDialog)
