@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 
 from promptdeck.config import EnsembleConfig
 from promptdeck.core.compare.columns import ColumnDone, ColumnResult, CompareColumn, CompareResult
@@ -53,7 +53,7 @@ async def test_a_compare_fills_two_columns_and_a_rating_is_stored(
         assert not isinstance(app.focused, Input)  # number keys still switch screens
         screen.query_one("#compare-prompt", Select).value = "summarize"
         await settle(pilot)
-        screen.query_one("#var-text", Input).value = "The board approved a cloud move."
+        screen.query_one("#var-text", TextArea).load_text("The board approved a cloud move.")
         screen.query_one("#compare-models", Input).value = "fake/alpha, fake/beta"
         screen.query_one("#compare-grid").focus()
         await pilot.press("ctrl+r")
@@ -148,7 +148,7 @@ async def test_opened_straight_at_compare_it_syncs_and_lists_the_prompts(
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         assert screen.query_one("#compare-prompt", Select).value == "classify-ticket"
-        assert screen.query_one("#var-ticket", Input).placeholder == "ticket"
+        assert str(screen.query_one("#var-ticket", TextArea).placeholder) == "ticket"
         await pilot.press("escape", "3")
         assert app.current_mode == "evals"
 
@@ -271,7 +271,7 @@ async def test_the_palette_offers_the_compare_actions_that_apply(
         # Run from the palette, by keyboard.
         screen.query_one("#compare-prompt", Select).value = "summarize"
         await settle(pilot)
-        screen.query_one("#var-text", Input).value = "The board approved a cloud move."
+        screen.query_one("#var-text", TextArea).load_text("The board approved a cloud move.")
         screen.query_one("#compare-models", Input).value = "fake/alpha, fake/beta"
         screen.query_one("#compare-grid").focus()
         await pilot.press("ctrl+p", *"Run compare")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input, Select, TextArea
 
 from promptdeck.core.providers.fake import FakeProvider
 from promptdeck.core.workspace.workspace import Workspace
@@ -32,10 +32,10 @@ async def test_escape_leaves_fields_and_number_keys_switch_screens(workspace: Wo
         await pilot.press("2")
         await settle(pilot)
         # Entering Compare focuses the first empty variable: typing fills it.
-        assert app.focused is app.screen.query_one("#var-ticket", Input)
+        assert app.focused is app.screen.query_one("#var-ticket", TextArea)
         await pilot.press("4")
         assert app.current_mode == "compare"
-        assert app.screen.query_one("#var-ticket", Input).value == "4"
+        assert app.screen.query_one("#var-ticket", TextArea).text == "4"
         await pilot.press("escape")
         assert not is_text_field(app.focused)
         await pilot.press("4")
@@ -119,7 +119,7 @@ async def test_compare_target_fills_the_fields_and_runs(
         assert screen.query_one("#compare-prompt", Select).value == "summarize"
         assert screen.query_one("#compare-versions", Input).value == "1, 2"
         assert screen.query_one("#compare-models", Input).value == "fake/alpha, fake/beta"
-        assert screen.query_one("#var-text", Input).value == "The board met."
+        assert screen.query_one("#var-text", TextArea).text == "The board met."
         views = list(screen.query(ColumnView))
         assert [v.title for v in views] == [
             "summarize@1 · fake/alpha",

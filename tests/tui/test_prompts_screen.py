@@ -114,7 +114,7 @@ async def test_history_diff_label_and_approve(workspace: Workspace) -> None:
         history.move_cursor(row=1)
         await pilot.press("a")
         await settle(pilot)
-        assert _row(app, "summarize")[3] == "v1"
+        assert _row(app, "summarize")[4] == "v1"  # approved
 
 
 async def test_palette_offers_the_prompt_actions(workspace: Workspace) -> None:
@@ -127,7 +127,7 @@ async def test_palette_offers_the_prompt_actions(workspace: Workspace) -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
-        assert _row(app, "truthful-qa")[3] == "v1"
+        assert _row(app, "truthful-qa")[4] == "v1"
 
 
 async def test_an_approval_is_revoked_from_the_palette_and_shown_in_history(
@@ -144,14 +144,14 @@ async def test_an_approval_is_revoked_from_the_palette_and_shown_in_history(
         assert "Approve version" in titles and "Revoke approval" not in titles
         await pilot.press("a")
         await settle(pilot)
-        assert _row(app, "truthful-qa")[3] == "v1"
+        assert _row(app, "truthful-qa")[4] == "v1"
         assert "Revoke approval" in [c.title for c in screen.palette_commands()]
         await pilot.press("ctrl+p")
         await pilot.press(*"Revoke approval")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
-        assert _row(app, "truthful-qa")[3] == "-"
+        assert _row(app, "truthful-qa")[4] == "-"
         assert any("approval revoked" in n.message for n in app._notifications)
         await pilot.press("h")
         await settle(pilot)

@@ -69,3 +69,46 @@ async def test_f1_toggles_the_keys_list(workspace: Workspace) -> None:
         await pilot.press("f1")
         await pilot.pause()
         assert not app.screen.query("#keys-table")
+
+
+async def test_the_theme_picked_from_the_palette_is_remembered(workspace: Workspace) -> None:
+    from promptdeck.tui.ui_state import UI_STATE_FILE
+
+    toml = (workspace.paths.config).read_text()
+    app = make_app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.theme == "promptdeck-dark"
+        await pilot.press("ctrl+p", *"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press(*"promptdeck-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == "promptdeck-light"
+    assert (workspace.paths.state / UI_STATE_FILE).exists()
+    assert workspace.paths.config.read_text() == toml  # promptdeck.toml is not rewritten
+    again = make_app(workspace)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert again.theme == "promptdeck-light"
+    # A later edit of ui.theme in promptdeck.toml wins over the older pick.
+    workspace.config = workspace.config.model_copy(
+        update={"ui": workspace.config.ui.model_copy(update={"theme": "textual-light"})}
+    )
+    edited = make_app(workspace)
+    async with edited.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert edited.theme == "textual-light"
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"theme": 3}', "x" * 70_000, ""])
+def test_a_broken_ui_state_file_remembers_nothing(workspace: Workspace, text: str) -> None:
+    from promptdeck.tui.ui_state import UI_STATE_FILE, UiState, read_ui_state, remembered_theme
+
+    (workspace.paths.state / UI_STATE_FILE).write_text(text)
+    assert read_ui_state(workspace.paths).theme is None
+    assert remembered_theme(workspace.paths, None) is None
+    assert read_ui_state(workspace.paths) in (UiState(), UiState(None, None))

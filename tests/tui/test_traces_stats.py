@@ -54,10 +54,10 @@ async def test_stats_screen_shows_percentiles_cache_and_budgets(workspace: Works
         models = screen.query_one("#model-table", DataTable)
         rows = {models.get_row_at(i)[0]: models.get_row_at(i) for i in range(models.row_count)}
         gpt = rows["openai/gpt-4o-mini"]
-        assert (gpt[1], str(gpt[2]), gpt[3]) == ("4", "1", "33%")  # 1 hit of 3 successes
-        assert gpt[4] == "$0.0033" and gpt[6] == "730"  # p50 of 820 and 640
+        assert (gpt[1], str(gpt[5]), gpt[6]) == ("4", "1", "33%")  # 1 hit of 3 successes
+        assert gpt[7] == "$0.0033" and gpt[2] == "730"  # p50 of 820 and 640
         local = rows["local/smollm2-135m"]
-        assert tuple(local[6:9]) == ("2,150", "2,375", "2,395")
+        assert tuple(local[2:5]) == ("2,150", "2,375", "2,395")
         assert screen.query_one("#latency-chart", Sparkline).data
         budgets = str(screen.query_one("#budget-view", Static).render())
         assert "monthly" in budgets and "of $10.00 per month → warn" in budgets

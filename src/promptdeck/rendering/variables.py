@@ -10,7 +10,7 @@ from typing import Any
 
 from promptdeck.rendering.templates import PromptTemplate, VariableError, VariableRules
 
-__all__ = ["check_variables", "sanitize", "strip_html"]
+__all__ = ["check_variable", "check_variables", "sanitize", "strip_html"]
 
 
 #: A tag: ``<`` and a name (or ``/``, ``!``, ``?``) up to the next ``>``, never across
@@ -172,12 +172,30 @@ def check_variables(
             )
         else:
             continue
-        value = _coerce(prompt.name, name, value, rules.type)
-        if isinstance(value, str):
-            value = sanitize(value, rules)
-        _check_rules(prompt.name, name, value, rules)
-        result[name] = value
+        result[name] = check_variable(prompt.name, name, value, rules)
     return result
+
+
+def check_variable(prompt: str, name: str, value: Any, rules: VariableRules) -> Any:
+    """Coerce, sanitise and check one given value against its variable's rules.
+
+    Args:
+        prompt: The prompt's name (for messages).
+        name: The variable.
+        value: The value given (not None).
+        rules: The variable's rules.
+
+    Returns:
+        The value to render with.
+
+    Raises:
+        VariableError: Naming the prompt, the variable and the rule broken.
+    """
+    value = _coerce(prompt, name, value, rules.type)
+    if isinstance(value, str):
+        value = sanitize(value, rules)
+    _check_rules(prompt, name, value, rules)
+    return value
 
 
 def _check_rules(prompt: str, name: str, value: Any, rules: VariableRules) -> None:

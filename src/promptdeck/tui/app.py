@@ -22,10 +22,12 @@ from promptdeck.secrecy import scrub
 from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
+from promptdeck.tui.ui_state import UiState, read_ui_state, remembered_theme, write_ui_state
 from promptdeck.tui.widgets.status_bar import EngineState
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.theme import Theme
 
     from promptdeck.config import WorkspaceConfig
     from promptdeck.core.workspace.warmup import WarmupResult
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
 
 WarmUp = Callable[["WorkspaceConfig", Path], "WarmupResult"]
+
+SCREENS = Binding.Group("screens", compact=True)
+"""The footer shows the six screen keys as one short group: ``123456 screens``."""
 
 
 class WorkspaceState:
@@ -124,11 +129,11 @@ class PromptdeckApp(App[None]):
         "stats": _lazy("promptdeck.tui.screens.stats", "StatsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "toggle_help", "Help", id="app.help"),
         *[
-            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}")
+            Binding(key, f"switch_mode('{mode}')", title, id=f"screen.{mode}", group=SCREENS)
             for mode, key, title in SECTIONS
         ],
-        Binding("f1", "toggle_help", "Help", id="app.help"),
     ]
 
     engine_state: reactive[str] = reactive(EngineState.LOADING)
@@ -172,6 +177,8 @@ class PromptdeckApp(App[None]):
         self._opener = opener
         self._warm_started = False
         self._applied_keymap: dict[str, str] = {}
+        self._configured_theme: str | None = None
+        """``ui.theme`` of promptdeck.toml (a theme picked over it is remembered)."""
         self.sub_title = self.paths.root.name
 
     @property
@@ -206,7 +213,9 @@ class PromptdeckApp(App[None]):
             wanted, keymap = self._workspace.config.ui.theme, self._workspace.config.keymap
         else:
             wanted, keymap = _peek_ui(self.paths.config)
-        self.theme = self._pick_theme(wanted)
+        self._configured_theme = wanted
+        self.theme = self._pick_theme(remembered_theme(self.paths, wanted) or wanted)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
         self._applied_keymap = keymap
         if keymap:
             self.set_keymap(keymap)
@@ -215,6 +224,16 @@ class PromptdeckApp(App[None]):
             self._workspace_opened(self._workspace)
         self.switch_mode(self._initial)
         self.call_after_refresh(self.start_warm_up_once if opened else self.start_opening)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        """Remember a theme picked (from the palette) over ``ui.theme``, for next time."""
+        configured = self._configured_theme
+        picked = theme.name if theme.name != self._pick_theme(configured) else None
+        state = UiState(picked, configured)
+        if state != read_ui_state(self.paths) and (
+            picked or remembered_theme(self.paths, configured)
+        ):
+            write_ui_state(self.paths, state)
 
     def _pick_theme(self, wanted: str | None) -> str:
         if wanted is not None and wanted in self.available_themes:
@@ -236,7 +255,8 @@ class PromptdeckApp(App[None]):
         """Apply the validated configuration and let the screens load."""
         self._workspace = workspace
         config = workspace.config
-        wanted = config.ui.theme
+        self._configured_theme = config.ui.theme
+        wanted = remembered_theme(self.paths, config.ui.theme) or config.ui.theme
         if wanted not in self.available_themes:
             self.notify(
                 f"promptdeck.toml: ui.theme: unknown theme {wanted!r}; using {self.theme}",

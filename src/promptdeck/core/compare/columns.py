@@ -26,6 +26,7 @@ from promptdeck.errors import PromptdeckError, UsageError
 
 if TYPE_CHECKING:
     from promptdeck.core.compare.ensembles import EnsembleResult
+    from promptdeck.core.compare.overrides import ColumnOverride
     from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
     from promptdeck.core.gateway.semantic import Embedder
     from promptdeck.core.workspace.workspace import Workspace
@@ -61,17 +62,22 @@ class CompareColumn:
         ref: The prompt reference as given (``summarize@2``).
         model: The model, alias or ensemble.
         spec: The call to make.
+        override: The column's own parameters and system prompt, if any.
     """
 
     index: int
     ref: str
     model: str
     spec: CallSpec
+    override: ColumnOverride | None = None
 
     @property
     def title(self) -> str:
-        """``name@version · model``."""
-        return f"{self.spec.prompt_name}@{self.spec.prompt_version} · {self.model}"
+        """``name@version · model``, and the column's override (``temperature=1.2``)."""
+        title = f"{self.spec.prompt_name}@{self.spec.prompt_version} · {self.model}"
+        if self.override is not None and not self.override.empty:
+            title += f" · {self.override.label}"
+        return title
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,8 @@ class ColumnResult:
             "trace_id": self.result.trace_id,
             "warnings": list(self.result.warnings),
         }
+        if self.column.override is not None and not self.column.override.empty:
+            data["override"] = self.column.override.record()
         if self.ensemble is not None:
             from promptdeck.core.compare.ensemble_result import ensemble_summary
 
@@ -186,18 +194,21 @@ def plan_compare(
     variables: Mapping[str, Any],
     models: Sequence[str],
     overrides: Mapping[str, Any] | None = None,
+    column_overrides: Mapping[int, ColumnOverride] | None = None,
 ) -> list[CompareColumn]:
     """Render every prompt reference and pair it with every model (versions × models).
 
     With no models, each prompt's own model (or ``default_model``) is used. Each
     column runs with its model's parameters over the prompt's, and ``overrides``
-    (``--param``) over both (:func:`~promptdeck.core.providers.params.effective_params`).
+    (``--param``) over both (:func:`~promptdeck.core.providers.params.effective_params`);
+    ``column_overrides`` (by column index) go over all of them, for that column only.
 
     Raises:
         UsageError: No prompt, or an unknown model.
         NotFoundError: Unknown prompt, version or label.
         VariableError: A variable is missing or invalid.
     """
+    from promptdeck.core.compare.overrides import apply_override
     from promptdeck.core.gateway.prompt_call import prompt_call
 
     if not refs:
@@ -217,8 +228,9 @@ def plan_compare(
         if not models:  # the prompt's own model (or default_model): checked as -m is
             check_model(workspace.config, base.model)
         for model in models or [base.model]:
-            spec = _with_model(base, model)
-            columns.append(CompareColumn(len(columns), ref, model, spec))
+            own = (column_overrides or {}).get(len(columns))
+            spec = apply_override(_with_model(base, model), own)
+            columns.append(CompareColumn(len(columns), ref, model, spec, own))
     return columns
 
 

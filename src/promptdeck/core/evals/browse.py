@@ -59,6 +59,8 @@ class GridCell:
     errors: int
     score: float
     unchecked: int = 0
+    grade: str = ""
+    """The latest person's grade of the cell (``👍``, ``👎 2/5``, ``💬``), or ``""``."""
 
     @property
     def status(self) -> str:
@@ -207,12 +209,14 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
         descriptions = {c.key: c.description for c in loaded.cases}
     except (ConfigError, NotFoundError):
         pass
+    grades = _grades(workspace, run_id)
     rows = []
     for key in sorted(folded, key=lambda k: index[k]):
         cells = {}
         for column, group in folded[key].items():
             done = [c for c in group if c.status != "pending"]
             checked = [c for c in done if c.status == "error" or c.passed is not None]
+            graded = [grades[c.id] for c in group if c.id in grades]
             cells[column] = GridCell(
                 tuple(c.id for c in group if c.id is not None),
                 sum(1 for c in done if c.status == "done" and c.passed),
@@ -222,6 +226,7 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
                 sum(1 for c in done if c.status == "error"),
                 sum(c.score or 0.0 for c in checked) / len(checked) if checked else 0.0,
                 sum(1 for c in done if c.status == "done" and c.passed is None),
+                max(graded)[1] if graded else "",
             )
         row = GridRow(key, index[key], cells, descriptions.get(key) or stored_descriptions.get(key))
         statuses = {c.status for c in cells.values()}
@@ -235,6 +240,29 @@ def run_grid(workspace: Workspace, uid: str, view: Filter = "all", search: str =
         if keep and (not search or search.lower() in (key + text[key]).lower()):
             rows.append(row)
     return RunGrid(full, suite, status, columns, rows, baseline)
+
+
+def grade_label(thumbs: int | None, rating: int | None, comment: str | None) -> str:
+    """A grade as the grid shows it: ``👍``, ``👎 2/5``, ``4/5``, ``💬`` (comment only)."""
+    parts = [{1: "👍", -1: "👎"}.get(thumbs or 0, ""), f"{rating}/5" if rating else ""]
+    return " ".join(p for p in parts if p) or ("💬" if comment else "")
+
+
+def _grades(workspace: Workspace, run_id: int) -> dict[int, tuple[int, str]]:
+    """Each graded cell of a run: (feedback id, label) of its latest grade."""
+    found: dict[int, tuple[int, str]] = {}
+    with workspace.session() as session:
+        rows = session.exec(
+            select(Feedback)
+            .join(RunCell, col(RunCell.id) == col(Feedback.cell_id))
+            .where(RunCell.run_id == run_id)
+            .order_by(col(Feedback.id))
+        ).all()
+        for f in rows:
+            label = grade_label(f.thumbs, f.rating, f.comment)
+            if f.cell_id is not None and f.id is not None and label:
+                found[f.cell_id] = (f.id, label)
+    return found
 
 
 def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:

@@ -92,6 +92,8 @@ def call_record(
     }
     if spec.response_format is not None:
         request["response_format"] = dict(spec.response_format)
+    if spec.column_override:
+        request["column_override"] = dict(spec.column_override)
     if hit is not None:
         request.update(
             saved_usd=hit.cost_usd,

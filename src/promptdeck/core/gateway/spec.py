@@ -43,6 +43,8 @@ class CallSpec:
         variables: The variables rendered with (recorded on the render span).
         guardrails: The prompt's ``guardrails:`` block (or a :class:`Policy`); None: the
             ``[guardrails]`` defaults of the workspace for prompt calls, nothing otherwise.
+        column_override: A compare column's own parameters and system prompt, recorded
+            with the request (see :mod:`promptdeck.core.compare.overrides`).
     """
 
     model: str
@@ -62,6 +64,7 @@ class CallSpec:
     render_ms: float | None = None
     variables: Mapping[str, Any] | None = None
     guardrails: Policy | GuardrailsLike | None = None
+    column_override: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

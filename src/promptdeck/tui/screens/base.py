@@ -109,7 +109,7 @@ class WorkbenchScreen(Screen[None]):
         yield Header()
         yield from self.compose_body()
         yield StatusBar(self.workbench.workspace_name)
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """Yield the screen's own widgets."""

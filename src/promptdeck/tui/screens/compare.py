@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from promptdeck.core.compare.columns import (
@@ -32,22 +32,24 @@ from promptdeck.core.compare.columns import (
     plan_compare,
     run_compare,
 )
+from promptdeck.core.compare.overrides import ColumnOverride
+from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.errors import UsageError
-from promptdeck.store.feedback_repo import ReviewItem, add_feedback, completion_of, review_queue
-from promptdeck.tui.screens.base import PaletteCommand, WorkbenchScreen
+from promptdeck.store.feedback_repo import ReviewItem, review_queue
+from promptdeck.tui.screens.base import PaletteCommand
+from promptdeck.tui.screens.compare_actions import RATE_WORKER, ColumnActions, Rated
 from promptdeck.tui.screens.compare_palette import compare_commands
-from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
 from promptdeck.tui.targets import CompareTarget
 from promptdeck.tui.widgets.compare_column import ColumnView
 from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
-from promptdeck.tui.widgets.compare_setup import SetupRow, VariableInputs, models_hint
+from promptdeck.tui.widgets.compare_setup import SetupRow, models_hint
 from promptdeck.tui.widgets.review_queue import ReviewQueue
+from promptdeck.tui.widgets.variable_editors import VariableEditors
 
 __all__ = ["CompareScreen"]
 
 LOAD_WORKER = "compare-load"
 RUN_WORKER = "compare-run"
-RATE_WORKER = "compare-rate"
 COMPACT_BELOW = 40
 """Terminal rows under which the setup rows lose their borders."""
 
@@ -56,7 +58,7 @@ COMPACT_BELOW = 40
 class CompareSetup:
     """What the pickers offer, loaded off the UI thread."""
 
-    prompts: dict[str, list[str]]
+    prompts: dict[str, dict[str, VariableSpec]]
     reviews: list[ReviewItem]
 
 
@@ -69,25 +71,19 @@ class CompareOutcome:
     generation: int = 0
 
 
-@dataclass(frozen=True)
-class Rated:
-    """A stored rating."""
-
-    index: int
-    label: str
-
-
-class CompareScreen(WorkbenchScreen):
+class CompareScreen(ColumnActions):
     """Compare: prompt, variables and models above; one streaming column per answer."""
 
     CSS_PATH = "compare.tcss"
     AUTO_FOCUS = "#compare-grid"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run", id="compare.run"),
-        Binding("left_square_bracket", "select(-1)", "Prev column", id="compare.prev"),
-        Binding("right_square_bracket", "select(1)", "Next column", id="compare.next"),
+        Binding("left_square_bracket", "select(-1)", "Prev", id="compare.prev"),
+        Binding("right_square_bracket", "select(1)", "Next", id="compare.next"),
         Binding("h", "hide", "Hide", id="compare.hide"),
-        Binding("a", "show_all", "Show all", id="compare.show_all"),
+        # Show all and Rate are in the hint line, F1 and the palette (when they apply),
+        # kept out of the footer so it fits 80 columns.
+        Binding("a", "show_all", "Show all", id="compare.show_all", show=False),
         # Shown in the hint line and offered by the palette; kept out of the footer.
         Binding("less_than_sign", "move(-1)", "Move left", id="compare.move_left", show=False),
         Binding("greater_than_sign", "move(1)", "Move right", id="compare.move_right", show=False),
@@ -97,7 +93,8 @@ class CompareScreen(WorkbenchScreen):
         Binding("m", "members", "Members", id="compare.members", show=False),
         Binding("plus", "thumbs(1)", "👍", id="compare.thumbs_up", show=False),
         Binding("minus", "thumbs(-1)", "👎", id="compare.thumbs_down", show=False),
-        Binding("r", "rate", "Rate", id="compare.rate"),
+        Binding("r", "rate", "Rate", id="compare.rate", show=False),
+        Binding("p", "params", "Params", id="compare.params"),
     ]
 
     class Planned(Message):
@@ -124,14 +121,14 @@ class CompareScreen(WorkbenchScreen):
         self.result: CompareResult | None = None
         self._started = 0.0
         self._generation = 0
-        self._variables: dict[str, list[str]] = {}
+        self._variables: dict[str, dict[str, VariableSpec]] = {}
         self._pending_values: tuple[str, dict[str, str]] = ("", {})
         """Variables from the command line, for the inputs of that prompt once mounted."""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="compare-body"):
             yield SetupRow(self.workbench.workspace.config.default_model, id="compare-setup")
-            yield VariableInputs(id="compare-vars")
+            yield VariableEditors(id="compare-vars")
             yield Static(models_hint(self.workbench.workspace.config), id="compare-hint")
             with CompareGrid(id="compare-grid"):
                 yield Static(
@@ -150,8 +147,8 @@ class CompareScreen(WorkbenchScreen):
     def on_resize(self) -> None:
         """Give the answer columns the room on a short terminal (80×24)."""
         compact = self.compact
-        for widget in self.query("#compare-setup > *, .compare-var"):
-            if isinstance(widget, Input | Select):
+        for widget in self.query("#compare-setup > *, .var-field"):
+            if isinstance(widget, Input | Select | TextArea):
                 widget.compact = compact
 
     def on_mount(self) -> None:
@@ -169,14 +166,14 @@ class CompareScreen(WorkbenchScreen):
         from promptdeck.store.prompts_repo import list_prompt_summaries
 
         workspace = self.workbench.workspace
-        prompts: dict[str, list[str]] = {}
+        prompts: dict[str, dict[str, VariableSpec]] = {}
         workspace.sync()  # the files may have changed since the list was read
         with workspace.session() as session:
             for summary in list_prompt_summaries(session):
                 if summary.latest_version is None:
                     continue
                 resolved = resolve_prompt(session, summary.name)
-                prompts[summary.name] = list(resolved.file.variables)
+                prompts[summary.name] = dict(resolved.file.variables)
             reviews = review_queue(session)
         return CompareSetup(prompts, reviews)
 
@@ -196,9 +193,9 @@ class CompareScreen(WorkbenchScreen):
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:
-        names = self._variables.get(event.value, []) if isinstance(event.value, str) else None
-        inputs = self.query_one(VariableInputs)
-        await inputs.ask_for(names, compact=self.compact)
+        name = event.value if isinstance(event.value, str) else ""
+        inputs = self.query_one(VariableEditors)
+        await inputs.ask_for(name, self._variables.get(name), compact=self.compact)
         if self._pending_values[0] == event.value:
             inputs.fill(self._pending_values[1])
             self._pending_values = ("", {})
@@ -211,7 +208,7 @@ class CompareScreen(WorkbenchScreen):
 
     def focus_useful(self) -> None:
         """Focus the first empty variable, else the answer grid."""
-        empty = self.query_one(VariableInputs).first_empty()
+        empty = self.query_one(VariableEditors).first_empty()
         if empty is not None:
             empty.focus()
         else:
@@ -225,8 +222,8 @@ class CompareScreen(WorkbenchScreen):
         if prompt is None:
             self.notify("Pick a prompt first", severity="warning")
             return
-        variables = self.query_one(VariableInputs).values(self._variables.get(prompt, []))
-        self.run_compare(setup.refs(prompt), variables, setup.models())
+        variables = self.query_one(VariableEditors).values()
+        self.run_compare(setup.refs(prompt), variables, setup.models(), None, self.column_overrides)
 
     def run_compare(
         self,
@@ -234,16 +231,19 @@ class CompareScreen(WorkbenchScreen):
         variables: dict[str, str],
         models: list[str],
         params: Mapping[str, Any] | None = None,
+        column_overrides: Mapping[int, ColumnOverride] | None = None,
     ) -> None:
         """Start a compare (also used by tests and the command palette).
 
-        ``params`` go over every column's (``--param``). A newer compare replaces a
-        running one; messages from the older are ignored.
+        ``params`` go over every column's (``--param``); ``column_overrides`` over
+        those, for their column only. A newer compare replaces a running one;
+        messages from the older are ignored.
         """
         self._generation += 1
         generation = self._generation
+        own = dict(column_overrides or {})
         self.run_worker(
-            lambda: self._run(refs, variables, models, generation, params),
+            lambda: self._run(refs, variables, models, generation, params, own),
             name=RUN_WORKER,
             group="compare",
             thread=True,
@@ -258,13 +258,14 @@ class CompareScreen(WorkbenchScreen):
         models: list[str],
         generation: int,
         params: Mapping[str, Any] | None = None,
+        column_overrides: Mapping[int, ColumnOverride] | None = None,
     ) -> CompareOutcome:
         from promptdeck.core.gateway.engine import Gateway
 
         workspace = self.workbench.workspace
         if not models:
             raise UsageError("no model to compare", "type one or more models, comma-separated")
-        columns = plan_compare(workspace, refs, variables, models, params)
+        columns = plan_compare(workspace, refs, variables, models, params, column_overrides)
         self.post_message(self.Planned(columns, set(workspace.config.ensembles), generation))
 
         def report(event: CompareEvent) -> None:
@@ -384,46 +385,3 @@ class CompareScreen(WorkbenchScreen):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         """Run once a prompt is picked; column commands once there are columns, as they apply."""
         return compare_commands(self)
-
-    # ------------------------------------------------------------- rating
-    def action_thumbs(self, thumbs: int) -> None:
-        """Rate the selected column up or down."""
-        self._rate(RateRequest(thumbs=thumbs))
-
-    def action_rate(self) -> None:
-        """Rate the selected column 1–5 with a comment."""
-        view = self.selected_column()
-        if view is None or view.result is None:
-            self.notify("Nothing to rate yet", severity="warning")
-            return
-        self.app.push_screen(RateDialog(view.title), self._rated)
-
-    def _rated(self, request: RateRequest | None) -> None:
-        if request is not None:
-            self._rate(request)
-
-    def _rate(self, request: RateRequest) -> None:
-        view = self.selected_column()
-        if view is None or view.result is None:
-            self.notify("Nothing to rate yet", severity="warning")
-            return
-        uid = view.result.result.trace_id
-        index = view.index
-
-        def store() -> Rated:
-            with self.workbench.workspace.session() as session:
-                completion_id = completion_of(session, uid)
-                if completion_id is None:
-                    raise UsageError("this answer is not stored yet", "rate it again in a moment")
-                add_feedback(
-                    session,
-                    completion_id,
-                    thumbs=request.thumbs,
-                    rating=request.rating,
-                    comment=request.comment,
-                )
-            return Rated(index, request.label)
-
-        self.run_worker(
-            store, name=RATE_WORKER, group="compare-rate", thread=True, exit_on_error=False
-        )

@@ -73,6 +73,11 @@ def compare_commands(screen: CompareActions) -> Iterable[PaletteCommand]:
     if view is None:
         return
     yield from _column_commands(screen, visible, view)
+    yield PaletteCommand(
+        "Column parameters…",
+        f"Set {view.title}'s own temperature, max_tokens, top_p, seed or system prompt (p)",
+        screen.action_callback("params"),
+    )
     if view.result is not None:
         yield PaletteCommand(
             "Rate column 👍",

@@ -179,6 +179,7 @@ class EvalsScreen(WorkbenchScreen):
 
     def _open_run(self, uid: str) -> None:
         self._run_uid = uid
+        self.query_one("#evals-detail", Static).update("Pick a cell of this run.")
         self._load_grid()
 
     def _load_grid(self) -> None:
@@ -198,9 +199,11 @@ class EvalsScreen(WorkbenchScreen):
         )
 
     def _show_grid(self, grid: RunGrid) -> None:
+        same = self._grid is not None and self._grid.uid == grid.uid
         self._grid = grid
-        self.query_one("#evals-grid", ResultGrid).show_grid(grid)
+        self.query_one("#evals-grid", ResultGrid).show_grid(grid, keep_cursor=same)
         self.query_one("#evals-status", Static).update(grid_status(grid))
+        self._cell_highlighted()  # the detail follows the grid's cell, of this run
 
     # ----------------------------------------------------------------- detail
     def _selected_cell(self) -> int | None:
@@ -217,6 +220,7 @@ class EvalsScreen(WorkbenchScreen):
     def _cell_highlighted(self) -> None:
         cell_id = self._selected_cell()
         if cell_id is None:
+            self.query_one("#evals-detail", Static).update("Pick a cell of this run.")
             return
         workspace = self.workbench.workspace
         self.run_worker(
@@ -229,6 +233,8 @@ class EvalsScreen(WorkbenchScreen):
         )
 
     def _show_detail(self, d: CellDetail) -> None:
+        if self._grid is None or d.run != self._grid.uid:
+            return  # a detail of the run shown before: the grid has moved on
         self.query_one("#evals-detail", Static).update(cell_detail_text(d))
 
     # ---------------------------------------------------------------- grading
@@ -377,7 +383,10 @@ class EvalsScreen(WorkbenchScreen):
             self._show_detail(result)
         elif worker.name == "evals-rate":
             self.notify("Rating saved", severity="information")
-            self._cell_highlighted()
+            self._load_grid()  # the grade shows in its cell; the detail follows
+        elif worker.name == "evals-run":
+            self.reload()  # the run is committed now: its pass counts are final
+            self._load_grid()
 
 
 class _ScreenReporter:

@@ -21,12 +21,13 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from promptdeck.tui.screens.base import PaletteCommand
+from promptdeck.tui.screens.new_prompt_dialog import NewPromptRequest
 from promptdeck.tui.screens.prompts_editing import LINT_WORKER, SAVE_WORKER, PromptEditing
 from promptdeck.tui.screens.prompts_palette import prompts_commands
 from promptdeck.tui.screens.prompts_work import SaveResult, load_detail, load_prompts, with_session
 from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
-from promptdeck.tui.widgets.prompt_list import PromptList, PromptsSnapshot
+from promptdeck.tui.widgets.prompt_list import ARCHIVED_KEY, PromptList, PromptsSnapshot
 from promptdeck.tui.widgets.prompt_notices import action_notice
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
@@ -38,6 +39,7 @@ __all__ = ["PromptsScreen", "PromptsSnapshot"]
 LOAD_WORKER = "prompts-load"
 DETAIL_WORKER = "prompt-detail"
 ACTION_WORKER = "prompt-action"
+NEW_WORKER = "prompt-new"
 
 
 class PromptsScreen(PromptEditing):
@@ -45,14 +47,17 @@ class PromptsScreen(PromptEditing):
 
     HOME = "#prompt-table"
     BINDINGS = [
-        Binding("r", "resync", "Resync", id="prompts.resync"),
+        # Resync (files are watched), History and Diff (tabs of the detail) are in F1
+        # and the palette, kept out of the footer so it fits 80 columns.
+        Binding("r", "resync", "Resync", id="prompts.resync", show=False),
         Binding("e", "show_tab('tab-edit')", "Edit", id="prompts.edit"),
-        Binding("h", "show_tab('tab-history')", "History", id="prompts.history"),
-        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff"),
+        Binding("h", "show_tab('tab-history')", "History", id="prompts.history", show=False),
+        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff", show=False),
         Binding("i", "show_tab('tab-lint')", "Lint", id="prompts.lint", show=False),
         Binding("v", "show_tab('tab-version')", "Version", id="prompts.version", show=False),
         Binding("l", "label", "Label", id="prompts.label"),
         Binding("a", "approve", "Approve", id="prompts.approve"),
+        Binding("n", "new_prompt", "New", id="prompts.new"),
         Binding("ctrl+s", "save", "Save", id="prompts.save", priority=True),
         Binding("ctrl+r", "revert", "Revert", id="prompts.revert", priority=True, show=False),
         Binding("escape", "leave_editor", "Leave editor", id="prompts.leave", show=False),
@@ -134,7 +139,8 @@ class PromptsScreen(PromptEditing):
 
     @on(DataTable.RowHighlighted, "#prompt-table")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._select(None if event.row_key.value is None else str(event.row_key.value))
+        key = event.row_key.value
+        self._select(None if key in (None, ARCHIVED_KEY) else str(key))
 
     # ----------------------------------------------------------- the detail
     def _select(self, name: str | None) -> None:
@@ -167,6 +173,35 @@ class PromptsScreen(PromptEditing):
     def action_show_tab(self, tab: str) -> None:
         """Show one of the detail tabs (and focus the editor for Edit)."""
         self.query_one(PromptDetail).show_tab(tab)
+
+    # ------------------------------------------------------------ new prompt
+    def action_new_prompt(self) -> None:
+        """Create a new prompt file: from the starter template or a copy of this prompt."""
+        from promptdeck.tui.screens.new_prompt_dialog import NewPromptDialog
+
+        self.app.push_screen(NewPromptDialog(self.selected), self._create_prompt)
+
+    def _create_prompt(self, request: NewPromptRequest | None) -> None:
+        if request is None:
+            return
+        workspace, detail = self.workbench.workspace, self._detail
+        source = detail if detail is not None and detail.name == request.copy_of else None
+        contents = self._snapshot.contents if self._snapshot is not None else {}
+
+        def create() -> str:
+            from promptdeck.core.prompts.files import PROMPT_SUFFIX, parse_prompt
+            from promptdeck.core.prompts.new import new_prompt_file
+
+            prompt, text = None, ""
+            if request.copy_of is not None:
+                text = (source.file_text if source else None) or contents.get(request.copy_of, "")
+                prompt = parse_prompt(text, f"{request.copy_of}{PROMPT_SUFFIX}").file
+            new_prompt_file(workspace.paths.prompts, request.name, prompt, text)
+            return request.name
+
+        self.run_worker(
+            create, name=NEW_WORKER, group="prompt-new", thread=True, exit_on_error=False
+        )
 
     # -------------------------------------------------- label and approve
     def _selected_ref(self) -> str | None:
@@ -290,3 +325,7 @@ class PromptsScreen(PromptEditing):
             self.saved(result)
         elif worker.name == ACTION_WORKER:
             self._acted(result)
+        elif worker.name == NEW_WORKER and isinstance(result, str):
+            self.selected = result
+            self.notify(f"Created prompts/{result}.prompt.yaml (e to edit it)")
+            self.action_resync()

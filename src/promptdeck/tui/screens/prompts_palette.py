@@ -75,6 +75,11 @@ def prompts_commands(screen: PromptsActions) -> Iterable[PaletteCommand]:
     yield PaletteCommand(
         "Resync prompts", "Read the prompt files into the database now", screen.action_resync
     )
+    yield PaletteCommand(
+        "New prompt…",
+        "Create a prompt file from the starter template or as a copy of this one (n)",
+        screen.action_callback("new_prompt"),
+    )
     if screen.has_detail:
         for title, help_text, tab in TABS:
             yield PaletteCommand(title, help_text, screen.action_callback(f"show_tab({tab!r})"))

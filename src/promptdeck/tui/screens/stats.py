@@ -30,6 +30,10 @@ from promptdeck.tui.screens.base import WorkbenchScreen
 __all__ = ["StatsScreen", "StatsSnapshot"]
 
 STATS_WORKER = "stats-load"
+SHADOW_HEADING = (
+    "Semantic cache in shadow mode: the near hits each threshold would have served, "
+    "and how similar their answers were to the fresh ones"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class StatsSnapshot:
     budgets: list[BudgetStatus]
     shadow: list[ShadowCurve]
     threshold: float
+    shadow_on: bool = False
 
 
 def _ms(value: float | None) -> str:
@@ -104,16 +109,12 @@ class StatsScreen(WorkbenchScreen):
                 with Vertical(id="budget-pane"):
                     yield Static("Budgets", classes="stats-heading")
                     yield Static("", id="budget-view")
-            yield Static(
-                "Semantic cache in shadow mode: the near hits each threshold would have served, "
-                "and how similar their answers were to the fresh ones",
-                classes="stats-heading",
-                id="shadow-heading",
-            )
+            yield Static(SHADOW_HEADING, classes="stats-heading", id="shadow-heading")
             yield DataTable(id="shadow-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        columns = ("Calls", "Errors", "Hit rate", "Cost", "Tokens", "p50 ms", "p95 ms", "p99 ms")
+        # Latency first after the calls: p50 and p95 still show at 80 columns.
+        columns = ("Calls", "p50 ms", "p95 ms", "p99 ms", "Errors", "Hit rate", "Cost", "Tokens")
         self.query_one("#model-table", DataTable).add_columns("Model", *columns)
         self.query_one("#prompt-stats-table", DataTable).add_columns("Prompt", "Model", *columns)
         self.query_one("#cache-table", DataTable).add_columns(
@@ -155,6 +156,7 @@ class StatsScreen(WorkbenchScreen):
                 budgets=budget_status(workspace.config, session),
                 shadow=shadow_curves(session, (*CURVE_THRESHOLDS, threshold)),
                 threshold=threshold,
+                shadow_on=workspace.config.cache.shadow,
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -169,13 +171,13 @@ class StatsScreen(WorkbenchScreen):
     def _cells(s: CallStat) -> tuple[str | Text, ...]:
         return (
             str(s.calls),
+            _ms(s.p50_ms),
+            _ms(s.p95_ms),
+            _ms(s.p99_ms),
             Text(str(s.errors), style="bold red" if s.errors else ""),
             f"{s.hit_rate:.0%}",
             s.cost_text,
             f"{s.tokens:,}",
-            _ms(s.p50_ms),
-            _ms(s.p95_ms),
-            _ms(s.p99_ms),
         )
 
     def _show(self, snapshot: StatsSnapshot) -> None:
@@ -202,7 +204,7 @@ class StatsScreen(WorkbenchScreen):
                 f"{c.hit_rate:.0%}",
                 f"${c.saved_usd:.4f} · {c.saved_ms / 1000:.1f} s",
             )
-        self._show_shadow(snapshot.shadow, snapshot.threshold)
+        self._show_shadow(snapshot.shadow, snapshot.threshold, snapshot.shadow_on)
         budgets = Text()
         if not snapshot.budgets:
             budgets.append("No budgets in promptdeck.toml.", style="dim")
@@ -213,22 +215,39 @@ class StatsScreen(WorkbenchScreen):
                 f" ${b.spent_usd:.4f} of ${b.limit_usd:.2f} per {b.period} → {b.action}\n"
             )
         self.query_one("#budget-view", Static).update(budgets)
-        self._chart(snapshot.by_model[0] if snapshot.by_model else None)
+        # The chart starts on the first model with fresh calls (the costliest may have
+        # only cache hits or errors); the cursor goes with it.
+        fresh = next((i for i, s in enumerate(snapshot.by_model) if s.latencies), 0)
+        if snapshot.by_model:
+            models.move_cursor(row=fresh, animate=False)
+        self._chart(snapshot.by_model[fresh] if snapshot.by_model else None)
 
-    def _show_shadow(self, curves: list[ShadowCurve], current: float) -> None:
+    def _show_shadow(self, curves: list[ShadowCurve], current: float, on: bool = False) -> None:
         table = self.query_one("#shadow-table", DataTable)
         table.clear()
         for curve in curves:
             for row in _curve_rows(curve, current):
                 table.add_row(*row)
         table.display = bool(curves)
-        self.query_one("#shadow-heading", Static).display = bool(curves)
+        heading = self.query_one("#shadow-heading", Static)
+        heading.display = bool(curves) or on
+        heading.update(
+            SHADOW_HEADING
+            if curves
+            else "Semantic cache in shadow mode: no near requests observed yet (it records "
+            "what each threshold would have served once similar requests arrive)"
+        )
 
     def _chart(self, stat: CallStat | None) -> None:
         label = self.query_one("#latency-label", Static)
         chart = self.query_one("#latency-chart", Sparkline)
         if stat is None or not stat.latencies:
-            label.update("latency: no fresh calls yet")
+            label.update(
+                "latency: no calls yet"
+                if stat is None
+                else f"latency {stat.model}: no fresh calls ({stat.calls} calls: "
+                f"{stat.cache_hits} from cache, {stat.errors} failed)"
+            )
             chart.data = []
             return
         label.update(f"latency {stat.model} (last {len(stat.latencies[-200:])} calls) ")

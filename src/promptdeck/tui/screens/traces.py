@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Select, Static, Tree
-from textual.widgets.tree import TreeNode
 from textual.worker import Worker, WorkerState
 
 from promptdeck.store.tables import Span, Trace
@@ -25,10 +24,13 @@ from promptdeck.store.traces_repo import TraceDetail, TraceFilter, find_trace, l
 from promptdeck.tui.screens.base import WorkbenchScreen
 from promptdeck.tui.screens.trace_actions import run_similar, run_to_case
 from promptdeck.tui.targets import ItemTarget
+from promptdeck.tui.widgets.span_tree import SpanTree
 
 __all__ = ["PAGE_SIZE", "TracesScreen"]
 
 PAGE_SIZE = 100
+NAME_CHARS = 20
+"""The widest a trace's name gets in the list (time, name, latency, status fit 80 columns)."""
 LIST_WORKER = "traces-list"
 DETAIL_WORKER = "trace-detail"
 
@@ -101,15 +103,14 @@ class TracesScreen(WorkbenchScreen):
                 yield Static("", id="traces-summary")
             with Vertical(id="trace-detail"):
                 yield Static("Select a trace.", id="trace-title")
-                yield Tree[Span | None]("spans", id="span-tree")
+                yield SpanTree(id="span-tree")
                 with VerticalScroll(id="span-scroll"):
                     yield Static("", id="span-attributes")
 
     def on_mount(self) -> None:
         table = self.query_one("#trace-table", DataTable)
         # Time, name, latency and status first: what still fits at 80 columns.
-        table.add_columns("Started (UTC)", "Name", "Latency", "Status", "Model", "Cost")
-        self.query_one("#span-tree", Tree).show_root = False
+        table.add_columns("Time (UTC)", "Name", "Latency", "Status", "Model", "Cost")
         table.focus()
         self.action_refresh()
 
@@ -215,7 +216,7 @@ class TracesScreen(WorkbenchScreen):
             status = Text(t.status, style="green" if t.status == "ok" else "bold red")
             table.add_row(
                 t.started_at.strftime("%m-%d %H:%M"),
-                t.name,
+                t.name if len(t.name) <= NAME_CHARS else t.name[: NAME_CHARS - 1] + "…",
                 Text(_fmt_ms(t.latency_ms), justify="right"),
                 status,
                 t.model or "-",
@@ -252,9 +253,9 @@ class TracesScreen(WorkbenchScreen):
     def _show_detail(self, detail: TraceDetail | None) -> None:
         self._detail = detail
         title = self.query_one("#trace-title", Static)
-        tree: Tree[Span | None] = self.query_one("#span-tree", Tree)
-        tree.clear()
+        tree = self.query_one("#span-tree", SpanTree)
         if detail is None:
+            tree.show_trace(None, [])
             title.update("Select a trace.")
             self.query_one("#span-attributes", Static).update("")
             return
@@ -270,17 +271,7 @@ class TracesScreen(WorkbenchScreen):
         if t.error:
             line.append(f"\n{t.error}", style="red")
         title.update(line)
-        nodes: dict[int | None, TreeNode[Span | None]] = {None: tree.root}
-        for span in detail.spans:
-            parent = nodes.get(span.parent_id, tree.root)
-            label = Text.assemble(
-                (span.name, "bold" if span.kind == "llm" else ""),
-                f"  {span.kind}  ",
-                (span.status, "green" if span.status == "ok" else "bold red"),
-                f"  {span.duration_ms or 0:.1f} ms",
-            )
-            nodes[span.id] = parent.add_leaf(label, data=span)
-        tree.root.expand_all()
+        tree.show_trace(t, detail.spans)
         llm = next((s for s in detail.spans if s.kind == "llm"), None)
         self._show_span(llm or (detail.spans[0] if detail.spans else None))
 

@@ -1,7 +1,7 @@
 """The Compare screen's setup rows.
 
 What the versions and models fields mean, the hint under the rows, and one input
-per variable of the picked prompt.
+per variable of the picked prompt (:mod:`promptdeck.tui.widgets.variable_editors`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from textual.widgets import Input, Select
 if TYPE_CHECKING:
     from promptdeck.config import WorkspaceConfig
 
-__all__ = ["SetupRow", "VariableInputs", "models_hint", "parse_models", "parse_versions"]
+__all__ = ["SetupRow", "models_hint", "parse_models", "parse_versions"]
 
 
 def parse_models(text: str) -> list[str]:
@@ -35,7 +35,7 @@ def models_hint(config: WorkspaceConfig) -> str:
         parts.append("aliases: " + ", ".join(sorted(config.models)))
     if config.ensembles:
         parts.append("ensembles: " + ", ".join(sorted(config.ensembles)))
-    keys = "ctrl+r run · [ ] column · < > move · w s width · d diff · + - r rate"
+    keys = "ctrl+r run · [ ] column · p params · < > move · w s width · d diff · + - r rate"
     return " · ".join([*parts, keys])
 
 
@@ -82,37 +82,3 @@ class SetupRow(Horizontal):
     def models(self) -> list[str]:
         """The models typed in the models field."""
         return parse_models(self.query_one("#compare-models", Input).value)
-
-
-class VariableInputs(Horizontal):
-    """One input per variable of the picked prompt (ids ``var-<name>``)."""
-
-    async def ask_for(self, names: list[str] | None, *, compact: bool) -> None:
-        """Replace the inputs with one per name (None: no prompt picked, no inputs)."""
-        await self.remove_children()
-        if names is None:
-            return
-        inputs = [
-            Input(placeholder=name, id=f"var-{name}", classes="compare-var", compact=compact)
-            for name in names
-        ]
-        await self.mount_all(inputs)
-
-    def fill(self, values: dict[str, str]) -> None:
-        """Type these values into the inputs of the variables they name."""
-        for field in self.query(Input):
-            name = (field.id or "").removeprefix("var-")
-            if name in values:
-                field.value = values[name]
-
-    def first_empty(self) -> Input | None:
-        """The first variable input still empty, if any."""
-        return next((i for i in self.query(Input) if not i.value), None)
-
-    def values(self, names: list[str]) -> dict[str, str]:
-        """The filled-in variables among ``names``; empty inputs are left out."""
-        return {
-            name: self.query_one(f"#var-{name}", Input).value
-            for name in names
-            if self.query_one(f"#var-{name}", Input).value
-        }

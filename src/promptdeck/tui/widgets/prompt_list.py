@@ -1,6 +1,10 @@
 """The Prompts screen's list: one row per prompt, and a summary line beneath.
 
-The screen's worker loads a :class:`PromptsSnapshot`; the list shows it.
+The screen's worker loads a :class:`PromptsSnapshot`; the list shows it. Prompts
+whose file was deleted from disk (their versions are kept) are not listed among
+the live ones: they sit under an ``archived`` fold at the end, which Enter opens
+and closes. The columns put name, latest version, labels and pass rate first, so
+they still show on an 80-column terminal.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
@@ -17,7 +22,10 @@ if TYPE_CHECKING:
     from promptdeck.core.prompts.sync import SyncReport
     from promptdeck.store.prompts_repo import PromptSummary
 
-__all__ = ["PromptList", "PromptsSnapshot", "list_summary", "prompt_row"]
+__all__ = ["ARCHIVED_KEY", "PromptList", "PromptsSnapshot", "list_summary", "prompt_row"]
+
+ARCHIVED_KEY = "__archived__"
+"""The fold row's key (no prompt name can start with ``_``)."""
 
 
 @dataclass(frozen=True)
@@ -29,28 +37,40 @@ class PromptsSnapshot:
     contents: dict[str, str]
 
 
-def prompt_row(s: PromptSummary) -> tuple[str, str, str, str, str, Text]:
-    """One row of the list: name, latest version, labels, approved, pass rate, file status."""
+NAME_CHARS = 24
+LABELS_CHARS = 14
+"""The widest a name and a labels cell get in the list (the detail shows them whole)."""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def prompt_row(s: PromptSummary) -> tuple[str | Text, str, str, str, str, Text]:
+    """One row of the list: name, latest version, labels, pass rate, approved, file status."""
     labels = ", ".join(f"{k}→v{v}" for k, v in s.labels.items() if k != "latest")
-    if s.last_error:
+    if not s.file_present:
+        status = Text("archived", style="dim")
+    elif s.last_error:
         status = Text("error", style="bold red")
-    elif not s.file_present:
-        status = Text("no file", style="yellow")
     else:
         status = Text("ok", style="green")
+    name = _cut(s.name, NAME_CHARS)
     return (
-        s.name,
+        name if s.file_present else Text(name, style="dim"),
         f"v{s.latest_version}" if s.latest_version else "-",
-        labels or "-",
-        ", ".join(f"v{v}" for v in s.approved) or "-",
+        _cut(labels, LABELS_CHARS) or "-",
         f"{s.pass_rate:.0%}" if s.pass_rate is not None else "-",
+        ", ".join(f"v{v}" for v in s.approved) or "-",
         status,
     )
 
 
-def list_summary(prompts: int, errors: int) -> str:
-    """The line under the list: how many prompts, and how many files did not load."""
-    summary = f"{prompts} prompts"
+def list_summary(prompts: int, errors: int, archived: int = 0) -> str:
+    """The line under the list: how many prompts, archived, and files that did not load."""
+    summary = f"{prompts - archived} prompts"
+    if archived:
+        summary += f" · {archived} archived"
     if errors:
         summary += f" · {errors} file{'s' if errors > 1 else ''} with errors"
     return summary
@@ -58,6 +78,12 @@ def list_summary(prompts: int, errors: int) -> str:
 
 class PromptList(Vertical):
     """The prompt table (loading until the first snapshot) and its summary line."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.archived_open = False
+        """True while the archived prompts are listed under their fold."""
+        self._summaries: list[PromptSummary] = []
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="prompt-table", cursor_type="row", zebra_stripes=True)
@@ -70,16 +96,41 @@ class PromptList(Vertical):
         has given the table the focus, which a loading widget could not take.
         """
         table = self.query_one("#prompt-table", DataTable)
-        table.add_columns("Name", "Latest", "Labels", "Approved", "Pass", "File")
+        table.add_columns("Name", "Latest", "Labels", "Pass", "Approved", "File")
         table.loading = True
 
     def show(self, summaries: list[PromptSummary]) -> None:
-        """Replace the rows with these prompts and stop loading."""
+        """Replace the rows with these prompts (archived ones under their fold)."""
+        self._summaries = list(summaries)
         table = self.query_one("#prompt-table", DataTable)
         table.clear()
+        archived = [s for s in summaries if not s.file_present]
         for s in summaries:
-            table.add_row(*prompt_row(s), key=s.name)
+            if s.file_present:
+                table.add_row(*prompt_row(s), key=s.name)
+        if archived:
+            mark = "▾" if self.archived_open else "▸"
+            fold = Text(f"{mark} archived ({len(archived)})", style="bold dim")
+            hint = Text("file deleted · enter", style="dim")
+            table.add_row(fold, "", "", "", "", hint, key=ARCHIVED_KEY)
+            if self.archived_open:
+                for s in archived:
+                    table.add_row(*prompt_row(s), key=s.name)
         table.loading = False
+
+    @property
+    def archived_count(self) -> int:
+        """How many listed prompts have no file any more."""
+        return sum(1 for s in self._summaries if not s.file_present)
+
+    @on(DataTable.RowSelected, "#prompt-table")
+    def _fold(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value != ARCHIVED_KEY:
+            return
+        event.stop()
+        self.archived_open = not self.archived_open
+        self.show(self._summaries)
+        self.move_to(ARCHIVED_KEY)
 
     def move_to(self, name: str | None) -> None:
         """Put the cursor on the prompt called ``name``, if it is listed."""
@@ -89,8 +140,9 @@ class PromptList(Vertical):
             table.move_cursor(row=names.index(name))
 
     def show_summary(self, prompts: int, errors: int) -> None:
-        """Say how many prompts there are and how many files did not load."""
-        self.query_one("#prompts-summary", Static).update(list_summary(prompts, errors))
+        """Say how many prompts there are, archived, and how many files did not load."""
+        summary = list_summary(prompts, errors, self.archived_count)
+        self.query_one("#prompts-summary", Static).update(summary)
 
     def selected_name(self) -> str | None:
         """The prompt under the cursor, if any."""
@@ -98,4 +150,4 @@ class PromptList(Vertical):
         if table.row_count == 0:
             return None
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return None if row_key.value is None else str(row_key.value)
+        return None if row_key.value in (None, ARCHIVED_KEY) else str(row_key.value)

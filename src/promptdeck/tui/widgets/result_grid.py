@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from promptdeck.core.evals.browse import GridRow, RunGrid
 
-__all__ = ["STYLES", "ResultGrid", "result_row"]
+__all__ = ["NARROW_BELOW", "STYLES", "ResultGrid", "column_header", "result_row"]
 
 STYLES = {
     "pass": ("✔", "green"),
@@ -31,10 +31,25 @@ STYLES = {
 """Mark and style of each cell status."""
 
 
-def result_row(row: GridRow, columns: list[str]) -> list[Any]:
+NARROW_BELOW = 100
+"""Terminal columns under which the grid keeps the result cells whole: a short case
+label and short column headers (the status line and the detail name them in full)."""
+
+
+def column_header(column: str, index: int, narrow: bool) -> str:
+    """A result column's header: ``prompt@v · model``, or ``1 model`` when narrow."""
+    if not narrow:
+        return column
+    model = column.rsplit(" · ", 1)[-1].rsplit("/", 1)[-1]
+    return f"{index + 1} {model[:12]}"
+
+
+def result_row(row: GridRow, columns: list[str], label_chars: int = 40) -> list[Any]:
     """One case of the grid: its label, then a coloured cell per column (blank: not run)."""
     label = f"#{row.case_index} {row.description or row.case_key.split('#')[0]}"
-    cells: list[Any] = [label[:40]]
+    if len(label) > label_chars:
+        label = label[: label_chars - 1] + "…"
+    cells: list[Any] = [label]
     for column in columns:
         cell = row.cells.get(column)
         if cell is None:
@@ -46,7 +61,10 @@ def result_row(row: GridRow, columns: list[str]) -> list[Any]:
             detail = "no assertions"
         else:
             detail = f"{cell.passed}/{total}" if total > 1 else f"{cell.score:.2f}"
-        cells.append(Text(f"{mark} {detail}", style=style))
+        text = Text(f"{mark} {detail}", style=style)
+        if cell.grade:
+            text.append(f" {cell.grade}", style="bold")
+        cells.append(text)
     return cells
 
 
@@ -86,11 +104,25 @@ class ResultGrid(DataTable[Any]):
         elif row + 1 < self.row_count:
             self.move_cursor(row=row + 1, column=1)
 
-    def show_grid(self, grid: RunGrid) -> None:
-        """Replace the columns and rows with a run's grid."""
+    def show_grid(self, grid: RunGrid, *, keep_cursor: bool = False) -> None:
+        """Replace the columns and rows with a run's grid.
+
+        Args:
+            grid: The run's grid.
+            keep_cursor: The same run again (after a grade, a finished run): keep the
+                cursor where it was, as far as the grid still reaches.
+        """
+        kept = self.cursor_coordinate
+        narrow = self.app.size.width < NARROW_BELOW
         self.clear(columns=True)
         self.add_column("Case", key="case")
-        for column in grid.columns:
-            self.add_column(column, key=column)
+        for i, column in enumerate(grid.columns):
+            self.add_column(column_header(column, i, narrow), key=column)
         for row in grid.rows:
-            self.add_row(*result_row(row, grid.columns), key=row.case_key)
+            self.add_row(*result_row(row, grid.columns, 16 if narrow else 40), key=row.case_key)
+        if keep_cursor and self.row_count:
+            self.move_cursor(
+                row=min(kept.row, self.row_count - 1),
+                column=min(kept.column, len(self.columns) - 1),
+                animate=False,
+            )
