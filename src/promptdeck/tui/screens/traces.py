@@ -66,7 +66,7 @@ class TracesScreen(WorkbenchScreen):
     CSS_PATH = "traces.tcss"
     AUTO_FOCUS = "#trace-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh", id="traces.refresh"),
+        Binding("r", "refresh", "Refresh", id="traces.refresh", show=False),
         Binding("right_square_bracket", "page(1)", "Older", id="traces.older"),
         Binding("left_square_bracket", "page(-1)", "Newer", id="traces.newer"),
         Binding("slash", "focus_filter", "Filter", id="traces.filter"),
