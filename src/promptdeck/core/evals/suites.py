@@ -222,17 +222,15 @@ def _dataset_rows(path: Path, rel: str) -> list[tuple[CaseSpec, str]]:
     text = read_text(path, rel, what="dataset", limit=MAX_DATASET_BYTES)
     suffix = path.suffix.lower()
     rows: list[tuple[CaseSpec, str]] = []
-    if suffix == ".jsonl":
-        for number, row in json_lines(text, rel):
+    if suffix in (".jsonl", ".json"):
+        lines = suffix == ".jsonl"
+        for number, row in json_lines(text, rel) if lines else json_array(text, rel):
             where = location(rel, number)
             if not isinstance(row, dict):
-                raise ConfigError(f"{where}: a row must be a JSON object", "one object per line")
-            rows.append((_row_case(row, where), where))
-    elif suffix == ".json":
-        for number, row in json_array(text, rel):
-            where = location(rel, number)
-            if not isinstance(row, dict):
-                raise ConfigError(f"{where}: a case must be a JSON object", "see docs/formats.md")
+                raise ConfigError(
+                    f"{where}: a {'row' if lines else 'case'} must be a JSON object",
+                    "one object per line" if lines else "see docs/formats.md",
+                )
             rows.append((_row_case(row, where), where))
     elif suffix == ".csv":
         for number, cells in csv_records(text, rel):
