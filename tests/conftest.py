@@ -13,6 +13,7 @@ from promptdeck.core.workspace.init import init_workspace
 from promptdeck.core.workspace.offline import apply_offline_environment
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
+from tests.pg import engine, pg_server  # noqa: F401 - fixtures: every test may run on both
 
 apply_offline_environment()
 

@@ -137,7 +137,7 @@ def _unchanged(session: Session, files: list[_DiskFile]) -> SyncReport | None:
     """
     rows = session.exec(
         select(Prompt.name, Prompt.source_path, Prompt.file_sha, Prompt.last_error)
-        .where(col(Prompt.file_present))
+        .where(col(Prompt.file_present) == True)  # noqa: E712 - an integer column (IntBool)
         .order_by(col(Prompt.name))
     ).all()
     by_path = {row[1]: row for row in rows}

@@ -17,7 +17,8 @@ from promptdeck.errors import WorkspaceError
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.limits import read_text
 from promptdeck.store import prompts_repo
-from promptdeck.store.db import create_db_engine, session_scope
+from promptdeck.store.db import session_scope
+from promptdeck.store.engines import DatabaseTarget, create_engine_for, resolve_database
 from promptdeck.store.migrations import migrate
 
 __all__ = ["STATE_GITIGNORE", "Workspace", "ensure_state_dir"]
@@ -45,12 +46,14 @@ class Workspace:
     Attributes:
         paths: Where its files live.
         config: The validated ``promptdeck.toml``.
-        engine: The database engine (WAL, migrated).
+        engine: The database engine (migrated; SQLite in WAL mode, or PostgreSQL).
+        database: Where its tables live: the SQLite file, or a ``postgresql://`` URL.
     """
 
     paths: WorkspacePaths
     config: WorkspaceConfig
     engine: Engine
+    database: DatabaseTarget | None = None
 
     @classmethod
     def open(cls, paths: WorkspacePaths) -> Workspace:
@@ -66,14 +69,16 @@ class Workspace:
             ConfigError: When ``promptdeck.toml`` is invalid.
             WorkspaceError: When the state folder cannot be created.
             RuntimeFailureError: When the database cannot be opened or migrated.
+            WorkspaceError: When the database was migrated by a newer promptdeck.
         """
         text = read_text(paths.config, paths.config, what="workspace configuration")
         config = parse_config(text, paths.config)
         check_references(config, text, paths.config)
         ensure_state_dir(paths)
         apply_offline_environment(paths.state)
-        migrate(paths.database)
-        return cls(paths=paths, config=config, engine=create_db_engine(paths.database))
+        database = resolve_database(paths.database, config.database_url, paths.config)
+        migrate(database)
+        return cls(paths, config, create_engine_for(database), database)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
