@@ -105,10 +105,8 @@ def start_server(base: Path) -> tuple[PgServer, list[str]]:
     if os.geteuid() == 0:
         os.chmod(base, 0o755)
         shutil.chown(base, user="nobody")
-    run = _as_server_user(
-        [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust"]
-        + ["-E", "UTF8", "--locale=C", "--no-sync"]
-    )
+    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust"]
+    run = _as_server_user([*initdb, "-E", "UTF8", "--locale=C", "--no-sync"])
     done = subprocess.run(run, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"initdb failed: {(done.stderr or done.stdout).strip()[-500:]}")
@@ -118,10 +116,8 @@ def start_server(base: Path) -> tuple[PgServer, list[str]]:
         f"-h 127.0.0.1 -p {port} -k {base} -F -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB"
     )
-    start = _as_server_user(
-        [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
-        + ["-w", "-t", "60", "start"]
-    )
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log")]
+    start = _as_server_user([*pg_ctl, "-w", "-t", "60", "start"])
     done = subprocess.run(start, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         log = (base / "log").read_text(encoding="utf-8", errors="replace")[-800:]

@@ -19,6 +19,8 @@ from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
 from promptdeck.store.tables import Run, RunCell
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 
 def _two_versions(workspace: Workspace) -> None:
     workspace.sync()
