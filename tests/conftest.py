@@ -22,6 +22,7 @@ apply_offline_environment()
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's workspace variable or runs in a workspace."""
     monkeypatch.delenv("PROMPTDECK_WORKSPACE", raising=False)
+    monkeypatch.delenv("PROMPTDECK_USER", raising=False)
     monkeypatch.chdir(tmp_path)
 
 
@@ -55,6 +56,12 @@ def workspace(demo_paths: WorkspacePaths) -> Iterator[Workspace]:
         yield ws
     finally:
         ws.close()
+
+
+def no_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the machine's git ``user.name`` (global and system config) from the test."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 DEMO_PROMPTS = [

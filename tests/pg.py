@@ -150,11 +150,13 @@ class EngineChoice:
 
     Attributes:
         name: ``sqlite`` or ``postgresql``.
-        url: The PostgreSQL database's URL (None on SQLite: the workspace file).
+        url: The test's PostgreSQL database, migrated (None on SQLite: the workspace file).
+        server: The PostgreSQL server (None on SQLite).
     """
 
     name: str
     url: str | None
+    server: PgServer | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -166,21 +168,25 @@ class EngineChoice:
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> EngineChoice:
     """Run the test on each engine: SQLite (the default), then a fresh PostgreSQL database.
 
-    On PostgreSQL the URL is set as ``PROMPTDECK_DATABASE_URL``, so a workspace the test
-    opens afterwards (``engine_workspace``, the CLI) lives on that database.
+    On PostgreSQL the database is migrated (as ``promptdeck db upgrade`` does) and its URL
+    set as ``PROMPTDECK_DATABASE_URL``, so a workspace the test opens afterwards (the
+    ``workspace`` fixture, the CLI) lives on it.
     """
     if request.param == "sqlite":
         monkeypatch.delenv("PROMPTDECK_DATABASE_URL", raising=False)
         return EngineChoice("sqlite", None)
+    from promptdeck.store.migrations import migrate
+
     server: PgServer = request.getfixturevalue("pg_server")
     url = server.create_database()
+    migrate(url)
     monkeypatch.setenv("PROMPTDECK_DATABASE_URL", url)
-    return EngineChoice("postgresql", url)
+    return EngineChoice("postgresql", url, server)
 
 
-def db_target(engine: EngineChoice, tmp_path: Path) -> Path | str:
-    """The database a store test migrates: a SQLite file, or the test's PG database."""
-    return engine.url if engine.url is not None else tmp_path / "w.db"
+def blank_target(engine: EngineChoice, tmp_path: Path) -> Path | str:
+    """A blank database for a migration test: a new SQLite file, or a new PG database."""
+    return engine.server.create_database() if engine.server else tmp_path / "w.db"
 
 
 def connect(target: Path | str) -> Any:

@@ -13,7 +13,7 @@ from promptdeck.errors import RuntimeFailureError, WorkspaceError
 from promptdeck.store import migrations, tables
 from promptdeck.store.db import create_db_engine
 from promptdeck.store.migrations import MIGRATIONS, applied_migrations, migrate
-from tests.pg import EngineChoice, PgServer, columns, connect, db_target, table_names
+from tests.pg import EngineChoice, PgServer, blank_target, columns, connect, table_names
 
 ALL = [name for name, _ in MIGRATIONS]
 
@@ -25,7 +25,7 @@ def _tables(db: Path) -> set[str]:
 
 
 def test_blank_database_gets_every_migration_once(engine: EngineChoice, tmp_path: Path) -> None:
-    target = db_target(engine, tmp_path)
+    target = blank_target(engine, tmp_path)
     assert migrate(target) == ALL
     assert migrate(target) == []
     db = connect(target)
@@ -39,7 +39,7 @@ def test_blank_database_gets_every_migration_once(engine: EngineChoice, tmp_path
 
 
 def test_migrated_schema_matches_the_table_classes(engine: EngineChoice, tmp_path: Path) -> None:
-    target = db_target(engine, tmp_path)
+    target = blank_target(engine, tmp_path)
     migrate(target)
     db = connect(target)
     for table in SQLModel.metadata.sorted_tables:
@@ -94,7 +94,7 @@ def _fill(db: Any, table: str) -> None:
 def test_upgrade_from_each_previous_schema_keeps_rows(
     engine: EngineChoice, tmp_path: Path, previous: str
 ) -> None:
-    target = db_target(engine, tmp_path)
+    target = blank_target(engine, tmp_path)
     applied = migrate(target, upto=previous)
     assert applied[-1] == previous
     db = connect(target)
@@ -172,7 +172,7 @@ def test_a_failing_migration_leaves_the_previous_schema(
 def test_a_database_from_a_newer_promptdeck_is_refused(
     engine: EngineChoice, tmp_path: Path
 ) -> None:
-    target = db_target(engine, tmp_path)
+    target = blank_target(engine, tmp_path)
     migrate(target)
     connect(target).execute("INSERT INTO _migrations VALUES ('m900_future', '2030-01-01')")
     with pytest.raises(WorkspaceError, match=r"newer promptdeck \(m900_future\)") as caught:

@@ -64,6 +64,7 @@ COMMANDS = {
     "guard": "promptdeck.cli.commands.guard:guard",
     "import": "promptdeck.cli.commands.importer:import_group",
     "report": "promptdeck.cli.commands.report:report",
+    "db": "promptdeck.cli.commands.db:db",
 }
 
 
@@ -137,8 +138,9 @@ def _run(argv: list[str] | None) -> int:
         code = ExitCode.INTERRUPTED
     except Exception as exc:
         from promptdeck.store.db import lock_error
+        from promptdeck.store.engines import connect_error
 
-        locked = lock_error(exc)
+        locked = lock_error(exc) or connect_error(exc)
         if locked is None and os.environ.get("PROMPTDECK_DEBUG"):
             raise
         if locked is not None:

@@ -122,24 +122,28 @@ def create_engine_for(target: DatabaseTarget) -> Engine:
     )
 
 
-def connect_error(error: BaseException, url: str) -> RuntimeFailureError | None:
+def connect_error(error: BaseException, url: str | None = None) -> RuntimeFailureError | None:
     """The one-line error for a PostgreSQL server that cannot be reached or refuses us.
 
     Args:
         error: An exception from psycopg or SQLAlchemy.
-        url: The database URL (shown redacted).
+        url: The database URL (shown redacted), when known.
 
     Returns:
-        The error, or None when ``error`` is not a connection failure.
+        The error, or None when ``error`` is not a psycopg connection failure.
     """
     original: Any = getattr(error, "orig", error)
-    name = type(original).__name__
-    if name not in ("OperationalError", "InterfaceError"):
+    kind = type(original)
+    if not kind.__module__.startswith("psycopg") or kind.__name__ not in (
+        "OperationalError",
+        "InterfaceError",
+    ):
         return None
     first = (str(original).strip().splitlines() or ["no answer"])[0]
     from promptdeck.secrecy import scrub
 
+    where = redact_url(url) if url else "(PostgreSQL)"
     return RuntimeFailureError(
-        f"cannot use the workspace database {redact_url(url)}: {scrub(first)}",
+        f"cannot use the workspace database {where}: {scrub(first)}",
         f"check the server is up and the URL in {ENV_DATABASE_URL} or database_url is right",
     )

@@ -27,7 +27,15 @@ from promptdeck.store.migrations_base import BASE
 from promptdeck.store.migrations_changes import CHANGES
 from promptdeck.timeutil import utcnow
 
-__all__ = ["MIGRATIONS", "Migration", "applied_migrations", "migrate", "newer_than_known"]
+__all__ = [
+    "MIGRATIONS",
+    "Migration",
+    "applied_migrations",
+    "migrate",
+    "newer_than_known",
+    "pending_migrations",
+    "require_current",
+]
 
 Migration = Callable[[SqlConnection], None]
 MIGRATIONS: list[tuple[str, Migration]] = [(func.__name__, func) for func in (*BASE, *CHANGES)]
@@ -142,3 +150,70 @@ def migrate(target: DatabaseTarget, upto: str | None = None) -> list[str]:
         ) from exc
     finally:
         raw.close()
+
+
+def _recorded(db: SqlConnection) -> list[str]:
+    """The applied migrations' names, without creating anything (none: a blank database)."""
+    if db.dialect == POSTGRES:
+        exists = db.execute("SELECT to_regclass('_migrations')").fetchone()[0] is not None
+    else:
+        exists = bool(
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = '_migrations'").fetchone()
+        )
+    return applied_migrations(db) if exists else []
+
+
+def pending_migrations(target: DatabaseTarget) -> tuple[list[str], list[str]]:
+    """What a database has applied, and what this promptdeck would still apply (read only).
+
+    Returns:
+        The applied names, in order, and the pending ones.
+
+    Raises:
+        WorkspaceError: When the database is newer than this promptdeck.
+        RuntimeFailureError: When it cannot be read.
+    """
+    if is_postgres_url(target):
+        from promptdeck.store.migrate_pg import migrate_postgres
+
+        url = str(target)
+        done = migrate_postgres(url, _recorded)
+        where = redact_url(url)
+    else:
+        path = Path(target)
+        if not path.exists():
+            done, where = [], str(path)
+        else:
+            raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                done, where = _recorded(SqlConnection(raw, SQLITE)), str(path)
+            except sqlite3.DatabaseError as exc:
+                raise RuntimeFailureError(
+                    f"{path}: cannot read the workspace database ({exc})",
+                    "if the file is damaged, move it aside",
+                ) from exc
+            finally:
+                raw.close()
+    refusal = newer_than_known(where, done)
+    if refusal is not None:
+        raise refusal
+    return done, [name for name, _ in MIGRATIONS if name not in done]
+
+
+def require_current(url: str) -> None:
+    """Refuse a shared (PostgreSQL) database whose schema is not this promptdeck's.
+
+    A shared database is migrated on purpose, with ``promptdeck db upgrade``, never by
+    whichever teammate's promptdeck opens it first.
+
+    Raises:
+        WorkspaceError: When it is newer, or needs ``promptdeck db upgrade``.
+    """
+    done, pending = pending_migrations(url)
+    if pending:
+        state = f"is at {done[-1]}" if done else "has no promptdeck tables yet"
+        raise WorkspaceError(
+            f"the workspace database {redact_url(url)} {state}; this promptdeck needs "
+            f"{MIGRATIONS[-1][0]}",
+            "run `promptdeck db upgrade` (once, for everyone sharing it)",
+        )

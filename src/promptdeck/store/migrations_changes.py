@@ -157,6 +157,21 @@ def m010_cost_known(db: SqlConnection) -> None:
     )
 
 
+def m013_actors(db: SqlConnection) -> None:
+    """Who rated a result, and whose sync recorded a version.
+
+    Label moves and approvals have had an actor since m009. Runs after m011 and m012
+    (other branches) and needs nothing of theirs.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE feedback ADD COLUMN actor TEXT;
+        ALTER TABLE prompt_version ADD COLUMN author TEXT
+        """,
+    )
+
+
 CHANGES = [
     m003_prompt_approvals,
     m004_semantic_cache,
@@ -166,5 +181,6 @@ CHANGES = [
     m008_semantic_cache_by_values,
     m009_approval_events,
     m010_cost_known,
+    m013_actors,
 ]
 """The schema's changes since the base, in order."""

@@ -80,6 +80,8 @@ class PromptVersion(TableModel, table=True):
     source_path: str
     note: str | None = None
     created_at: datetime = _now_field()
+    author: str | None = None
+    """Who synced this content first (see :mod:`promptdeck.identity`); None before m013."""
 
 
 class Label(TableModel, table=True):
@@ -105,7 +107,7 @@ class LabelEvent(TableModel, table=True):
     note: str | None = None
     created_at: datetime = _now_field()
     actor: str | None = None
-    """Who moved it (the OS user); None for the moves of ``latest`` a sync makes."""
+    """Who moved it (:mod:`promptdeck.identity`); None for the moves of ``latest`` a sync makes."""
 
 
 class Approval(TableModel, table=True):
@@ -308,6 +310,8 @@ class Feedback(TableModel, table=True):
     comment: str | None = None
     corrected: str | None = None
     created_at: datetime = _now_field()
+    actor: str | None = None
+    """Who rated it (see :mod:`promptdeck.identity`); None for ratings before m013."""
 
 
 class Spend(TableModel, table=True):

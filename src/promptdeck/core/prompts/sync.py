@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from promptdeck.core.prompts.checks import load_prompt
 from promptdeck.core.prompts.files import PROMPT_SUFFIX, ParsedPrompt, prompt_name_from_path
 from promptdeck.errors import ConfigError
+from promptdeck.identity import current_actor
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.limits import read_text
 from promptdeck.store import prompts_repo as repo
@@ -72,11 +73,11 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
         return unchanged
     try:
         with session.begin_nested():
-            return _sync(session, files)
+            return _sync(session, files, paths.root)
     except IntegrityError:
         # Another writer added the same version first; its work is ours.
         with session.begin_nested():
-            return _sync(session, files)
+            return _sync(session, files, paths.root)
 
 
 _SYNC_FORMAT = "2"
@@ -168,7 +169,7 @@ def _unchanged(session: Session, files: list[_DiskFile]) -> SyncReport | None:
     return report
 
 
-def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
+def _sync(session: Session, files: list[_DiskFile], root: Path) -> SyncReport:
     report = SyncReport()
     present: set[str] = set()
     seen: dict[str, str] = {}
@@ -224,6 +225,7 @@ def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
                 content=parsed.canonical,
                 content_hash=parsed.content_hash,
                 source_path=rel,
+                author=current_actor(root),
             )
             report.new_versions.append((name, version.version))
             changed = True
