@@ -175,13 +175,23 @@ def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> E
     if request.param == "sqlite":
         monkeypatch.delenv("PROMPTDECK_DATABASE_URL", raising=False)
         return EngineChoice("sqlite", None)
+    url = fresh_postgres_database(request)
+    monkeypatch.setenv("PROMPTDECK_DATABASE_URL", url)
+    return EngineChoice("postgresql", url, request.getfixturevalue("pg_server"))
+
+
+def fresh_postgres_database(request: pytest.FixtureRequest) -> str:
+    """A new, migrated database on the session's server; its URL.
+
+    ``PROMPTDECK_TEST_ENGINE=postgresql pytest ...`` puts every test's workspace on one
+    (tests/conftest.py), to run the whole suite on PostgreSQL.
+    """
     from promptdeck.store.migrations import migrate
 
     server: PgServer = request.getfixturevalue("pg_server")
     url = server.create_database()
     migrate(url)
-    monkeypatch.setenv("PROMPTDECK_DATABASE_URL", url)
-    return EngineChoice("postgresql", url, server)
+    return url
 
 
 def blank_target(engine: EngineChoice, tmp_path: Path) -> Path | str:
