@@ -206,13 +206,13 @@ def cache_stats(session: Session) -> list[CacheStat]:
     """Return hits, misses and savings per cache, model and prompt."""
     c = CompletionRow.__table__  # type: ignore[attr-defined]
     t = Trace.__table__  # type: ignore[attr-defined]
-    kind = json_text(c.c.request, "cache")
+    cache_kind = json_text(c.c.request, "cache")
     rows = session.execute(
         select(
             c.c.model,
             t.c.prompt_name,
             c.c.cached,
-            kind.label("kind"),
+            cache_kind.label("kind"),
             func.count().label("n"),
             func.sum(func.coalesce(json_number(c.c.request, "saved_usd"), 0)).label("usd"),
             func.sum(func.coalesce(json_number(c.c.request, "saved_ms"), 0)).label("ms"),
@@ -220,7 +220,7 @@ def cache_stats(session: Session) -> list[CacheStat]:
         .join(t, t.c.completion_id == c.c.id)
         .where(c.c.error.is_(None))
         # The expression, not its label: PostgreSQL reads GROUP BY kind as trace.kind.
-        .group_by(c.c.model, t.c.prompt_name, c.c.cached, kind)
+        .group_by(c.c.model, t.c.prompt_name, c.c.cached, cache_kind)
     ).all()
     groups: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in rows:
