@@ -66,19 +66,30 @@ class PgServer:
 
     port: int
     user: str
+    _template: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         """A ``postgresql://`` URL of one of its databases."""
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self) -> str:
-        """Create a fresh, empty database; return its URL."""
+    def create_database(self, template: str = "template0") -> str:
+        """Create a fresh database (empty, or a copy of ``template``); return its URL."""
         import psycopg
 
         name = f"t{os.getpid()}_{next(_NAMES)}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
+
+    def create_migrated_database(self) -> str:
+        """A fresh database at the current schema: a copy of one migrated once a session."""
+        from promptdeck.store.migrations import migrate
+
+        if self._template is None:
+            url = self.create_database()
+            migrate(url)
+            self._template = url.rsplit("/", 1)[1]
+        return self.create_database(self._template)
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
@@ -186,12 +197,8 @@ def fresh_postgres_database(request: pytest.FixtureRequest) -> str:
     ``PROMPTDECK_TEST_ENGINE=postgresql pytest ...`` puts every test's workspace on one
     (tests/conftest.py), to run the whole suite on PostgreSQL.
     """
-    from promptdeck.store.migrations import migrate
-
     server: PgServer = request.getfixturevalue("pg_server")
-    url = server.create_database()
-    migrate(url)
-    return url
+    return server.create_migrated_database()
 
 
 def blank_target(engine: EngineChoice, tmp_path: Path) -> Path | str:
