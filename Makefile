@@ -1,7 +1,8 @@
 # promptdeck: two commands.
 #   make demo   set everything up, then open the workbench on the bundled demo workspace
 #   make test   set everything up, then run ruff, mypy, the import contracts and pytest
-#               (installing Debian's chromium for the browser tests if missing and root/sudo)
+#               (installing Debian's chromium for the browser tests and Debian's postgresql for
+#               the tests that run on PostgreSQL too, if missing and root/sudo)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +16,7 @@ export CMAKE_ARGS := -DGGML_BLAS=OFF -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VUL
 export CMAKE_BUILD_PARALLEL_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck contracts pytest browser bench clean
+.PHONY: demo test setup lint typecheck contracts pytest browser postgres bench clean
 
 demo: $(STAMP)
 	@test -f "$(DEMO_WORKSPACE)/promptdeck.toml" || $(BIN)/promptdeck init "$(DEMO_WORKSPACE)"
@@ -45,7 +46,7 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser postgres
 	$(BIN)/pytest
 
 # The HTML report's tests drive Debian's Chromium (never skipped: without it they fail).
@@ -70,6 +71,31 @@ browser:
 	else \
 		echo ">>> browser: $(CHROMIUM) is missing and I cannot install it (not root, no sudo):" \
 			"run 'sudo apt-get install chromium', or the browser tests will FAIL"; \
+	fi
+
+# The store, migration, sync, runner and gateway tests also run on PostgreSQL: tests/pg.py
+# starts a throwaway server from Debian's postgresql (initdb, pg_ctl; never skipped:
+# without it those tests fail). Installed here with apt-get when missing, as for Chromium.
+PG_INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) $(shell command -v initdb 2>/dev/null))
+postgres:
+	@if [ -n "$(PROMPTDECK_PG_BIN)" ] || [ -n "$(PG_INITDB)" ]; then \
+		echo "postgres: $(or $(PROMPTDECK_PG_BIN),$(PG_INITDB)) is there"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo ">>> postgres: no PostgreSQL server binaries and no apt-get: install PostgreSQL 15+" \
+			"and set PROMPTDECK_PG_BIN to its bin folder, or the PostgreSQL tests will FAIL"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo ">>> postgres: installing Debian's postgresql with apt-get (the PostgreSQL tests need it)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql && \
+		echo ">>> postgres: installed $$(ls /usr/lib/postgresql/*/bin/initdb)"; \
+	elif sudo -n true 2>/dev/null; then \
+		echo ">>> postgres: installing Debian's postgresql with sudo apt-get (the PostgreSQL tests need it)"; \
+		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql && \
+		echo ">>> postgres: installed $$(ls /usr/lib/postgresql/*/bin/initdb)"; \
+	else \
+		echo ">>> postgres: no PostgreSQL server binaries and I cannot install them (not root, no sudo):" \
+			"run 'sudo apt-get install postgresql', or the PostgreSQL tests will FAIL"; \
 	fi
 
 # Benchmarks (not tests): figures go in the issue notes. They time promptdeck as an

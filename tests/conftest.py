@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,14 +14,26 @@ from promptdeck.core.workspace.init import init_workspace
 from promptdeck.core.workspace.offline import apply_offline_environment
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
+from tests.pg import (  # noqa: F401 - fixtures: every test may run on both engines
+    engine,
+    fresh_postgres_database,
+    pg_server,
+)
 
 apply_offline_environment()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """No test sees the developer's workspace variable or runs in a workspace."""
     monkeypatch.delenv("PROMPTDECK_WORKSPACE", raising=False)
+    monkeypatch.delenv("PROMPTDECK_USER", raising=False)
+    # Never the developer's shared database (PROMPTDECK_TEST_ENGINE=postgresql: a fresh one).
+    monkeypatch.delenv("PROMPTDECK_DATABASE_URL", raising=False)
+    if os.environ.get("PROMPTDECK_TEST_ENGINE") == "postgresql":
+        monkeypatch.setenv("PROMPTDECK_DATABASE_URL", fresh_postgres_database(request))
     monkeypatch.chdir(tmp_path)
 
 
@@ -54,6 +67,12 @@ def workspace(demo_paths: WorkspacePaths) -> Iterator[Workspace]:
         yield ws
     finally:
         ws.close()
+
+
+def no_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the machine's git ``user.name`` (global and system config) from the test."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 DEMO_PROMPTS = [

@@ -311,6 +311,12 @@ class WorkspaceConfig(_Section):
     keymap: dict[str, str] = Field(
         default_factory=dict, description="Key binding overrides: binding id -> keys."
     )
+    database_url: str | None = Field(
+        default=None,
+        description="A postgresql:// URL putting the workspace's tables on a shared "
+        "PostgreSQL 15+ server (PROMPTDECK_DATABASE_URL wins); unset: "
+        ".promptdeck/workspace.db (SQLite).",
+    )
 
     def resolve_model(self, name: str) -> str:
         """Return the model string behind an alias (or ``name`` itself)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from promptdeck.errors import ExitCode
+from tests.conftest import no_git_identity
 from tests.helpers import run_cli as run
 
 
@@ -72,6 +73,7 @@ def test_label_approve_export_flow(
 def test_history_json_has_the_notes_approvals_and_who(
     capsys: pytest.CaptureFixture[str], ws: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    no_git_identity(monkeypatch)
     monkeypatch.setattr("getpass.getuser", lambda: "alice")
     code, out, _ = pd(capsys, ws, "prompts", "label", "summarize@1", "production", "--note", "ok")
     assert code == 0

@@ -20,6 +20,8 @@ from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.migrations import migrate
 from tests.stub_openai import Reply, StubServer, stub_server
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 
 

@@ -65,6 +65,7 @@ COMMANDS = {
     "import": "promptdeck.cli.commands.importer:import_group",
     "report": "promptdeck.cli.commands.report:report",
     "collect": "promptdeck.cli.commands.collect:collect",
+    "db": "promptdeck.cli.commands.db:db",
 }
 
 
@@ -138,8 +139,9 @@ def _run(argv: list[str] | None) -> int:
         code = ExitCode.INTERRUPTED
     except Exception as exc:
         from promptdeck.store.db import lock_error
+        from promptdeck.store.engines import connect_error
 
-        locked = lock_error(exc)
+        locked = lock_error(exc) or connect_error(exc)
         if locked is None and os.environ.get("PROMPTDECK_DEBUG"):
             raise
         if locked is not None:

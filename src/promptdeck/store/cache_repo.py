@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from promptdeck.store.cache_tables import SemanticVector
+from promptdeck.store.jsonsql import json_number, json_text
 from promptdeck.store.tables import CacheEntry, CompletionRow, Trace
 
 __all__ = [
@@ -205,19 +206,21 @@ def cache_stats(session: Session) -> list[CacheStat]:
     """Return hits, misses and savings per cache, model and prompt."""
     c = CompletionRow.__table__  # type: ignore[attr-defined]
     t = Trace.__table__  # type: ignore[attr-defined]
+    cache_kind = json_text(c.c.request, "cache")
     rows = session.execute(
         select(
             c.c.model,
             t.c.prompt_name,
             c.c.cached,
-            func.json_extract(c.c.request, "$.cache").label("kind"),
+            cache_kind.label("kind"),
             func.count().label("n"),
-            func.sum(func.coalesce(func.json_extract(c.c.request, "$.saved_usd"), 0)).label("usd"),
-            func.sum(func.coalesce(func.json_extract(c.c.request, "$.saved_ms"), 0)).label("ms"),
+            func.sum(func.coalesce(json_number(c.c.request, "saved_usd"), 0)).label("usd"),
+            func.sum(func.coalesce(json_number(c.c.request, "saved_ms"), 0)).label("ms"),
         )
         .join(t, t.c.completion_id == c.c.id)
         .where(c.c.error.is_(None))
-        .group_by(c.c.model, t.c.prompt_name, c.c.cached, "kind")
+        # The expression, not its label: PostgreSQL reads GROUP BY kind as trace.kind.
+        .group_by(c.c.model, t.c.prompt_name, c.c.cached, cache_kind)
     ).all()
     groups: dict[tuple[str, str | None], dict[str, Any]] = {}
     for row in rows:

@@ -8,7 +8,7 @@ from sqlalchemy import LargeBinary
 from sqlmodel import Field
 
 from promptdeck.store.tables import TableModel
-from promptdeck.store.types import UTCDateTime
+from promptdeck.store.types import IntBool, UTCDateTime
 from promptdeck.timeutil import utcnow
 
 __all__ = ["SemanticShadow", "SemanticVector"]
@@ -48,6 +48,6 @@ class SemanticShadow(TableModel, table=True):
     fresh_completion_id: int | None = Field(default=None, foreign_key="completion.id")
     similarity: float
     answer_similarity: float | None = None
-    would_serve: bool
-    guarded: bool | None = None
+    would_serve: bool = Field(sa_type=IntBool)
+    guarded: bool | None = Field(default=None, sa_type=IntBool)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from promptdeck.secrecy import scrub_row
+from promptdeck.store.dialect import RawCursor
 
 __all__ = ["CallRecord", "SpanRecord", "db_value", "write_calls"]
 
@@ -91,14 +92,13 @@ def db_value(value: Any) -> Any:
     return value
 
 
-def _insert(cursor: Any, table: str, values: dict[str, Any]) -> int:
+def _insert(cursor: RawCursor, table: str, values: dict[str, Any]) -> int:
     names = list(values)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - names are our own columns
         f"VALUES ({', '.join('?' for _ in names)})"
     )
-    cursor.execute(sql, scrub_row([db_value(values[n]) for n in names]))
-    return int(cursor.lastrowid)
+    return cursor.insert(sql, scrub_row([db_value(values[n]) for n in names]))
 
 
 def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
@@ -114,7 +114,7 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
     Returns:
         The completion id of each record, in order.
     """
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = RawCursor(session)
     ids: list[int] = []
     try:
         for record in records:
@@ -147,8 +147,8 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
                 values = {**record.cache, "completion_id": completion_id}
                 names = list(values)
                 cursor.execute(
-                    f"INSERT OR IGNORE INTO cache_entry ({', '.join(names)}) "  # noqa: S608
-                    f"VALUES ({', '.join('?' for _ in names)})",
+                    f"INSERT INTO cache_entry ({', '.join(names)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' for _ in names)}) ON CONFLICT DO NOTHING",
                     scrub_row([db_value(values[n]) for n in names]),
                 )
             if record.semantic is not None and record.vector is not None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from promptdeck.identity import session_actor
 from promptdeck.store.tables import Feedback, Span, Trace
 from promptdeck.timeutil import utcnow
 
@@ -30,6 +31,7 @@ def add_feedback(
     thumbs: int | None = None,
     rating: int | None = None,
     comment: str | None = None,
+    actor: str | None = None,
 ) -> Feedback:
     """Store a rating of a completion.
 
@@ -39,6 +41,7 @@ def add_feedback(
         thumbs: ``1`` up, ``-1`` down.
         rating: 1 to 5.
         comment: Free text.
+        actor: Who rated it (default: :func:`promptdeck.identity.session_actor`).
 
     Returns:
         The new row (with its id).
@@ -56,6 +59,7 @@ def add_feedback(
         rating=rating,
         comment=comment or None,
         created_at=utcnow(),
+        actor=actor if actor is not None else session_actor(session),
     )
     session.add(row)
     session.flush()

@@ -6,14 +6,12 @@ order they run in and :mod:`promptdeck.store.migrations_changes` for every chang
 
 from __future__ import annotations
 
-import sqlite3
-
-from promptdeck.store.db import run_script
+from promptdeck.store.dialect import SqlConnection, run_script
 
 __all__ = ["BASE"]
 
 
-def m001_prompt_registry(db: sqlite3.Connection) -> None:
+def m001_prompt_registry(db: SqlConnection) -> None:
     """Prompts, their immutable versions, labels and label history."""
     run_script(
         db,
@@ -66,7 +64,7 @@ def m001_prompt_registry(db: sqlite3.Connection) -> None:
     )
 
 
-def m002_runs_traces_cache_feedback_spend(db: sqlite3.Connection) -> None:
+def m002_runs_traces_cache_feedback_spend(db: SqlConnection) -> None:
     """Runs and cells with scores, completions, traces and spans, cache, feedback, spend."""
     run_script(
         db,

@@ -7,14 +7,12 @@ a module of their own, listed after it in :mod:`promptdeck.store.migrations`).
 
 from __future__ import annotations
 
-import sqlite3
-
-from promptdeck.store.db import run_script
+from promptdeck.store.dialect import SqlConnection, run_script
 
 __all__ = ["CHANGES"]
 
 
-def m003_prompt_approvals(db: sqlite3.Connection) -> None:
+def m003_prompt_approvals(db: SqlConnection) -> None:
     """Approvals of prompt versions, with the evidence runs they rest on."""
     run_script(
         db,
@@ -32,7 +30,7 @@ def m003_prompt_approvals(db: sqlite3.Connection) -> None:
     )
 
 
-def m004_semantic_cache(db: sqlite3.Connection) -> None:
+def m004_semantic_cache(db: SqlConnection) -> None:
     """Sentence vectors of semantic cache entries, and the shadow mode's observations."""
     run_script(
         db,
@@ -63,7 +61,7 @@ def m004_semantic_cache(db: sqlite3.Connection) -> None:
     )
 
 
-def m005_run_cell_results(db: sqlite3.Connection) -> None:
+def m005_run_cell_results(db: SqlConnection) -> None:
     """What a graded cell needs for reports and reruns: its answer, trace, timing, cost."""
     run_script(
         db,
@@ -82,12 +80,12 @@ def m005_run_cell_results(db: sqlite3.Connection) -> None:
     )
 
 
-def m006_prompt_file_sha(db: sqlite3.Connection) -> None:
+def m006_prompt_file_sha(db: SqlConnection) -> None:
     """The digest of each prompt file as last synced, so unchanged files are not re-parsed."""
     run_script(db, "ALTER TABLE prompt ADD COLUMN file_sha TEXT")
 
 
-def m007_run_leases_and_claims(db: sqlite3.Connection) -> None:
+def m007_run_leases_and_claims(db: SqlConnection) -> None:
     """Leases of the processes running a run; cell claims; each cell's case description."""
     run_script(
         db,
@@ -108,7 +106,7 @@ def m007_run_leases_and_claims(db: sqlite3.Connection) -> None:
     )
 
 
-def m008_semantic_cache_by_values(db: sqlite3.Connection) -> None:
+def m008_semantic_cache_by_values(db: SqlConnection) -> None:
     """The semantic cache compares variable values: their canonical texts, guard verdicts.
 
     Vectors of the first scheme (whole prompts embedded) stay, in scopes no request
@@ -124,7 +122,7 @@ def m008_semantic_cache_by_values(db: sqlite3.Connection) -> None:
     )
 
 
-def m009_approval_events(db: sqlite3.Connection) -> None:
+def m009_approval_events(db: SqlConnection) -> None:
     """Approvals and revocations as a history (like label moves), and who made each move."""
     run_script(
         db,
@@ -148,7 +146,7 @@ def m009_approval_events(db: sqlite3.Connection) -> None:
     )
 
 
-def m010_cost_known(db: sqlite3.Connection) -> None:
+def m010_cost_known(db: SqlConnection) -> None:
     """Whether a call's cost is known: a model with no known price costs "unknown", not 0."""
     run_script(
         db,
@@ -159,7 +157,7 @@ def m010_cost_known(db: sqlite3.Connection) -> None:
     )
 
 
-def m011_collected_traces(db: sqlite3.Connection) -> None:
+def m011_collected_traces(db: SqlConnection) -> None:
     """Traces received from applications (``promptdeck collect``): their source, span ids.
 
     A trace's ``source`` is ``promptdeck`` (its own calls) or ``otlp`` (collected); a
@@ -179,6 +177,21 @@ def m011_collected_traces(db: sqlite3.Connection) -> None:
     )
 
 
+def m013_actors(db: SqlConnection) -> None:
+    """Who rated a result, and whose sync recorded a version.
+
+    Label moves and approvals have had an actor since m009. Written on another branch
+    as m011 was; the name m012 was never used.
+    """
+    run_script(
+        db,
+        """
+        ALTER TABLE feedback ADD COLUMN actor TEXT;
+        ALTER TABLE prompt_version ADD COLUMN author TEXT
+        """,
+    )
+
+
 CHANGES = [
     m003_prompt_approvals,
     m004_semantic_cache,
@@ -189,5 +202,6 @@ CHANGES = [
     m009_approval_events,
     m010_cost_known,
     m011_collected_traces,
+    m013_actors,
 ]
 """The schema's changes since the base, in order."""

@@ -87,6 +87,7 @@ def add_version(
     content_hash: str,
     source_path: str,
     note: str | None = None,
+    author: str | None = None,
 ) -> PromptVersion:
     """Add the next immutable version of ``prompt``.
 
@@ -97,6 +98,7 @@ def add_version(
         content_hash: SHA-256 of ``content``.
         source_path: The file it was read from, relative to the workspace.
         note: An optional note.
+        author: Who synced it (see :mod:`promptdeck.identity`).
 
     Returns:
         The new version.
@@ -112,6 +114,7 @@ def add_version(
         content=content,
         source_path=source_path,
         note=note,
+        author=author,
     )
     session.add(version)
     session.flush()

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from promptdeck.secrecy import scrub
 from promptdeck.store.calls_repo import db_value
+from promptdeck.store.dialect import RawCursor
 from promptdeck.store.leases_repo import PendingCell, StoredAnswer, pending_cells
 from promptdeck.store.tables import Run, RunCell, ScoreRow
 from promptdeck.timeutil import utcnow
@@ -125,7 +126,7 @@ def write_cells(session: Session, writes: Sequence[CellWrite]) -> None:
     if not writes:
         return
     now = db_value(utcnow())
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = RawCursor(session)
     try:
         cursor.executemany(
             "UPDATE run_cell SET status = ?, output = ?, score = ?, passed = ?, error = ?, "
@@ -221,7 +222,7 @@ def previous_grades_many(
     assertions (grading key) and output. Cells with none are left out.
     """
     found: dict[GradeWanted, tuple[int, float, bool]] = {}
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = RawCursor(session)
     try:
         for start in range(0, len(wanted), _GRADES_CHUNK):
             chunk = wanted[start : start + _GRADES_CHUNK]

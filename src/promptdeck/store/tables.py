@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict
-from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from promptdeck.store.types import UTCDateTime
+from promptdeck.store.types import IntBool, JSONText, UTCDateTime
 from promptdeck.timeutil import utcnow
 
 __all__ = [
@@ -61,7 +60,7 @@ class Prompt(TableModel, table=True):
     name: str = Field(unique=True)
     description: str = ""
     source_path: str
-    file_present: bool = True
+    file_present: bool = Field(default=True, sa_type=IntBool)
     last_error: str | None = None
     created_at: datetime = _now_field()
     updated_at: datetime = _now_field()
@@ -81,6 +80,8 @@ class PromptVersion(TableModel, table=True):
     source_path: str
     note: str | None = None
     created_at: datetime = _now_field()
+    author: str | None = None
+    """Who synced this content first (see :mod:`promptdeck.identity`); None before m013."""
 
 
 class Label(TableModel, table=True):
@@ -106,7 +107,7 @@ class LabelEvent(TableModel, table=True):
     note: str | None = None
     created_at: datetime = _now_field()
     actor: str | None = None
-    """Who moved it (the OS user); None for the moves of ``latest`` a sync makes."""
+    """Who moved it (:mod:`promptdeck.identity`); None for the moves of ``latest`` a sync makes."""
 
 
 class Approval(TableModel, table=True):
@@ -117,7 +118,7 @@ class Approval(TableModel, table=True):
     prompt_id: int = Field(foreign_key="prompt.id")
     version_id: int = Field(foreign_key="prompt_version.id", unique=True)
     note: str | None = None
-    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
+    evidence: list[str] = Field(default_factory=list, sa_type=JSONText)
     created_at: datetime = _now_field()
     actor: str | None = None
 
@@ -132,7 +133,7 @@ class ApprovalEvent(TableModel, table=True):
     action: str
     """``approved`` or ``revoked``."""
     note: str | None = None
-    evidence: list[str] = Field(default_factory=list, sa_type=JSON)
+    evidence: list[str] = Field(default_factory=list, sa_type=JSONText)
     actor: str | None = None
     created_at: datetime = _now_field()
 
@@ -146,16 +147,16 @@ class Run(TableModel, table=True):
     kind: str
     suite: str | None = None
     status: str
-    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    config: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
     total_cells: int = 0
     passed: int = 0
     failed: int = 0
     errors: int = 0
     cost_usd: float = 0.0
-    is_baseline: bool = False
+    is_baseline: bool = Field(default=False, sa_type=IntBool)
     started_at: datetime = _now_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
 
 
 class CompletionRow(TableModel, table=True):
@@ -166,17 +167,17 @@ class CompletionRow(TableModel, table=True):
     request_hash: str
     model: str
     answered_by: str | None = None
-    request: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    request: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
     text: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float = 0.0
-    cost_known: bool = True
+    cost_known: bool = Field(default=True, sa_type=IntBool)
     latency_ms: float | None = None
     ttft_ms: float | None = None
     finish_reason: str | None = None
     error: str | None = None
-    cached: bool = False
+    cached: bool = Field(default=False, sa_type=IntBool)
     created_at: datetime = _now_field()
 
 
@@ -194,7 +195,7 @@ class RunCell(TableModel, table=True):
     status: str
     completion_id: int | None = Field(default=None, foreign_key="completion.id")
     score: float | None = None
-    passed: bool | None = None
+    passed: bool | None = Field(default=None, sa_type=IntBool)
     error: str | None = None
     source: str | None = None
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -238,7 +239,7 @@ class ScoreRow(TableModel, table=True):
     name: str
     assertion_type: str
     value: float
-    passed: bool
+    passed: bool = Field(sa_type=IntBool)
     weight: float = 1.0
     reason: str | None = None
 
@@ -260,7 +261,7 @@ class Trace(TableModel, table=True):
     latency_ms: float | None = None
     total_tokens: int | None = None
     cost_usd: float = 0.0
-    cost_known: bool = True
+    cost_known: bool = Field(default=True, sa_type=IntBool)
     error: str | None = None
     started_at: datetime = _now_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -278,7 +279,7 @@ class Span(TableModel, table=True):
     name: str
     kind: str
     status: str
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
     started_at: datetime = _now_field()
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_ms: float | None = None
@@ -315,6 +316,8 @@ class Feedback(TableModel, table=True):
     comment: str | None = None
     corrected: str | None = None
     created_at: datetime = _now_field()
+    actor: str | None = None
+    """Who rated it (see :mod:`promptdeck.identity`); None for ratings before m013."""
 
 
 class Spend(TableModel, table=True):

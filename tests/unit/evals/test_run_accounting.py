@@ -26,6 +26,8 @@ from promptdeck.errors import RuntimeFailureError
 from promptdeck.store.tables import Run, RunCell, RunLease
 from promptdeck.timeutil import utcnow
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 ALIKE = """\
 prompts: [classify-ticket]
 concurrency: 4

@@ -17,6 +17,8 @@ from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, RuntimeFailureError
 from promptdeck.store.tables import Run, RunCell
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 SUITE = """\
 prompts: [classify-ticket]
 concurrency: 4

@@ -17,6 +17,8 @@ from promptdeck.core.evals.stats import (
     wilson_interval,
 )
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 
 @pytest.mark.parametrize(
     ("successes", "trials", "low", "high"),

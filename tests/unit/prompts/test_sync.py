@@ -12,6 +12,8 @@ from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store.tables import LabelEvent, PromptVersion
 from tests.conftest import DEMO_PROMPTS
 
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
+
 
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}

@@ -18,6 +18,9 @@ from promptdeck.core.prompts.versions import (
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import CheckFailedError, NotFoundError, UsageError
 from promptdeck.store.tables import Run, RunCell
+from tests.conftest import no_git_identity
+
+pytestmark = pytest.mark.usefixtures("engine")  # on SQLite and PostgreSQL
 
 
 def _two_versions(workspace: Workspace) -> None:
@@ -147,7 +150,8 @@ def _run(session: Session, suite: str, version_id: int, *, failed: int, uid: str
 
 @pytest.fixture
 def alice(monkeypatch: pytest.MonkeyPatch) -> str:
-    """Who acts: the OS user name is what label moves and approvals record."""
+    """Who acts: with no PROMPTDECK_USER and no git user.name, the login name."""
+    no_git_identity(monkeypatch)
     monkeypatch.setattr("getpass.getuser", lambda: "alice")
     return "alice"
 

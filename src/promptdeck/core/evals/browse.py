@@ -18,6 +18,7 @@ from promptdeck.core.evals.leases import run_state
 from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite, suite_files
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, UsageError
+from promptdeck.identity import session_actor
 from promptdeck.store import runs_repo
 from promptdeck.store.tables import Feedback, Prompt, PromptVersion, Run, RunCell, ScoreRow
 
@@ -371,6 +372,7 @@ def rate_cell(
             rating=rating,
             comment=comment,
             corrected=corrected,
+            actor=session_actor(session),
         )
         session.add(feedback)
         session.flush()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, func
+from sqlalchemy import Row
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -24,6 +24,7 @@ from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError
 from promptdeck.store import runs_repo
+from promptdeck.store.jsonsql import json_text
 from promptdeck.store.tables import CompletionRow, Feedback, RunCell, Trace
 
 __all__ = ["CaseInfo", "CellExtra", "CellId", "Rating", "ReportData", "cell_id", "load_report"]
@@ -125,8 +126,8 @@ def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
                 cell_t.c.id,
                 cell_t.c.trace_uid,
                 trace_t.c.cost_known,
-                func.json_extract(done_t.c.request, "$.messages"),
-                func.json_extract(done_t.c.request, "$.cache"),
+                json_text(done_t.c.request, "messages"),
+                json_text(done_t.c.request, "cache"),
                 done_t.c.prompt_tokens,
                 done_t.c.completion_tokens,
             )

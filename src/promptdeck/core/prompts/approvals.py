@@ -6,7 +6,6 @@ are; only versions approved now are exported.
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
 from promptdeck.core.prompts.secret_gate import refuse_secrets
 from promptdeck.core.prompts.sync import LATEST_LABEL
 from promptdeck.errors import CheckFailedError
+from promptdeck.identity import session_actor
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.limits import read_text
 from promptdeck.safeload.yamlload import load_yaml
@@ -29,18 +29,9 @@ __all__ = [
     "Revocation",
     "approve_version",
     "approved_version_ids",
-    "current_actor",
     "suites_using",
     "unapprove_version",
 ]
-
-
-def current_actor() -> str | None:
-    """Who is acting: the OS user name (recorded on label moves and approvals), if known."""
-    try:
-        return getpass.getuser() or None
-    except (KeyError, OSError, ImportError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -167,7 +158,7 @@ def approve_version(
             by=existing.actor,
         )
     evidence = _evidence(session, paths, target) if config.approval.require_passing_suites else []
-    actor = current_actor()
+    actor = session_actor(session)
     approval = approvals_repo.approve(
         session,
         _prompt_id(session, target),
@@ -192,7 +183,7 @@ def unapprove_version(session: Session, ref: str, note: str | None = None) -> Re
     approval = approvals_repo.get_approval(session, target.version_id)
     event = None
     if approval is not None:
-        event = approvals_repo.revoke(session, approval, note=note, actor=current_actor())
+        event = approvals_repo.revoke(session, approval, note=note, actor=session_actor(session))
     still = session.exec(
         select(PromptVersion.version)
         .join(Approval, col(Approval.version_id) == col(PromptVersion.id))

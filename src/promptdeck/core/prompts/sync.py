@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from promptdeck.core.prompts.checks import load_prompt
 from promptdeck.core.prompts.files import PROMPT_SUFFIX, ParsedPrompt, prompt_name_from_path
 from promptdeck.errors import ConfigError
+from promptdeck.identity import current_actor
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.limits import read_text
 from promptdeck.store import prompts_repo as repo
@@ -86,11 +87,11 @@ def sync_prompts(session: Session, paths: WorkspacePaths) -> SyncReport:
     if report is None:
         try:
             with session.begin_nested():
-                report = _sync(session, files)
+                report = _sync(session, files, paths.root)
         except IntegrityError:
             # Another writer added the same version first; its work is ours.
             with session.begin_nested():
-                report = _sync(session, files)
+                report = _sync(session, files, paths.root)
     if report.errors:
         _note_kept(session, files, report)
     return report
@@ -172,7 +173,7 @@ def _unchanged(session: Session, files: list[_DiskFile]) -> SyncReport | None:
     """
     rows = session.exec(
         select(Prompt.name, Prompt.source_path, Prompt.file_sha, Prompt.last_error)
-        .where(col(Prompt.file_present))
+        .where(col(Prompt.file_present) == True)  # noqa: E712 - an integer column (IntBool)
         .order_by(col(Prompt.name))
     ).all()
     by_path = {row[1]: row for row in rows}
@@ -203,7 +204,7 @@ def _unchanged(session: Session, files: list[_DiskFile]) -> SyncReport | None:
     return report
 
 
-def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
+def _sync(session: Session, files: list[_DiskFile], root: Path) -> SyncReport:
     report = SyncReport()
     present: set[str] = set()
     seen: dict[str, str] = {}
@@ -259,6 +260,7 @@ def _sync(session: Session, files: list[_DiskFile]) -> SyncReport:
                 content=parsed.canonical,
                 content_hash=parsed.content_hash,
                 source_path=rel,
+                author=current_actor(root),
             )
             report.new_versions.append((name, version.version))
             changed = True

@@ -17,7 +17,6 @@ from promptdeck.core.prompts.approvals import (
     Revocation,
     approve_version,
     approved_version_ids,
-    current_actor,
     suites_using,
     unapprove_version,
 )
@@ -25,6 +24,7 @@ from promptdeck.core.prompts.refs import parse_ref, resolve_prompt
 from promptdeck.core.prompts.secret_gate import refuse_secrets
 from promptdeck.core.prompts.sync import LATEST_LABEL
 from promptdeck.errors import UsageError
+from promptdeck.identity import session_actor
 from promptdeck.store import approvals_repo
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.tables import Prompt, PromptVersion
@@ -242,7 +242,7 @@ def move_label(session: Session, ref: str, label: str, note: str | None = None) 
     assert prompt is not None and prompt.id is not None
     before = repo.get_label(session, prompt.id, label)
     old_version = session.get(PromptVersion, before.version_id) if before else None
-    actor = current_actor()
+    actor = session_actor(session)
     event = repo.move_label(session, prompt.id, label, target.version_id, note, actor)
     at = event.created_at if event else (before.updated_at if before else utcnow())
     return LabelMove(
