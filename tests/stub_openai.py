@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     delay: float = 0.0
+    chunk: int = 0
+    """Streamed in pieces of this many characters (0: word by word)."""
 
 
 @dataclass
@@ -51,8 +54,14 @@ class StubServer:
         if body.get("stream"):
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
-            for word in reply.text.split(" "):
-                chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+            size = reply.chunk
+            pieces = (
+                [reply.text[at : at + size] for at in range(0, len(reply.text), size)]
+                if size
+                else [word + " " for word in reply.text.split(" ")]
+            )
+            for piece in pieces:
+                chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
             done = {
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
@@ -93,3 +102,25 @@ async def stub_server(server: StubServer | None = None) -> AsyncIterator[StubSer
         yield stub
     finally:
         await runner.cleanup()
+
+
+@contextmanager
+def run_stub_in_thread(server: StubServer) -> Iterator[str]:
+    """Serve ``server`` from a thread of its own (for code that runs its own loop); the base URL."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with stub_server(server):
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the stub server did not start"
+    try:
+        yield server.base
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)

@@ -50,6 +50,7 @@ __all__ = [
     "scrub",
     "scrub_data",
     "scrub_row",
+    "secret_forms",
     "secret_values",
 ]
 
@@ -288,6 +289,26 @@ def _generic(text: str) -> str:
     return _mask_spans(text, spans)
 
 
+def _current_plan(environ: Mapping[str, str] | None = None) -> _Plan:
+    global _plan
+    values = secret_values(environ)
+    if values != _plan.values:
+        _plan = _Plan(values)
+    return _plan
+
+
+def secret_forms(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Every literal form :func:`scrub` looks for (keys, their encodings, their ends).
+
+    Args:
+        environ: The environment (default: ``os.environ``).
+
+    Returns:
+        The forms, shortest first.
+    """
+    return _current_plan(environ).needles
+
+
 def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
     """Remove every secret (and its encoded forms) from ``text``.
 
@@ -301,13 +322,9 @@ def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
     Returns:
         The text with each secret replaced by ``***``.
     """
-    global _plan
     if not text:
         return text
-    values = secret_values(environ)
-    if values != _plan.values:
-        _plan = _Plan(values)
-    plan = _plan
+    plan = _current_plan(environ)
     if plan.pattern is not None and any(needle in text for needle in plan.needles):
         text = plan.pattern.sub(MASK, text)
     return _generic(text)

@@ -155,3 +155,30 @@ def test_no_key_anywhere_after_every_command(
         if form in data
     ]
     assert leaks == []
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11])
+def test_a_key_streamed_in_pieces_is_never_printed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, size: int
+) -> None:
+    """The model echoes the key cut across deltas: ``run --stream`` shows none of it."""
+    from tests.stub_openai import run_stub_in_thread
+
+    with run_stub_in_thread(StubServer(default=Reply(text=f"Sure: {KEY} ok", chunk=size))) as base:
+        root = tmp_path / "w"
+        run_cli(capsys, "init", str(root))
+        config = root / "promptdeck.toml"
+        config.write_text(
+            config.read_text() + f'\n[models.echo]\nmodel = "openai/echo"\napi_base = "{base}"\n'
+            'api_key_env = "LEAKY_KEY"\n'
+        )
+        ws = ["--headless", "--workspace", str(root)]
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("LEAKY_KEY", KEY)
+            code, out, err = run_cli(
+                capsys, *ws, "run", "summarize", "-m", "echo", "-v", "text=hi", "--stream"
+            )
+    assert code == 0, err
+    assert "Sure: *** ok" in out
+    for form in _forms(KEY):
+        assert form.decode() not in out + err

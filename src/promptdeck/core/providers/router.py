@@ -42,6 +42,7 @@ from promptdeck.core.providers.targets import (
     default_provider_factory,
 )
 from promptdeck.secrecy import remember_variable, scrub
+from promptdeck.secrecy_stream import StreamScrubber
 
 # Target, Attempt and the provider factory live in :mod:`.targets`; the gateway takes
 # them from here, beside the router that uses them.
@@ -319,6 +320,8 @@ class ModelRouter:
         if self._down.get(self._endpoint(target, request)) is None:
             started = False
             idle = self._timeout(target)
+            # A key the model echoes may arrive cut across deltas: held back until whole.
+            pieces = StreamScrubber()
             try:
                 async with self._limit(target):
                     events = provider.stream(request).__aiter__()
@@ -333,12 +336,17 @@ class ModelRouter:
                             ) from None
                         started = True
                         if isinstance(event, Completion):
+                            if rest := pieces.finish():
+                                yield rest
                             done = event.but(text=scrub(event.text), model=name)
                             yield tried_once(done.but(provider=provider.name))
                             return
-                        yield scrub(event)
+                        if safe := pieces.feed(event):
+                            yield safe
             except ProviderError as exc:
                 if started:
+                    if rest := pieces.finish():
+                        yield rest
                     failed = Completion.failure(name, exc.message, exc.kind)
                     yield tried_once(failed.but(provider=provider.name))
                     return
