@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from promptdeck import __version__
-from promptdeck.cli.main import main
 from promptdeck.errors import ExitCode
 from tests.conftest import DEMO_PROMPTS
 from tests.helpers import run_cli as run
@@ -227,9 +226,19 @@ def test_an_internal_error_is_one_line_not_a_traceback(
     assert code == ExitCode.RUNTIME
     assert err.splitlines()[0] == "error: internal error: ZeroDivisionError: boom"
     assert "Traceback" not in err
+    # PROMPTDECK_DEBUG=1: the whole traceback, scrubbed like every other line.
     monkeypatch.setenv("PROMPTDECK_DEBUG", "1")
-    with pytest.raises(ZeroDivisionError):
-        main(["-w", str(tmp_path / "w"), "--headless", "prompts", "list"])
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "tok-9f8e7d6c5b4a3210")
+
+    def leaky(self: Workspace) -> None:
+        raise RuntimeError("sent tok-9f8e7d6c5b4a3210 to the server")
+
+    monkeypatch.setattr(Workspace, "sync", leaky)
+    code, _, err = run(capsys, "-w", str(tmp_path / "w"), "--headless", "prompts", "list")
+    assert code == ExitCode.RUNTIME
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: sent *** to the server" in err
+    assert "tok-9f8e7d6c5b4a3210" not in err
 
 
 def test_settle_gc_freezes_what_start_up_built_and_collects_again() -> None:

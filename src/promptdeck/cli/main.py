@@ -143,7 +143,11 @@ def _run(argv: list[str] | None) -> int:
 
         locked = lock_error(exc) or connect_error(exc)
         if locked is None and os.environ.get("PROMPTDECK_DEBUG"):
-            raise
+            import traceback
+
+            # The traceback a developer asked for, without the keys it may quote.
+            sys.stderr.write("".join(traceback.format_exception(exc)))
+            return ExitCode.RUNTIME
         if locked is not None:
             echo_error(locked.title, locked.hint)
             code = locked.exit_code
