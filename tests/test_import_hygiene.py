@@ -148,7 +148,9 @@ async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) ->
     """A run's start-up is mostly imports (see bench/evals.py): nothing heavy on its path.
 
     A suite of plain prompts over an OpenAI-compatible server loads no model runtime,
-    no embedder or vector index, no Jinja2 (plain templates), no TUI and no litellm.
+    no embedder or vector index, no Jinja2 (plain templates, even when the prompt file
+    is new and its templates are checked by the sync before the run), no TUI, no
+    litellm, and no PostgreSQL driver (a SQLite workspace).
     """
     import asyncio
     import os
@@ -157,7 +159,6 @@ async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) ->
     from tests.stub_openai import Reply, StubServer, stub_server
 
     paths = init_workspace(tmp_path / "ws")
-    (paths.prompts / "plain.prompt.yaml").write_text(PLAIN_PROMPT)
     (paths.suites / "plain.suite.yaml").write_text(
         "prompts: [plain]\nmodels: [stub]\n"
         "defaults:\n  assert: [{type: contains, value: '4'}]\n"
@@ -170,12 +171,14 @@ async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) ->
                 'api_key_env = "STUB_KEY"\n'
             )
         # The workspace's first command checks every new prompt file once (Jinja2 compiles
-        # the demo's templates); a run's start-up is measured on a synced workspace.
+        # the demo's templates); the run's own prompt is written after it, as when a user
+        # edits a prompt and runs its suite: the run's sync checks it.
         first = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "promptdeck", "--headless", "-w", str(paths.root),
             "prompts", "list", stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         assert await first.wait() == 0
+        (paths.prompts / "plain.prompt.yaml").write_text(PLAIN_PROMPT)
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
@@ -195,6 +198,6 @@ async def test_a_headless_eval_loads_only_what_its_calls_need(tmp_path: Path) ->
     assert len(stub.requests) == 2
     loaded = {name.split(".")[0] for name in done["modules"]}
     assert {"sqlalchemy", "aiohttp"} <= loaded  # the run's own path, as a sanity check
-    unwanted = [*HEAVY, "textual", "rich", "numpy", "jinja2", "usearch", "opentelemetry"]
+    unwanted = [*HEAVY, "textual", "rich", "numpy", "jinja2", "usearch", "opentelemetry", "psycopg"]
     for name in [*unwanted, "tokenizers", "huggingface_hub", "cryptography", "playwright"]:
         assert name not in loaded, f"a headless eval loaded {name}"

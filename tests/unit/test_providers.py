@@ -136,3 +136,16 @@ def test_models_the_price_map_does_not_list_are_answered_without_parsing_it() ->
     assert la.model_prices("gpt-4o-mini") is not None
     assert la.price_map.cache_info().currsize == 1
     assert la.model_prices("ünïcode-model") is None  # decided by the parsed map
+
+
+def test_a_model_absent_from_the_price_map_is_searched_for_once() -> None:
+    """A run asks for an unlisted model's prices and its context window: one search of the
+    ~3 MB map serves both (each search costs milliseconds before the first call)."""
+    from promptdeck.core.providers import litellm_adapter as la
+
+    la._surely_absent.cache_clear()
+    assert la.model_prices("openai/bench-server-1") is None
+    assert la.model_info("openai/bench-server-1") is None
+    assert la.model_prices("openai/bench-server-1") is None
+    info = la._surely_absent.cache_info()
+    assert (info.misses, info.hits) == (1, 2)

@@ -76,14 +76,16 @@ def template_errors(prompt: PromptTemplate) -> list[tuple[str, int, str]]:
     """(where, line in that template, message) for each template that does not compile.
 
     A syntax error or an unknown filter or test: what rendering would refuse whatever
-    the values. Plain text and ``{{ name }}`` (see :func:`_plain`) need no compiling.
+    the values. Plain text and ``{{ name }}`` (see :func:`_plain`) need no compiling,
+    nor Jinja2 imported: checking a new version of a plain prompt (the sync before a
+    run) stays light.
     """
-    import jinja2
-
     found = []
     for where, source in template_sources(prompt):
         if not _JINJA_OPENER.search(source) or _plain(source) is not None:
             continue
+        import jinja2
+
         try:
             _compiled(source)
         except jinja2.TemplateSyntaxError as exc:

@@ -16,7 +16,7 @@ import importlib.util
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +57,17 @@ PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 
 
 @functools.lru_cache(maxsize=1)
-@functools.lru_cache(maxsize=1)
-def _price_map_text() -> str | None:
-    """The bundled map's JSON text (None when litellm's copy cannot be found), read once."""
+def _price_map_bytes() -> bytes | None:
+    """The bundled map's JSON (None when litellm's copy cannot be found), read once.
+
+    Kept as bytes: the map is ~3 MB, and decoding it to text costs more than the
+    substring searches :func:`_surely_absent` makes in it.
+    """
     spec = importlib.util.find_spec("litellm")
     if spec is not None and spec.submodule_search_locations:
         path = Path(next(iter(spec.submodule_search_locations))) / PRICE_MAP_FILE
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            return path.read_bytes()
     return None
 
 
@@ -75,32 +78,35 @@ def price_map() -> dict[str, dict[str, Any]]:
     Offline (``LITELLM_LOCAL_MODEL_COST_MAP``), ``litellm.model_cost`` is exactly this
     file; reading it directly takes milliseconds where importing litellm takes seconds.
     """
-    text = _price_map_text()
-    if text is not None:
-        data: dict[str, dict[str, Any]] = json.loads(text)
+    raw = _price_map_bytes()
+    if raw is not None:
+        data: dict[str, dict[str, Any]] = json.loads(raw)
         return data
     cost_map: dict[str, dict[str, Any]] = import_litellm().model_cost
     return cost_map
 
 
-def _surely_absent(names: Sequence[str]) -> bool:
+@functools.lru_cache(maxsize=256)
+def _surely_absent(names: tuple[str, ...]) -> bool:
     """True when none of these names is a key of the bundled map, decided from its text.
 
-    Parsing the 1 MB map takes about 0.1 s; a model it does not list (a local server,
-    a fine-tune) is answered by a substring search instead. Only plain ASCII names,
-    which JSON writes unchanged, are decided this way.
+    Parsing the 3 MB map takes about 0.1 s; a model it does not list (a local server,
+    a fine-tune) is answered by a substring search instead (once per model: a run
+    asks for its prices and its context window). Only plain ASCII names, which JSON
+    writes unchanged, are decided this way.
     """
-    text = _price_map_text()
-    if text is None:
+    raw = _price_map_bytes()
+    if raw is None:
         return False
     if any(not name.isascii() or '"' in name or "\\" in name for name in names):
         return False
+    keys = [name.encode("ascii") for name in names]
     # The names are a model string and its tail ("openai/x", "x"): when the shortest
     # one, closing quote included, is nowhere in the text, none of them is a key.
-    shortest = min(names, key=len)
-    if all(name.endswith(shortest) for name in names) and f'{shortest}"' not in text:
+    shortest = min(keys, key=len)
+    if all(key.endswith(shortest) for key in keys) and shortest + b'"' not in raw:
         return True
-    return not any(f'"{name}"' in text for name in names)
+    return not any(b'"' + key + b'"' in raw for key in keys)
 
 
 def model_info(model: str) -> dict[str, Any] | None:
@@ -125,7 +131,7 @@ def model_prices(model: str) -> tuple[float, float] | None:
     Returns:
         The prices, or None when litellm does not know the model.
     """
-    candidates = [model, model.split("/", 1)[-1]]
+    candidates = (model, model.split("/", 1)[-1])
     if _surely_absent(candidates):
         return None
     cost_map = price_map()
