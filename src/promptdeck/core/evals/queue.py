@@ -18,7 +18,7 @@ from typing import Any
 
 from promptdeck.core.evals.plan import SuitePlan
 from promptdeck.core.workspace.workspace import Workspace
-from promptdeck.store import queue_repo, runs_repo
+from promptdeck.store import leases_repo, queue_repo, runs_repo
 from promptdeck.store.runs_repo import CellKey
 from promptdeck.timeutil import utcnow
 
@@ -105,9 +105,10 @@ def next_queued_run(
         suite_filter: Only runs of suites whose name matches this glob (``nightly-*``).
         skip: Run ids to pass over (runs this worker cannot plan).
     """
-    from promptdeck.core.evals.leases import Lease
+    from promptdeck.core.evals.leases import Lease, is_live
 
     cutoff = Lease(workspace, 0).free_since()
+    now = utcnow()
     with workspace.session() as session:
         for row in queue_repo.open_runs(session):
             config: dict[str, Any] = row.config
@@ -115,6 +116,10 @@ def next_queued_run(
                 continue
             if suite_filter and not fnmatch.fnmatchcase(row.suite or "", suite_filter):
                 continue
+            # A worker that died on this machine gives its cells back at once.
+            leases_repo.end_stale_leases(
+                session, row.id, lambda lease: not is_live(lease, now), now
+            )
             if queue_repo.has_free_cells(session, row.id, cutoff):
                 return QueuedRun(row.uid, row.suite or "", str(config.get("cache", "read")))
     return None

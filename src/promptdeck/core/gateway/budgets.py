@@ -171,7 +171,10 @@ class BudgetGuard:
             alerted = self._alerted.setdefault(budget_name, (key, set()))[1]
             for threshold in sorted(budget.alerts):
                 limit = threshold * budget.limit_usd
-                if before < limit <= after and threshold not in alerted:
+                # Shared: another worker's spend may have crossed it; the first to see
+                # it past the threshold records the alert (once, in the database).
+                crossed = limit <= after if self.shared else before < limit <= after
+                if crossed and threshold not in alerted:
                     alerted.add(threshold)
                     action = budget.action if threshold >= 1 else "alert"
                     event = {
