@@ -33,6 +33,8 @@ class StubServer:
     base: str = ""
     respond: Callable[[dict[str, Any]], Reply] | None = None
     """Picks the reply from the request's body (instead of ``replies``/``default``)."""
+    gate: threading.Event | None = None
+    """When given, every answer waits until it is set (a test holds calls in flight)."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -44,6 +46,8 @@ class StubServer:
             reply = self.replies.pop(0) if self.replies else self.default
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if self.gate is not None:  # a threading.Event: the test sets it from its thread
+            await asyncio.to_thread(self.gate.wait)
         if reply.status != 200:
             return web.Response(
                 status=reply.status,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 __all__ = ["run_interruptibly"]
@@ -16,7 +16,9 @@ CLEANUP_SECONDS = 2.0
 """How long tasks left over after an interrupt get to finish their clean-up."""
 
 
-def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
+def run_interruptibly(
+    main: Coroutine[Any, Any, T], *, drain: Callable[[], None] | None = None
+) -> T:
     """Run ``main`` on a new event loop, like :func:`asyncio.run`, but stop at once.
 
     SIGINT (Ctrl+C) and SIGTERM cancel the main task: its own clean-up runs (an eval
@@ -27,6 +29,8 @@ def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
 
     Args:
         main: The command's coroutine.
+        drain: Called at the first signal instead of cancelling ``main`` (a worker
+            finishes the cells in hand and leaves); a second signal cancels it.
 
     Returns:
         What ``main`` returns.
@@ -36,11 +40,21 @@ def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
     """
     loop = asyncio.new_event_loop()
     task = loop.create_task(main)
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if drain is not None and signals == 1:
+            drain()
+        else:
+            task.cancel()
+
     handled: list[signal.Signals] = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, task.cancel)
+                loop.add_signal_handler(sig, on_signal)
             except (NotImplementedError, RuntimeError, ValueError):  # pragma: no cover
                 continue
             handled.append(sig)

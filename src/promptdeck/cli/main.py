@@ -66,6 +66,7 @@ COMMANDS = {
     "report": "promptdeck.cli.commands.report:report",
     "collect": "promptdeck.cli.commands.collect:collect",
     "db": "promptdeck.cli.commands.db:db",
+    "worker": "promptdeck.cli.commands.worker:worker",
 }
 
 

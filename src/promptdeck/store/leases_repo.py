@@ -4,7 +4,10 @@ A process running a run holds a lease (a ``run_lease`` row with its pid and host
 and refreshes its heartbeat while it works. Before calling a pending cell it claims
 it with one ``UPDATE ... RETURNING``: a cell is free when nobody claimed it or its
 claimer's lease is no longer live. SQLite runs each statement atomically under its
-write lock, so two processes resuming one run never take the same cell.
+write lock (the claim's transaction begins ``BEGIN IMMEDIATE``), so two processes
+resuming one run never take the same cell. On PostgreSQL the claim picks its rows
+with ``SELECT ... FOR UPDATE SKIP LOCKED``: workers claiming at once each take cells
+the others have not locked, rather than queueing on each other's rows.
 """
 
 from __future__ import annotations
@@ -47,6 +50,13 @@ _CLAIM = text(
     "AND status = 'pending' AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id "
     "FROM run_lease WHERE run_id = :run AND ended_at IS NULL AND heartbeat_at >= :cutoff)) "
     "RETURNING id"
+).bindparams(bindparam("ids", expanding=True))
+
+_CLAIM_SKIP_LOCKED = text(
+    "UPDATE run_cell SET claimed_by = :lease WHERE id IN (SELECT id FROM run_cell "
+    "WHERE id IN :ids AND run_id = :run AND status = 'pending' AND (claimed_by IS NULL "
+    "OR claimed_by NOT IN (SELECT id FROM run_lease WHERE run_id = :run AND ended_at IS NULL "
+    "AND heartbeat_at >= :cutoff)) FOR UPDATE SKIP LOCKED) RETURNING id"
 ).bindparams(bindparam("ids", expanding=True))
 
 _OPEN_LEASES = text(
@@ -141,10 +151,11 @@ def claim_cells(
     longer live (ended, or no heartbeat since ``cutoff``).
     """
     taken: set[int] = set()
+    claim = _CLAIM_SKIP_LOCKED if session.get_bind().dialect.name == "postgresql" else _CLAIM
     for start in range(0, len(cell_ids), _CLAIM_CHUNK):
         chunk = list(cell_ids[start : start + _CLAIM_CHUNK])
         rows = session.execute(
-            _CLAIM,
+            claim,
             {"lease": lease_id, "run": run_id, "cutoff": db_value(cutoff), "ids": chunk},
         ).all()
         taken.update(int(r[0]) for r in rows)

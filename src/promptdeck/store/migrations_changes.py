@@ -192,6 +192,18 @@ def m013_actors(db: SqlConnection) -> None:
     )
 
 
+def m015_pending_cells(db: SqlConnection) -> None:
+    """The pending cells of each run, by id: what runners and workers claim next.
+
+    A partial index (both engines have them): it holds only the cells still to run, so
+    a worker's look for work across runs and its claims stay quick however many
+    finished cells the database holds.
+    """
+    run_script(
+        db, "CREATE INDEX ix_run_cell_pending ON run_cell (run_id, id) WHERE status = 'pending'"
+    )
+
+
 CHANGES = [
     m003_prompt_approvals,
     m004_semantic_cache,
@@ -203,5 +215,6 @@ CHANGES = [
     m010_cost_known,
     m011_collected_traces,
     m013_actors,
+    m015_pending_cells,
 ]
 """The schema's changes since the base, in order."""

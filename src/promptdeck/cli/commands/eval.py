@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from promptdeck.cli.aio import run_interruptibly
 from promptdeck.cli.commands.eval_checks import warn_duplicates
+from promptdeck.cli.commands.eval_outcome import exit_for, write_outcomes
 from promptdeck.cli.context import Options, open_tui, open_workspace, settle_gc
-from promptdeck.cli.output import echo_json, echo_warning, render_table
+from promptdeck.cli.output import echo_json, render_table
 from promptdeck.cli.progress import ProgressReporter
-from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
-
-if TYPE_CHECKING:
-    from promptdeck.core.workspace.workspace import Workspace
+from promptdeck.errors import UsageError
 
 __all__ = ["eval_group"]
 
@@ -84,6 +82,22 @@ def eval_group() -> None:
 @click.option(
     "--concurrency", type=click.IntRange(1, 256), help="Calls at once (default: the suite's)."
 )
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Plan the run and leave its cells to workers (`promptdeck worker`); print its id.",
+)
+@click.option(
+    "--wait",
+    "wait",
+    metavar="RUN_ID",
+    help="Follow a queued run to its end: progress, reports and exit code as eval's.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    help="With --wait: give up (exit 3) after this many seconds with no worker on the run.",
+)
 @click.pass_obj
 def eval_run(
     options: Options,
@@ -99,6 +113,9 @@ def eval_run(
     fail_on_regression: bool,
     no_cache: bool,
     concurrency: int | None,
+    queue: bool,
+    wait: str | None,
+    timeout: float | None,
 ) -> None:
     """Run SUITES (all of them when none is named) over their prompts × models × cases.
 
@@ -106,12 +123,34 @@ def eval_run(
     instead (at SUITE, running it, when one is named).
     """
     from promptdeck.core.evals import outputs as report_outputs
-    from promptdeck.core.evals.results import summarize
     from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
     from promptdeck.core.gateway.engine import Gateway
 
     if resume and suites:
         raise UsageError("--resume takes no suite names", "give only --resume RUN_ID")
+    if queue or wait or timeout is not None:
+        from promptdeck.cli.commands.eval_queue import queue_or_wait
+
+        given = {"--resume": resume, "--max-cost": max_cost, "--concurrency": concurrency}
+        queue_or_wait(
+            options,
+            suites,
+            queue=queue,
+            wait=wait,
+            timeout=timeout,
+            no_cache=no_cache,
+            fail_on_regression=fail_on_regression,
+            reports={
+                "json": json_file,
+                "junit": junit,
+                "jsonl": jsonl,
+                "markdown": markdown,
+                "html": html,
+            },
+            outputs=outputs,
+            refused={k: v for k, v in given.items() if v is not None},
+        )
+        return
     headless_only = (junit, json_file, jsonl, markdown, html, max_cost, resume, concurrency)
     if (
         len(suites) <= 1
@@ -159,71 +198,15 @@ def eval_run(
                 await gateway.aclose()
 
         run_interruptibly(go())
-        cells = [cell for outcome in outcomes for cell in outcome.cells]
         judge = next((p.judge for p in plans if p.judge), None) if plans else None
-        if len(outcomes) == 1:
-            summary = outcomes[0].summary
-        else:
-            summary = summarize(cells, run_id=",".join(o.run_uid for o in outcomes), judge=judge)
-        report_outputs.write_reports(
-            targets,
-            summary,
-            cells,
-            html=lambda: _html(workspace, [o.run_uid for o in outcomes], judge),
+        summary, cells, regressions = write_outcomes(
+            workspace, outcomes, judge, targets, fail_on_regression
         )
-        regressions = 0
-        if fail_on_regression:
-            from promptdeck.core.evals.compare import baseline_of, compare_runs
-
-            for outcome in outcomes:
-                suite = next((c.suite for c in outcome.cells), None)
-                base = baseline_of(workspace, suite) if suite else None
-                if base is None:
-                    echo_warning(f"suite {suite}: no baseline yet (promptdeck eval bless RUN_ID)")
-                    continue
-                found = compare_runs(workspace, base, outcome.run_uid).regressions
-                regressions += len(found)
-                for name, model, case, repeat in found:
-                    click.echo(f"regression: {name} · {model} · {case} #r{repeat}", err=True)
     finally:
         if sink is not None:
             sink.close()
         workspace.close()
-    for outcome in outcomes:
-        if outcome.status == "running":
-            echo_warning(f"run {outcome.run_uid}: {outcome.stopped_reason}")
-    stopped = [o for o in outcomes if o.status not in ("finished", "running")]
-    if summary.unchecked:
-        echo_warning(
-            f"{summary.unchecked} cells have no assertions: nothing was checked "
-            "(add `assert:` to their cases, or `defaults: assert:` to the suite)"
-        )
-    if stopped:
-        reason = stopped[0].stopped_reason or stopped[0].status
-        raise RuntimeFailureError(
-            f"run {stopped[0].run_uid} {stopped[0].status}: {reason}",
-            f"finish it later with `promptdeck --headless eval --resume {stopped[0].run_uid}`",
-        )
-    if cells and summary.errors == summary.cells:
-        first = next((c.error for c in cells if c.error), "no answer")
-        raise RuntimeFailureError(
-            f"every model call failed ({summary.errors} cells): {first}",
-            "check the model name, its key and that its server is up",
-        )
-    if summary.failed or summary.errors or regressions:
-        raise CheckFailedError(
-            f"{summary.failed} cells failed, {summary.errors} errored"
-            + (f", {regressions} regressed" if regressions else ""),
-            "see the report, or `promptdeck eval show RUN_ID`",
-        )
-
-
-def _html(workspace: Workspace, uids: list[str], judge: str | None) -> str:
-    """The HTML report of the runs just made (read back from the workspace)."""
-    from promptdeck.core.evals.html_report import render_html
-    from promptdeck.core.evals.report_data import load_report
-
-    return render_html(load_report(workspace, uids, judge=judge))
+    exit_for(outcomes, summary, cells, regressions)
 
 
 @eval_group.command("list")

@@ -60,12 +60,17 @@ class CellPlanner:
         workspace: The workspace.
         gateway: The gateway (its router, prices and cache).
         cache: The cache mode of the run's calls.
+        shared: Other processes (workers) work on the run too: each batch looks every
+            key up in the cache, since answers arrive from them after the count.
     """
 
-    def __init__(self, workspace: Workspace, gateway: Gateway, cache: CacheMode) -> None:
+    def __init__(
+        self, workspace: Workspace, gateway: Gateway, cache: CacheMode, *, shared: bool = False
+    ) -> None:
         self.workspace = workspace
         self.gateway = gateway
         self.cache: CacheMode = cache
+        self.shared = shared
         self._last_render: tuple[tuple[int, str], RenderedPrompt, float] | None = None
 
     def spec(
@@ -228,7 +233,7 @@ class CellPlanner:
         hits = await self.gateway.prefetch(
             [job.spec for job in jobs.values()],
             [job.key for job in jobs.values()],
-            ahead.hits if all_counted else None,
+            ahead.hits if all_counted and not self.shared else None,
         )
         wanted: dict[int, runs_repo.GradeWanted] = {}
         for (cell_id, job), hit in zip(jobs.items(), hits, strict=True):

@@ -1,9 +1,11 @@
 """Who is running a run: leases with heartbeats, and a run's state as people see it.
 
-A process running a run (a fresh run or a resume) holds a lease: its pid and host,
-and a heartbeat refreshed every ``HEARTBEAT_SECONDS``. A lease is live while it is
-not ended, its heartbeat is younger than ``LEASE_SECONDS``, and (on this host) its
-process still exists. A run stored as ``running`` with no live lease was
+A process running a run (a fresh run, a resume or a worker) holds a lease: its pid
+and host, and a heartbeat refreshed every sixth of the lease period. A lease is live
+while it is not ended, its heartbeat is younger than the lease period
+(:func:`lease_seconds`: ``LEASE_SECONDS``, or ``PROMPTDECK_LEASE_SECONDS``; every
+process sharing a database should use the same), and (on this host) its process
+still exists. A run stored as ``running`` with no live lease was
 interrupted (killed, crashed, or its machine went away): commands show it as
 ``interrupted (n of m cells)``, and ``eval --resume`` finishes it.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import socket
 from collections.abc import Sequence
@@ -31,7 +34,9 @@ __all__ = [
     "LEASE_SECONDS",
     "Lease",
     "RunState",
+    "heartbeat_seconds",
     "is_live",
+    "lease_seconds",
     "run_state",
     "run_states",
 ]
@@ -39,7 +44,22 @@ __all__ = [
 LEASE_SECONDS = 30.0
 """A lease without a heartbeat for this long is dead."""
 HEARTBEAT_SECONDS = 5.0
-"""How often a running process refreshes its lease."""
+"""How often a running process refreshes its lease (at the default period)."""
+
+
+def lease_seconds() -> float:
+    """The lease period: ``PROMPTDECK_LEASE_SECONDS`` when set (at least 1), else 30."""
+    raw = os.environ.get("PROMPTDECK_LEASE_SECONDS", "")
+    try:
+        value = float(raw) if raw.strip() else LEASE_SECONDS
+    except ValueError:
+        value = LEASE_SECONDS
+    return max(1.0, value) if math.isfinite(value) else LEASE_SECONDS
+
+
+def heartbeat_seconds() -> float:
+    """How often a lease's heartbeat is refreshed: a sixth of the period (5 s at 30 s)."""
+    return lease_seconds() / (LEASE_SECONDS / HEARTBEAT_SECONDS)
 
 
 def _host() -> str:
@@ -61,7 +81,7 @@ def is_live(lease: LeaseRow, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if lease.ended_at is not None:
         return False
-    if lease.heartbeat_at < now - timedelta(seconds=LEASE_SECONDS):
+    if lease.heartbeat_at < now - timedelta(seconds=lease_seconds()):
         return False
     return not (lease.host == _host() and not _pid_exists(lease.pid))
 
@@ -89,7 +109,7 @@ class Lease:
 
     def free_since(self) -> datetime:
         """Cells claimed by a lease with no heartbeat since then are free to take."""
-        return utcnow() - timedelta(seconds=LEASE_SECONDS)
+        return utcnow() - timedelta(seconds=lease_seconds())
 
     def start(self) -> None:
         """Refresh the heartbeat in the background until :meth:`release`."""
@@ -97,7 +117,7 @@ class Lease:
 
     async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(heartbeat_seconds())
             await asyncio.to_thread(self._beat_once)
 
     def _beat_once(self) -> None:
@@ -131,7 +151,8 @@ class Lease:
 
         Args:
             status: How this process's part ended (``finished``, ``stopped``,
-                ``refused``, ``interrupted``); ``finished`` with cells left is ``stopped``.
+                ``refused``, ``interrupted``, or ``queued``: a worker handing a queued
+                run back); ``finished`` with cells left is ``stopped``.
             reason: Why it stopped early, if it did.
 
         Returns:
@@ -153,8 +174,11 @@ class Lease:
                 return counts  # another process carries on: the run stays running
             if counts["pending"] and status == "finished":
                 status = "stopped"
+            if not counts["pending"] and status == "queued":
+                status = "finished"  # handed back with nothing left to do
             run.status = status
-            run.finished_at = utcnow()
+            if status != "queued":  # a queued run goes back to the workers, not ended
+                run.finished_at = utcnow()
             run.summary = {"counts": counts, "stopped": reason}
         return counts
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +37,7 @@ from promptdeck.core.evals.events import (
 from promptdeck.core.evals.judge import make_judge
 from promptdeck.core.evals.leases import Lease
 from promptdeck.core.evals.plan import SuitePlan, plan_suite, plan_suites, scoring_options
+from promptdeck.core.evals.queue import create_run
 from promptdeck.core.evals.results import CellResult, counts_summary, summarize
 from promptdeck.core.evals.stored import run_results, stored_result
 from promptdeck.core.evals.writer import CellWriter
@@ -46,9 +46,8 @@ from promptdeck.core.scorers import judge_warning
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, RuntimeFailureError
 from promptdeck.store import leases_repo, runs_repo
-from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell
+from promptdeck.store.runs_repo import CellWrite, PendingCell
 from promptdeck.store.tables import Run
-from promptdeck.timeutil import utcnow
 
 # The run API in one place: the runner, and the planning, events and stored results it
 # works with (defined in their own modules).
@@ -69,10 +68,16 @@ BATCH = 500
 """Pending cells read, rendered and looked up in the cache together."""
 KEEP_RENDERED = 5000
 """Cells whose specs rendered for the estimate are kept for the run (bounds memory)."""
+_DRAINED = "the worker is leaving: its cells in hand are done, the rest wait in the queue"
 
 
 class EvalRunner:
-    """Runs planned suites through one gateway, reporting progress to a reporter."""
+    """Runs planned suites through one gateway, reporting progress to a reporter.
+
+    A worker passes ``drain`` (set: finish the cells claimed and in hand, claim no
+    more, and hand the run back to the queue) and ``shared`` (other processes answer
+    the same requests meanwhile: every batch looks all its keys up in the cache).
+    """
 
     def __init__(
         self,
@@ -83,45 +88,23 @@ class EvalRunner:
         max_cost: float | None = None,
         cache: CacheMode = "read",
         concurrency: int | None = None,
+        drain: asyncio.Event | None = None,
+        shared: bool = False,
     ) -> None:
         self.workspace = workspace
+        self.drain = drain
         self.gateway = gateway
         self.reporter = reporter
         self.max_cost = max_cost if max_cost is not None else workspace.config.evals.max_cost
         self.cache: CacheMode = cache
         self.concurrency = concurrency
-        self.planner = CellPlanner(workspace, gateway, cache)
+        self.planner = CellPlanner(workspace, gateway, cache, shared=shared)
 
     # -- running ------------------------------------------------------------------------
 
     async def run(self, plan: SuitePlan) -> RunOutcome:
         """Create a run for the plan and carry it out."""
-        uid = utcnow().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        config = {
-            "suite": plan.name,
-            "prompts": {p.name: p.version for p in plan.prompts},
-            "prompt_refs": [f"{p.name}@{p.version}" for p in plan.prompts],
-            "models": plan.models,
-            "repeat": plan.suite.file.repeat,
-            "threshold": plan.suite.file.threshold,
-            "judge": plan.judge,
-        }
-        with self.workspace.session() as session:
-            run = runs_repo.create_run(session, uid, plan.name, config)
-            assert run.id is not None
-            total = runs_repo.insert_cells(
-                session,
-                run.id,
-                (
-                    CellKey(
-                        prompt.version_id, model, case.key, case.index, repeat, case.description
-                    )
-                    for prompt, model, case, repeat in plan.cells()
-                ),
-            )
-            run.total_cells = total
-            session.add(run)
-        return await self._execute(plan, uid)
+        return await self._execute(plan, create_run(self.workspace, plan))
 
     async def resume(self, uid: str) -> RunOutcome:
         """Finish an interrupted run without redoing its finished cells.
@@ -253,7 +236,7 @@ class EvalRunner:
         # A run that starts with nothing finished keeps its results as it stores them
         # (built as they read back), so its end does not read every cell back.
         finished: list[tuple[int, CellResult]] | None = (
-            [] if counts["pending"] == counts["total"] else None
+            [] if counts["pending"] == counts["total"] and not self.planner.shared else None
         )
         concurrency = self.concurrency or plan.suite.file.concurrency or 8
         limit = asyncio.Semaphore(concurrency)
@@ -314,6 +297,9 @@ class EvalRunner:
                 after = batch.chunks[-1][-1].id
                 upcoming = asyncio.ensure_future(read_ahead(after))
                 for n, chunk in enumerate(batch.chunks):
+                    if self.drain is not None and self.drain.is_set():
+                        stopped = _DRAINED  # the cells in hand are done: leave
+                        break
                     mine = await batch.claims[n]
                     if n + 1 < len(batch.chunks):
                         batch.claims.append(claim(batch.chunks[n + 1]))
@@ -344,7 +330,7 @@ class EvalRunner:
         kept = None
         if finished is not None and len(finished) == counts["total"]:
             kept = [r for _, r in sorted(finished, key=lambda item: item[0])]
-        status = "stopped" if stopped is not None else "finished"
+        status = "finished" if stopped is None else "queued" if stopped == _DRAINED else "stopped"
         return self._finish_run(run_id, status, stopped, plan.judge, lease, kept)
 
     def _claim(self, lease: Lease, cells: Sequence[PendingCell]) -> set[int]:
@@ -393,7 +379,7 @@ class EvalRunner:
             cells: Every finished cell as stored, when the caller kept them (in cell
                 order); None: read them back from the database.
         """
-        lease.close_run(status, reason)
+        counts = lease.close_run(status, reason)
         with self.workspace.session() as session:
             run = session.get(Run, run_id)
             assert run is not None
@@ -401,6 +387,12 @@ class EvalRunner:
             started_at, finished_at = run.started_at, run.finished_at
         if status == "running":
             reason = "its other cells are being run by another process"
+        if self.planner.shared and cells is None:  # a worker: counts, not every cell read back
+            outcome = RunOutcome(uid, status, counts_summary(counts, run_id=uid, status=status))
+            outcome.stopped_reason = reason
+            if self.reporter:
+                self.reporter.finished(RunFinished(uid, status, outcome.summary))
+            return outcome
         if cells is None:
             cells = list(self.results(uid))
         summary = summarize(

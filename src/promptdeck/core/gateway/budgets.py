@@ -4,10 +4,20 @@ Before a call, :meth:`BudgetGuard.check` says whether it may go ahead (``block``
 must go to another model (``switch_to: <model>``) or goes ahead with a warning
 (``warn``). After a call, :meth:`BudgetGuard.add` counts its cost and returns the
 alert thresholds it crossed, to be recorded as ``budget_event`` rows.
+
+A guard :attr:`~BudgetGuard.shared` by several processes (eval workers on one
+database) does not trust its own running totals: it sums the spend in the database
+again (under the budget's lock) when its last sum is older than
+:attr:`~BudgetGuard.refresh_seconds`, so every worker sees what the others spent; and
+it records each alert itself, at once and only if no other process has (so a
+threshold alerts once across workers). What a budget can overshoot by is then the
+calls already under way in all the workers, plus the answers not yet written (the
+gateway writes within a fraction of a second).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -70,6 +80,9 @@ class BudgetGuard:
         self._spent: dict[str, tuple[str, float]] = {}
         self._alerted: dict[str, tuple[str, set[float]]] = {}
         self._unpriced: set[tuple[str, str]] = set()
+        self.shared = False
+        self.refresh_seconds = 0.25
+        self._read_at: dict[str, float] = {}
 
     def _models(self, budget: BudgetConfig) -> set[str]:
         names = set(budget.models)
@@ -84,13 +97,18 @@ class BudgetGuard:
         budget = self.config.budgets[name]
         key, since = period_key(budget, self._clock())
         cached = self._spent.get(name)
-        if cached is None or cached[0] != key:
+        stale = self.shared and time.monotonic() - self._read_at.get(name, 0.0) >= (
+            self.refresh_seconds
+        )
+        if cached is None or cached[0] != key or stale:
             models = sorted(self._models(budget)) if budget.models else []
             with self._session() as session:
-                total = spend_repo.spent(session, since, models)
+                lock = name if self.shared else None
+                total = spend_repo.spent(session, since, models, lock=lock)
                 alerted = spend_repo.alerted_thresholds(session, name, key)
             self._spent[name] = (key, total)
             self._alerted[name] = (key, alerted)
+            self._read_at[name] = time.monotonic()
             return total
         return cached[1]
 
@@ -153,19 +171,28 @@ class BudgetGuard:
             alerted = self._alerted.setdefault(budget_name, (key, set()))[1]
             for threshold in sorted(budget.alerts):
                 limit = threshold * budget.limit_usd
-                if before < limit <= after and threshold not in alerted:
+                # Shared: another worker's spend may have crossed it; the first to see
+                # it past the threshold records the alert (once, in the database).
+                crossed = limit <= after if self.shared else before < limit <= after
+                if crossed and threshold not in alerted:
                     alerted.add(threshold)
                     action = budget.action if threshold >= 1 else "alert"
-                    events.append(
-                        {
-                            "budget": budget_name,
-                            "period_key": key,
-                            "threshold": threshold,
-                            "spent_usd": after,
-                            "action": action,
-                            "created_at": now,
-                        }
-                    )
+                    event = {
+                        "budget": budget_name,
+                        "period_key": key,
+                        "threshold": threshold,
+                        "spent_usd": after,
+                        "action": action,
+                        "created_at": now,
+                    }
+                    if self.shared:  # once across workers: recorded now, under the lock
+                        with self._session() as session:
+                            if not spend_repo.record_alert_once(
+                                session, budget_name, key, threshold, after, action, now
+                            ):
+                                continue  # another worker alerted it
+                    else:
+                        events.append(event)
                     warnings.append(
                         f"budget {budget_name!r} at {threshold:.0%}: ${after:.4f} of "
                         f"${budget.limit_usd:.2f} {_PERIOD_WORDS[budget.period]}"

@@ -3,6 +3,9 @@
 An answer is looked for, in order, among the answers of this process not yet written
 (calls are recorded in batches), the answers prefetched for the batch of calls under
 way (two generations, so memory stays bounded by two batches), and last the database.
+A cache :attr:`~ExactCache.shared` with other processes (eval workers) keeps no
+misses: a key missing when its batch was read is looked for in the database again at
+call time, where another worker may have written its answer meanwhile.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class ExactCache:
     Args:
         session: Opens a database session.
         not_before: The oldest entry still served (``cache.ttl_days``), or None.
+
+    Attributes:
+        shared: Other processes write answers to the same requests meanwhile (eval
+            workers): misses read ahead are not trusted, each is looked up again.
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class ExactCache:
         # Two generations of prefetched answers (None: a known miss).
         self._prefetched: dict[str, CacheHit | None] = {}
         self._prefetched_before: dict[str, CacheHit | None] = {}
+        self.shared = False
 
     def remember(self, key: str, hit: CacheHit) -> None:
         """Serve this answer to later calls with the same key before it is written."""
@@ -88,7 +96,10 @@ class ExactCache:
                 return cache_repo.find_exact_many(session, read, self._not_before())
 
         hits = await asyncio.to_thread(look_up) if read else {}
-        self._prefetched = {key: hits.get(key) for key in asked}
+        if self.shared:  # a miss now may be answered by another worker before the call
+            self._prefetched = dict(hits)
+        else:
+            self._prefetched = {key: hits.get(key) for key in asked}
         return [hits.get(key) if key is not None else None for key in keys]
 
     def find(self, key: str) -> CacheHit | None:
