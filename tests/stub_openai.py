@@ -24,6 +24,9 @@ class Reply:
     """Streamed in pieces of this many characters (0: word by word)."""
 
 
+_Permits = threading.Semaphore
+
+
 @dataclass
 class StubServer:
     replies: list[Reply] = field(default_factory=list)
@@ -33,7 +36,7 @@ class StubServer:
     base: str = ""
     respond: Callable[[dict[str, Any]], Reply] | None = None
     """Picks the reply from the request's body (instead of ``replies``/``default``)."""
-    gate: threading.Event | None = None
+    gate: threading.Event | threading.Semaphore | None = None
     """When given, every answer waits until it is set (a test holds calls in flight)."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -46,8 +49,9 @@ class StubServer:
             reply = self.replies.pop(0) if self.replies else self.default
         if reply.delay:
             await asyncio.sleep(reply.delay)
-        if self.gate is not None:  # a threading.Event: the test sets it from its thread
-            await asyncio.to_thread(self.gate.wait)
+        if self.gate is not None:  # set (an Event) or released (a Semaphore) by the test
+            wait = self.gate.acquire if isinstance(self.gate, _Permits) else self.gate.wait
+            await asyncio.to_thread(wait)
         if reply.status != 200:
             return web.Response(
                 status=reply.status,

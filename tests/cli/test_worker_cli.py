@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,24 +106,25 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     with threaded_stub(held=True) as stub, lab_workspace(demo_paths, stub.base, 30) as workspace:
         _, uid, _ = run_cli(capsys, *ws, "eval", "many", "--queue")
         uid = uid.strip()
-        # The first answers come back, then the stub holds every answer.
+        # Exactly eight answers come back, then the stub holds every answer.
+        permits = threading.Semaphore(0)
+        stub.server.gate = permits
         first = _worker(ws)
         try:
-            stub.gate.set()
+            permits.release(8)
             until(lambda: len(done_cells(workspace, uid)) >= 8)
-            stub.gate.clear()
             # Calls under way (claimed, asked, not answered): kill it mid-chunk.
             until(lambda: stub.calls - len(done_cells(workspace, uid)) >= 4)
             first.send_signal(signal.SIGKILL)
             first.wait(30)
         finally:
             first.kill()
+            permits.release(1000)  # every held answer and every later one goes through
         kept = done_cells(workspace, uid)
         assert 8 <= len(kept) < 30
         # As if it ran on another machine: only the lease's expiry frees its cells.
         with workspace.session() as session:
             session.execute(text("UPDATE run_lease SET host = 'elsewhere'"))
-        stub.gate.set()
         second = _worker(ws)
         try:
             until(lambda: run_status(workspace, uid) == "finished")
