@@ -16,6 +16,9 @@ from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import CheckFailedError, RuntimeFailureError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from promptdeck.core.evals.results import CellResult
     from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["eval_group"]
@@ -159,7 +162,13 @@ def eval_run(
                 await gateway.aclose()
 
         run_interruptibly(go())
-        cells = [cell for outcome in outcomes for cell in outcome.cells]
+        # One run's cells stay as the runner gave them (a big run's are read back only
+        # when a report needs them); several runs' are put together.
+        cells: Sequence[CellResult] = (
+            outcomes[0].cells
+            if len(outcomes) == 1
+            else [cell for outcome in outcomes for cell in outcome.cells]
+        )
         judge = next((p.judge for p in plans if p.judge), None) if plans else None
         if len(outcomes) == 1:
             summary = outcomes[0].summary

@@ -69,6 +69,9 @@ BATCH = 500
 """Pending cells read, rendered and looked up in the cache together."""
 KEEP_RENDERED = 5000
 """Cells whose specs rendered for the estimate are kept for the run (bounds memory)."""
+KEEP_RESULTS = 5000
+"""A run of at most this many cells keeps its results as it stores them; a bigger one
+streams them back from the database when they are used (bounds memory)."""
 
 
 class EvalRunner:
@@ -253,7 +256,7 @@ class EvalRunner:
         # A run that starts with nothing finished keeps its results as it stores them
         # (built as they read back), so its end does not read every cell back.
         finished: list[tuple[int, CellResult]] | None = (
-            [] if counts["pending"] == counts["total"] else None
+            [] if counts["pending"] == counts["total"] <= KEEP_RESULTS else None
         )
         concurrency = self.concurrency or plan.suite.file.concurrency or 8
         limit = asyncio.Semaphore(concurrency)
@@ -380,7 +383,7 @@ class EvalRunner:
         reason: str | None,
         judge: str | None,
         lease: Lease,
-        cells: list[CellResult] | None = None,
+        cells: Sequence[CellResult] | None = None,
     ) -> RunOutcome:
         """Close the run's row; report and return its results.
 
@@ -401,10 +404,8 @@ class EvalRunner:
             started_at, finished_at = run.started_at, run.finished_at
         if status == "running":
             reason = "its other cells are being run by another process"
-        if cells is None:
-            cells = list(self.results(uid))
         summary = summarize(
-            cells,
+            self.results(uid) if cells is None else cells,  # streamed: one pass
             run_id=uid,
             judge=judge,
             started_at=started_at,
@@ -412,6 +413,10 @@ class EvalRunner:
             status=status,
             total_cells=total,
         )
+        if cells is None:
+            from promptdeck.core.evals.stored_cells import StoredCells
+
+            cells = StoredCells(self.workspace, uid, summary.cells)
         outcome = RunOutcome(uid, status, summary, cells, reason)
         if self.reporter:
             self.reporter.finished(RunFinished(uid, status, summary))
