@@ -17,6 +17,7 @@ from pathlib import Path
 __all__ = [
     "CheckFailedError",
     "ConfigError",
+    "DatabaseUnavailableError",
     "ExitCode",
     "NotFoundError",
     "PromptdeckError",
@@ -91,6 +92,14 @@ class WorkspaceError(PromptdeckError):
     """No workspace was found, or it cannot be created or opened."""
 
     exit_code = ExitCode.USAGE
+
+
+class DatabaseUnavailableError(WorkspaceError):
+    """The workspace's shared database cannot be used: unreachable, refusing us, missing.
+
+    A user's mistake to fix (a wrong URL or password, a server that is down), so a
+    usage error (exit 2); the TUI shows it as a notice and offers to try again.
+    """
 
 
 class NotFoundError(PromptdeckError):

@@ -110,8 +110,9 @@ def _report(capsys: pytest.CaptureFixture[str], runs: Runs, tmp: Path, uid: str)
 
 
 def test_the_report_loads_counts_filters_and_opens_a_cell(
-    capsys: pytest.CaptureFixture[str], runs: Runs, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], runs: Runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PROMPTDECK_USER", "erin")
     rate = ["feedback", runs.second, "--case", "1", "--model", "local/smollm2-135m"]
     code, _, err = run(capsys, *runs.args, *rate, "--rating", "4", "--comment", "<i>good</i>")
     assert code == 0, err
@@ -170,7 +171,8 @@ def _check_report(view: Page) -> None:
     assert re.search(r"Before \(classify-ticket@1, run \d{8}-\d{6}-\w+\)", text)
     page.keyboard.press("Escape")
     page.locator("#grid-rows .grow", has_text="login").locator(".gcell").first.click()
-    assert "4/5 “<i>good</i>”" in body.inner_text()  # the rating, its comment as text
+    # the rating, its comment as text, who rated
+    assert "4/5 “<i>good</i>” (by erin)" in body.inner_text()
     page.keyboard.press("Escape")
     page.click("[data-tab='stats']")
     assert "95 % CI" in page.locator("#stats-view").inner_text()

@@ -39,6 +39,9 @@ def migrate_postgres(url: str, apply: Callable[[SqlConnection], list[str]]) -> l
     try:
         return apply(SqlConnection(raw, POSTGRES))
     except psycopg.Error as exc:
+        lost = connect_error(exc, url)
+        if lost is not None:
+            raise lost from exc
         first = (str(exc).strip().splitlines() or ["error"])[0]
         raise RuntimeFailureError(
             f"{redact_url(url)}: cannot migrate the workspace database ({scrub(first)})",

@@ -204,6 +204,22 @@ def m015_pending_cells(db: SqlConnection) -> None:
     )
 
 
+def m016_list_indexes(db: SqlConnection) -> None:
+    """Indexes two lists lacked, found by EXPLAINing every list on both engines.
+
+    The review queue (ensemble answers to review) looked for ``kind = 'ensemble'``
+    through every trace; the prompt list's pass rates read every graded cell from the
+    table rather than from an index holding the three columns they use.
+    """
+    run_script(
+        db,
+        """
+        CREATE INDEX ix_trace_kind ON trace (kind, id);
+        CREATE INDEX ix_run_cell_version_run_passed ON run_cell (prompt_version_id, run_id, passed)
+        """,
+    )
+
+
 CHANGES = [
     m003_prompt_approvals,
     m004_semantic_cache,
@@ -216,5 +232,6 @@ CHANGES = [
     m011_collected_traces,
     m013_actors,
     m015_pending_cells,
+    m016_list_indexes,
 ]
 """The schema's changes since the base, in order."""

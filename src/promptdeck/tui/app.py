@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from promptdeck.errors import ConfigError, PromptdeckError
+from promptdeck.errors import ConfigError, DatabaseUnavailableError, PromptdeckError
 from promptdeck.paths import WorkspacePaths
 from promptdeck.safeload.limits import read_text
 from promptdeck.safeload.tomlload import loads_toml
@@ -270,9 +270,25 @@ class PromptdeckApp(App[None]):
         self.model_name = config.default_model
         self.workspace_state = WorkspaceState.OPEN
 
+    def retry_opening(self) -> bool:
+        """Open the workspace again once its database failed to answer (key r, Prompts)."""
+        if self.workspace_state != WorkspaceState.FAILED or self.open_error is not None:
+            return False
+        self.workspace_state = WorkspaceState.OPENING
+        self.start_opening()
+        return True
+
     def _workspace_failed(self, error: BaseException | None) -> None:
-        """Leave the app; the CLI prints the error as it does for any command."""
+        """Leave the app (the CLI prints the error), or stay when the database is away.
+
+        A shared database that cannot be reached (a server down, a wrong URL or
+        password) is a notice: the app stays open and the Prompts screen offers to try
+        again, so a server that comes back needs no restart.
+        """
         self.workspace_state = WorkspaceState.FAILED
+        if isinstance(error, DatabaseUnavailableError):
+            self.notify(error.hint, title=error.title, severity="error", timeout=30)
+            return
         if isinstance(error, PromptdeckError):
             self.open_error = error
             self.exit(return_code=int(error.exit_code))

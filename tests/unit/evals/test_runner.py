@@ -236,3 +236,35 @@ def test_a_fresh_runs_results_are_what_reads_back_from_the_database(
     assert {c.status for c in outcomes[0].cells} == {"error", "pass"}
     assert {c.source for c in outcomes[1].cells} == {"cached", "fresh"}
     assert {c.source for c in outcomes[2].cells} == {"cached", "regraded"}
+
+
+def test_a_big_runs_results_are_streamed_back_and_the_same(
+    workspace: Workspace, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past KEEP_RESULTS cells a run holds no results: its outcome reads them back when
+    used, and its summary and cells are the ones a kept run gives."""
+    from promptdeck.core.evals import runner
+    from promptdeck.core.evals.stored import run_report
+    from promptdeck.core.evals.stored_cells import StoredCells
+
+    workspace.sync()
+    fake.default = label
+    write_suite(workspace, repeat=2)
+    kept = run_suite(workspace, cache="write")
+    monkeypatch.setattr(runner, "KEEP_RESULTS", 3)
+    streamed = run_suite(workspace, cache="write")
+    assert isinstance(streamed.cells, StoredCells) and not isinstance(kept.cells, StoredCells)
+    assert len(streamed.cells) == len(kept.cells) == kept.summary.cells == 4
+    assert streamed.cells == list(runner.run_results(workspace, streamed.run_uid))
+    assert list(streamed.cells) == list(streamed.cells)  # iterated twice: read twice
+    same = ("prompt", "model", "case_key", "repeat", "status", "output", "scores")
+    assert [[getattr(c, f) for f in same] for c in streamed.cells] == [
+        [getattr(c, f) for f in same] for c in kept.cells
+    ]
+    assert streamed.cells[-1] == list(streamed.cells)[-1]
+    summary = run_report(workspace, streamed.run_uid)[0]
+    assert streamed.summary == summary
+    assert (streamed.summary.cells, streamed.summary.passed) == (
+        kept.summary.cells,
+        kept.summary.passed,
+    )

@@ -202,11 +202,12 @@ def eval_run(
         summary, cells, regressions = write_outcomes(
             workspace, outcomes, judge, targets, fail_on_regression
         )
+        # While the workspace is open: a big run's cells are read back from it.
+        exit_for(outcomes, summary, cells, regressions)
     finally:
         if sink is not None:
             sink.close()
         workspace.close()
-    exit_for(outcomes, summary, cells, regressions)
 
 
 @eval_group.command("list")

@@ -29,7 +29,7 @@ def write_outcomes(
     judge: str | None,
     targets: Sequence[ReportTarget],
     fail_on_regression: bool,
-) -> tuple[RunSummary, list[CellResult], int]:
+) -> tuple[RunSummary, Sequence[CellResult], int]:
     """Write the reports of these runs; count regressions against their baselines.
 
     Returns:
@@ -38,7 +38,13 @@ def write_outcomes(
     from promptdeck.core.evals import outputs as report_outputs
     from promptdeck.core.evals.results import summarize
 
-    cells = [cell for outcome in outcomes for cell in outcome.cells]
+    # One run's cells stay as the runner gave them (a big run's are read back only when
+    # a report needs them); several runs' are put together.
+    cells: Sequence[CellResult] = (
+        outcomes[0].cells
+        if len(outcomes) == 1
+        else [cell for outcome in outcomes for cell in outcome.cells]
+    )
     if len(outcomes) == 1:
         summary = outcomes[0].summary
     else:

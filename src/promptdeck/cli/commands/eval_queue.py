@@ -157,8 +157,8 @@ def _wait(
         summary, cells, regressions = write_outcomes(
             workspace, [outcome], outcome.summary.judge, targets, fail_on_regression
         )
+        exit_for([outcome], summary, cells, regressions)  # the workspace still open
     finally:
         if sink is not None:
             sink.close()
         workspace.close()
-    exit_for([outcome], summary, cells, regressions)

@@ -162,6 +162,7 @@ def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bo
             "name": target.name,
             "version": target.version,
             "hash": target.content_hash,
+            "author": target.author,
             "content": target.content,
         }
         if rendered is not None:
@@ -172,7 +173,8 @@ def prompts_show(options: Options, ref: str, pairs: tuple[str, ...], as_json: bo
     if rendered is not None:
         click.echo(rendered.text())
         return
-    click.echo(f"# {target.name}@{target.version}  sha256:{target.content_hash[:12]}")
+    author = f"  by {target.author}" if target.author else ""
+    click.echo(f"# {target.name}@{target.version}  sha256:{target.content_hash[:12]}{author}")
     click.echo(_highlight(target.content, "yaml"), nl=False)
 
 

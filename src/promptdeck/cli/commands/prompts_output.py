@@ -50,6 +50,7 @@ def history_json(history: PromptHistory) -> dict[str, Any]:
                 "version": v.version,
                 "hash": v.content_hash,
                 "created_at": v.created_at.isoformat(),
+                "author": v.author,
                 "labels": v.labels,
                 "approved": v.approved,
                 "approval": approval_json(v.approval) if v.approval else None,
@@ -72,6 +73,7 @@ def history_text(history: PromptHistory) -> str:
         (
             f"v{v.version}",
             v.created_at.strftime(_WHEN),
+            v.author,
             v.content_hash[:12],
             ", ".join(v.labels) or None,
             "yes" if v.approved else None,
@@ -80,7 +82,9 @@ def history_text(history: PromptHistory) -> str:
         for v in history.versions
     ]
     lines.append(
-        render_table(("VERSION", "CREATED (UTC)", "HASH", "LABELS", "APPROVED", "NOTE"), rows)
+        render_table(
+            ("VERSION", "CREATED (UTC)", "AUTHOR", "HASH", "LABELS", "APPROVED", "NOTE"), rows
+        )
     )
     if history.moves:
         rows = [

@@ -287,6 +287,7 @@ def cell_detail(workspace: Workspace, cell_id: int) -> CellDetail:
                     {1: "👍", -1: "👎"}.get(f.thumbs or 0, ""),
                     f"{f.rating}/5" if f.rating else "",
                     f"“{f.comment}”" if f.comment else "",
+                    f"(by {f.actor})" if f.actor else "",
                 )
                 if part
             )

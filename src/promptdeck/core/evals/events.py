@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,7 +77,8 @@ class RunOutcome:
     run_uid: str
     status: str
     summary: RunSummary
-    cells: list[CellResult] = field(default_factory=list)
+    cells: Sequence[CellResult] = field(default_factory=list)
+    """Its finished cells in cell order (a big run's are read back as they are used)."""
     stopped_reason: str | None = None
 
 

@@ -238,7 +238,7 @@ def _cell(
         extra.cache,
         asked,
         _scores(cell, s),
-        [[r.thumbs, r.rating, s(r.comment), s(r.corrected)] for r in extra.ratings],
+        [[r.thumbs, r.rating, s(r.comment), s(r.corrected), s(r.actor)] for r in extra.ratings],
         extra.trace,
         change,
         old,

@@ -35,12 +35,16 @@ CellId = tuple[str, str, str, int]
 
 @dataclass(frozen=True)
 class Rating:
-    """A person's rating of a cell (``promptdeck feedback`` or the Evals screen)."""
+    """A person's rating of a cell (``promptdeck feedback`` or the Evals screen).
+
+    ``actor`` is who rated it (None for ratings recorded before m013).
+    """
 
     thumbs: int | None = None
     rating: int | None = None
     comment: str | None = None
     corrected: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _extras(workspace: Workspace, uid: str) -> list[CellExtra]:
         for f in session.exec(feedback):
             if f.cell_id is not None:
                 ratings.setdefault(f.cell_id, []).append(
-                    Rating(f.thumbs, f.rating, f.comment, f.corrected)
+                    Rating(f.thumbs, f.rating, f.comment, f.corrected, f.actor)
                 )
     parsed: dict[str, tuple[tuple[str, str], ...]] = {}
     extras = []

@@ -69,6 +69,9 @@ BATCH = 500
 KEEP_RENDERED = 5000
 """Cells whose specs rendered for the estimate are kept for the run (bounds memory)."""
 _DRAINED = "the worker is leaving: its cells in hand are done, the rest wait in the queue"
+KEEP_RESULTS = 5000
+"""A run of at most this many cells keeps its results as it stores them; a bigger one
+streams them back from the database when they are used (bounds memory)."""
 
 
 class EvalRunner:
@@ -236,7 +239,9 @@ class EvalRunner:
         # A run that starts with nothing finished keeps its results as it stores them
         # (built as they read back), so its end does not read every cell back.
         finished: list[tuple[int, CellResult]] | None = (
-            [] if counts["pending"] == counts["total"] and not self.planner.shared else None
+            []
+            if counts["pending"] == counts["total"] <= KEEP_RESULTS and not self.planner.shared
+            else None
         )
         concurrency = self.concurrency or plan.suite.file.concurrency or 8
         limit = asyncio.Semaphore(concurrency)
@@ -366,7 +371,7 @@ class EvalRunner:
         reason: str | None,
         judge: str | None,
         lease: Lease,
-        cells: list[CellResult] | None = None,
+        cells: Sequence[CellResult] | None = None,
     ) -> RunOutcome:
         """Close the run's row; report and return its results.
 
@@ -393,10 +398,8 @@ class EvalRunner:
             if self.reporter:
                 self.reporter.finished(RunFinished(uid, status, outcome.summary))
             return outcome
-        if cells is None:
-            cells = list(self.results(uid))
         summary = summarize(
-            cells,
+            self.results(uid) if cells is None else cells,  # streamed: one pass
             run_id=uid,
             judge=judge,
             started_at=started_at,
@@ -404,6 +407,10 @@ class EvalRunner:
             status=status,
             total_cells=total,
         )
+        if cells is None:
+            from promptdeck.core.evals.stored_cells import StoredCells
+
+            cells = StoredCells(self.workspace, uid, summary.cells)
         outcome = RunOutcome(uid, status, summary, cells, reason)
         if self.reporter:
             self.reporter.finished(RunFinished(uid, status, summary))

@@ -53,6 +53,7 @@ class ResolvedPrompt:
         content_hash: SHA-256 of its canonical content.
         content: The canonical YAML.
         file: The parsed content.
+        author: Who recorded the version (None before authors were kept).
     """
 
     name: str
@@ -61,6 +62,7 @@ class ResolvedPrompt:
     content_hash: str
     content: str
     file: PromptFile
+    author: str | None = None
 
 
 def parse_ref(text: str) -> PromptRef:
@@ -131,6 +133,7 @@ def resolve_prompt(session: Session, ref: str | PromptRef) -> ResolvedPrompt:
         content_hash=version.content_hash,
         content=version.content,
         file=_parse_stored(prompt.name, version.content),
+        author=version.author,
     )
 
 

@@ -80,6 +80,8 @@ class VersionInfo:
         note: The newest note recorded about this version: a label moved to it, its
             approval or its revocation.
         approval: Its approval, while it is approved.
+        author: Who recorded it (``PROMPTDECK_USER``, git's user, the login name; None
+            for versions recorded before authors were kept).
     """
 
     version: int
@@ -90,6 +92,7 @@ class VersionInfo:
     labels: list[str]
     approved: bool
     approval: ApprovalRecord | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ def prompt_history(session: Session, name: str) -> PromptHistory:
                 labels=sorted(labels.get(v.id or -1, [])),
                 approved=v.id in current,
                 approval=current.get(v.id or -1),
+                author=v.author,
             )
             for v in reversed(versions)
         ],

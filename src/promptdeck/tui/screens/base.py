@@ -63,6 +63,14 @@ class Workbench(Protocol):
         """Tell the app the first list is on screen (it warms the engine up then)."""
         ...
 
+    def retry_opening(self) -> bool:
+        """Try opening the workspace again after its database was unreachable.
+
+        Returns:
+            True when a new attempt started (False when the workspace is open or opening).
+        """
+        ...
+
     def report_worker_error(self, worker: Worker[object]) -> None:
         """Turn a failed worker into a notification."""
         ...

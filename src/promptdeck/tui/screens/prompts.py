@@ -82,6 +82,14 @@ class PromptsScreen(PromptEditing):
 
     def _workspace_state(self, state: str) -> None:
         """Load the list once the app has opened the workspace (after the first paint)."""
+        if self._snapshot is None and state in ("failed", "opening"):
+            failed = state == "failed"
+            self.query_one("#prompt-table", DataTable).loading = not failed
+            self.query_one(PromptDetail).show_title(
+                "The workspace database cannot be used (see the notice): r tries again."
+                if failed
+                else "Opening the workspace…"
+            )
         if state != "open" or self._snapshot is not None:
             return
         self.action_resync()
@@ -92,6 +100,7 @@ class PromptsScreen(PromptEditing):
     def action_resync(self) -> None:
         """Sync the prompt files into the database and reload the list."""
         if not self.workbench.workspace_ready:
+            self.workbench.retry_opening()
             return
         workspace = self.workbench.workspace
         self.run_worker(

@@ -128,13 +128,15 @@ class EditorPane(Vertical):
 class HistoryPane(Vertical):
     """The History tab: versions, label moves, approvals and revocations.
 
-    Each version shows its labels, approval and newest note; each move, approval and
-    revocation who made it and why.
+    Each version shows who recorded it, its labels, approval and newest note; each
+    move, approval and revocation who made it and why.
     """
 
     def __init__(self, *, classes: str | None = None) -> None:
         history: DataTable[str] = DataTable(id="history-table", cursor_type="row")
-        history.add_columns("Version", "Created (UTC)", "Hash", "Labels", "Approved", "Note")
+        history.add_columns(
+            "Version", "Created (UTC)", "Author", "Hash", "Labels", "Approved", "Note"
+        )
         super().__init__(history, Static("", id="label-moves"), classes=classes)
 
     def show(self, history: PromptHistory) -> None:
@@ -145,6 +147,7 @@ class HistoryPane(Vertical):
             table.add_row(
                 f"v{v.version}",
                 v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                v.author or "-",
                 v.content_hash[:12],
                 ", ".join(v.labels) or "-",
                 "yes" if v.approved else "-",

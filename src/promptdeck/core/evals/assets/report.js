@@ -225,6 +225,7 @@
     if (r[1]) parts.push(r[1] + "/5");
     if (s(r[2])) parts.push("“" + s(r[2]) + "”");
     if (s(r[3])) parts.push("corrected: " + s(r[3]));
+    if (s(r[4])) parts.push("(by " + s(r[4]) + ")");
     return parts.join(" ");
   }
   function cellBlock(ci) {
