@@ -19,6 +19,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     delay: float = 0.0
+    logprobs: list[float] | None = None
+    """Token logprobs, sent (one per word when streamed) only to a request asking for them."""
 
 
 @dataclass
@@ -48,11 +50,19 @@ class StubServer:
                 headers=reply.headers,
                 content_type="application/json",
             )
+        logprobs = reply.logprobs if body.get("logprobs") is True else None
         if body.get("stream"):
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
-            for word in reply.text.split(" "):
-                chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+            words = reply.text.split(" ")
+            for i, word in enumerate(words):
+                chunk: dict[str, Any] = {
+                    "choices": [{"index": 0, "delta": {"content": word + " "}}]
+                }
+                if logprobs is not None:  # the last word carries what is left
+                    mine = logprobs[i : i + 1] if i < len(words) - 1 else logprobs[i:]
+                    content = [{"token": word, "logprob": lp, "top_logprobs": []} for lp in mine]
+                    chunk["choices"][0]["logprobs"] = {"content": content}
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
             done = {
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
@@ -71,6 +81,14 @@ class StubServer:
                         "index": 0,
                         "message": {"role": "assistant", "content": reply.text},
                         "finish_reason": "stop",
+                        "logprobs": None
+                        if logprobs is None
+                        else {
+                            "content": [
+                                {"token": f"t{i}", "logprob": lp, "top_logprobs": []}
+                                for i, lp in enumerate(logprobs)
+                            ]
+                        },
                     }
                 ],
                 "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
