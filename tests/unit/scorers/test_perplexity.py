@@ -14,8 +14,8 @@ import pytest
 from promptdeck.core.evals.suites import AssertionSpec, Case
 from promptdeck.core.providers.logprobs import (
     FLOOR,
-    LogprobSum,
     Logprobs,
+    LogprobSum,
     openai_token_logprobs,
 )
 from promptdeck.core.scorers import CallMeta, evaluate, validate
