@@ -48,8 +48,7 @@ def _logprobs(ctx: AssertionContext, kind: str) -> Logprobs:
         model = ctx.meta.model or "the model"
         raise Ungradable(
             f"{model} gave no token logprobs, which {kind} needs "
-            "(OpenAI-compatible servers and local models give them; Anthropic, Bedrock, "
-            "Ollama and Mistral do not)"
+            "(not every provider returns them: OpenAI and local models do, Anthropic does not)"
         )
     if found.count == 0:
         raise Ungradable(f"the answer has no tokens to compute {kind} from")
