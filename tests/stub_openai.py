@@ -22,6 +22,8 @@ class Reply:
     delay: float = 0.0
     chunk: int = 0
     """Streamed in pieces of this many characters (0: word by word)."""
+    logprobs: list[float] | None = None
+    """Token logprobs, sent (one per piece when streamed) only to a request asking for them."""
 
 
 _Permits = threading.Semaphore
@@ -59,6 +61,7 @@ class StubServer:
                 headers=reply.headers,
                 content_type="application/json",
             )
+        logprobs = reply.logprobs if body.get("logprobs") is True else None
         if body.get("stream"):
             response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
             await response.prepare(request)
@@ -68,8 +71,12 @@ class StubServer:
                 if size
                 else [word + " " for word in reply.text.split(" ")]
             )
-            for piece in pieces:
-                chunk = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+            for i, piece in enumerate(pieces):
+                chunk: dict[str, Any] = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+                if logprobs is not None:  # the last piece carries what is left
+                    mine = logprobs[i : i + 1] if i < len(pieces) - 1 else logprobs[i:]
+                    content = [{"token": piece, "logprob": lp, "top_logprobs": []} for lp in mine]
+                    chunk["choices"][0]["logprobs"] = {"content": content}
                 await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
             done = {
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
@@ -88,6 +95,14 @@ class StubServer:
                         "index": 0,
                         "message": {"role": "assistant", "content": reply.text},
                         "finish_reason": "stop",
+                        "logprobs": None
+                        if logprobs is None
+                        else {
+                            "content": [
+                                {"token": f"t{i}", "logprob": lp, "top_logprobs": []}
+                                for i, lp in enumerate(logprobs)
+                            ]
+                        },
                     }
                 ],
                 "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},

@@ -44,6 +44,9 @@ class CacheHit:
         latency_ms: How long the first answer took (saved by this hit).
         finish_reason: As first answered.
         answered_by: The model that first answered.
+        logprobs: The answer's token logprobs as first recorded (``{"tokens", "sum"}``),
+            ``{}`` when they were asked for and the provider gave none, None when they
+            were not asked for.
     """
 
     entry_id: int
@@ -55,6 +58,14 @@ class CacheHit:
     latency_ms: float
     finish_reason: str | None
     answered_by: str
+    logprobs: dict[str, Any] | None = None
+
+
+def _logprobs(request: Any) -> dict[str, Any] | None:
+    if not isinstance(request, dict):
+        return None
+    found = request.get("logprobs")
+    return found if isinstance(found, dict) else None
 
 
 def _hit(entry_id: int, row: Any) -> CacheHit:
@@ -68,6 +79,7 @@ def _hit(entry_id: int, row: Any) -> CacheHit:
         latency_ms=float(row.latency_ms or 0.0),
         finish_reason=row.finish_reason,
         answered_by=row.answered_by or row.model,
+        logprobs=_logprobs(row.request),
     )
 
 

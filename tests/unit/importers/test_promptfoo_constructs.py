@@ -15,6 +15,8 @@ from promptdeck.core.importers.promptfoo.importer import import_promptfoo
 from promptdeck.core.importers.promptfoo.javascript import javascript_spec
 from promptdeck.core.importers.promptfoo.nunjucks import to_jinja
 from promptdeck.core.importers.promptfoo.providers import model_string
+from promptdeck.core.scorers import check_cases
+from promptdeck.core.scorers.perplexity import needs_logprobs
 from promptdeck.errors import ConfigError
 from promptdeck.paths import WorkspacePaths
 
@@ -257,7 +259,10 @@ def test_expected_strings_and_unknown_types() -> None:
     }  # fmt: skip
     assert parse_assertion_string("Answer: 42") == {"type": "equals", "value": "Answer: 42"}
     assert parse_assertion_string("is-json") == {"type": "is-json"}
-    assert map_assertion({"type": "perplexity", "threshold": 2}, lambda r: (r, None), None).why
+    assert parse_assertion_string("perplexity(1.5):") == {
+        "type": "perplexity", "value": "", "threshold": 1.5
+    }  # fmt: skip
+    assert map_assertion({"type": "ruby", "value": "x"}, lambda r: (r, None), None).why
     assert "edit distance" in (
         map_assertion({"type": "levenshtein"}, lambda r: (r, None), None).why or ""
     )
@@ -330,3 +335,65 @@ assertionTemplates:
     assert "assertionTemplates" not in skipped
     assert [(a.type, a.value) for a in second.asserts] == [("contains", "algorithm")]
     assert set(second.tags) >= {"category:tech", "tags:ai", "tags:data,science"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "spec", "note"),
+    [
+        ({"type": "perplexity", "threshold": 1.5}, {"type": "perplexity", "value": 1.5}, None),
+        ({"type": "perplexity"}, {"type": "perplexity"}, None),
+        ({"type": "perplexity", "threshold": 0}, {"type": "perplexity"}, None),  # 0: none
+        (
+            {"type": "perplexity", "threshold": 2, "weight": 2, "metric": "ppl", "value": 9},
+            {"type": "perplexity", "value": 2, "weight": 2, "metric": "ppl"},
+            "`value` has no effect",
+        ),
+        (
+            {"type": "not-perplexity", "threshold": 2},
+            {"type": "not-perplexity", "value": 2},
+            "promptfoo ignores `not-`",
+        ),
+        (
+            {"type": "perplexity-score", "threshold": 0.4},
+            {"type": "perplexity-score", "threshold": 0.4},
+            None,
+        ),
+        ({"type": "perplexity-score"}, {"type": "perplexity-score"}, None),
+        (
+            {"type": "perplexity-score", "threshold": 3},
+            {"type": "perplexity-score", "threshold": 1},
+            "can never pass",
+        ),
+        (
+            {"type": "perplexity", "threshold": "low"},
+            {"type": "perplexity"},
+            "is not a number",
+        ),
+    ],
+)
+def test_perplexity_mapping(raw: dict[str, Any], spec: dict[str, Any], note: str | None) -> None:
+    mapped = map_assertion(raw, lambda r: (r, None), None)
+    assert (mapped.spec, mapped.why) == (spec, None)
+    assert (note is None) == (not mapped.notes)
+    assert note is None or any(note in n for n in mapped.notes)
+
+
+def test_perplexity_is_carried_into_a_suite_that_runs(tmp_path: Path) -> None:
+    config = """\
+prompts: ['Say {{ word }}']
+providers: [openai:gpt-4o-mini]
+defaultTest:
+  assert: [{type: perplexity-score, threshold: 0.3}]
+tests:
+  - vars: {word: hi}
+    assert:
+      - {type: perplexity, threshold: 1.5}
+      - type: assert-set
+        assert: [{type: perplexity, threshold: 3}, {type: contains, value: hi}]
+"""
+    report, paths = _import(tmp_path, config)
+    assert not _skipped(report)
+    suite = load_suite(paths.suites / "t.suite.yaml", paths)
+    (case,) = suite.cases
+    assert [a.type for a in case.asserts] == ["perplexity-score", "perplexity", "assert-set"]
+    assert check_cases(suite.cases) == [] and needs_logprobs(case.asserts)

@@ -106,6 +106,8 @@ def test_every_local_type_is_covered_by_the_table() -> None:
             "guard-pass",
             "guard-flags",
             "max-score",  # graded across a case's outputs: test_across
+            "perplexity",  # test_perplexity
+            "perplexity-score",
         }
     )  # own test modules
     assert local == covered

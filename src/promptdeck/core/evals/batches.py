@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from promptdeck.core.evals.cells import CellJob, CellWork
+from promptdeck.core.evals.cells import AnswerFacts, CellJob, CellWork
 from promptdeck.core.evals.plan import SuitePlan
 from promptdeck.core.evals.suites import Case
 from promptdeck.core.gateway.costs import Estimate, estimate_prompt_tokens
 from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
 from promptdeck.core.prompts.refs import ResolvedPrompt
 from promptdeck.core.prompts.templating import RenderedPrompt, render_prompt
+from promptdeck.core.providers.logprobs import Logprobs
+from promptdeck.core.scorers.perplexity import needs_logprobs
 from promptdeck.core.workspace.workspace import Workspace
-from promptdeck.store import cache_repo, runs_repo
+from promptdeck.store import cache_repo, runs_repo, traces_repo
 from promptdeck.store.runs_repo import CellKey, PendingCell
 
 __all__ = ["DEFAULT_MAX_TOKENS_ESTIMATE", "Ahead", "CellPlanner"]
@@ -107,6 +109,8 @@ class CellPlanner:
             model=model,
             messages=rendered.messages,
             params=params,
+            # Token logprobs only for the cases that grade them (perplexity).
+            overrides={"logprobs": True} if needs_logprobs(case.asserts) else {},
             response_format=schema,
             repeat=repeat,
             cache=self.cache,
@@ -253,5 +257,25 @@ class CellPlanner:
         def look_up() -> dict[runs_repo.GradeWanted, runs_repo.PreviousGrade]:
             with self.workspace.session() as session:
                 return runs_repo.previous_grades_many(session, wanted)
+
+        return await asyncio.to_thread(look_up)
+
+    async def answer_facts(self, trace_uid: str | None) -> AnswerFacts:
+        """What the call of a stored answer recorded: finish reason, logprobs, model."""
+
+        def look_up() -> AnswerFacts:
+            if not trace_uid:
+                return AnswerFacts()
+            with self.workspace.session() as session:
+                found = traces_repo.find_trace(session, trace_uid)
+                row = found.completion if found is not None else None
+                if row is None:
+                    return AnswerFacts()
+                request = row.request if isinstance(row.request, dict) else {}
+                return AnswerFacts(
+                    row.finish_reason,
+                    Logprobs.from_json(request.get("logprobs")),
+                    row.answered_by or row.model,
+                )
 
         return await asyncio.to_thread(look_up)

@@ -22,12 +22,13 @@ from promptdeck.core.evals.suites import Case
 from promptdeck.core.evals.writer import CellWriter
 from promptdeck.core.gateway.engine import CallResult, CallSpec, Gateway
 from promptdeck.core.prompts.refs import ResolvedPrompt
+from promptdeck.core.providers.logprobs import Logprobs
 from promptdeck.core.scorers import CallMeta, Score, ScoringOptions, a_grade_case, case_score
 from promptdeck.core.scorers.across import ACROSS, is_across
 from promptdeck.store import runs_repo
 from promptdeck.store.runs_repo import CellKey, CellWrite, PendingCell, ScoreWrite
 
-__all__ = ["CellJob", "CellWork", "SharedCalls", "grading_key"]
+__all__ = ["AnswerFacts", "CellJob", "CellWork", "SharedCalls", "grading_key"]
 
 Timing = tuple[str | None, float | None, float | None, int | None, float]
 """A cell's trace id, latency, time to first token, tokens and cost."""
@@ -43,6 +44,21 @@ def grading_key(case: Case, threshold: float, judge: str | None) -> str:
         "judge": judge,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class AnswerFacts:
+    """What the grade of an answer stored before an interruption reads from its call.
+
+    Attributes:
+        finish_reason: Why the model stopped (``finish-reason``).
+        logprobs: The answer's token logprobs, when recorded (``perplexity``).
+        model: The model that answered.
+    """
+
+    finish_reason: str | None = None
+    logprobs: Logprobs | None = None
+    model: str | None = None
 
 
 @dataclass
@@ -113,6 +129,8 @@ class CellWork:
         judge: The judge itself, if any.
         options: The workspace's scoring options.
         previous: Finds earlier grades that unchanged cells can keep.
+        facts: Reads what a stored answer's call recorded, by its trace id (an answer
+            stored before an interruption is graded with its finish reason and logprobs).
     """
 
     def __init__(
@@ -128,6 +146,7 @@ class CellWork:
             [list[runs_repo.GradeWanted]],
             Awaitable[dict[runs_repo.GradeWanted, runs_repo.PreviousGrade]],
         ],
+        facts: Callable[[str | None], Awaitable[AnswerFacts]] | None = None,
     ) -> None:
         self.suite = suite
         self.shared = shared
@@ -137,6 +156,7 @@ class CellWork:
         self.judge = judge
         self.options = options
         self.previous = previous
+        self.facts = facts
         self._grading_keys: dict[tuple[str, float, str | None], str] = {}
 
     def grading_key(self, case: Case) -> str:
@@ -192,8 +212,19 @@ class CellWork:
                 stored.tokens,
                 stored.cost_usd,
             )
+            facts = AnswerFacts(model=cell.model)
+            if self.facts is not None and job.case.asserts:
+                facts = await self.facts(stored.trace_uid)
             return await self._grade(
-                cell, job, base, stored.output, timing, stored.source, None, stored.similarity
+                cell,
+                job,
+                base,
+                stored.output,
+                timing,
+                stored.source,
+                None,
+                stored.similarity,
+                facts,
             )
         call, shared = await self.shared.call(job.key, job.spec)
         done = call.completion
@@ -246,8 +277,10 @@ class CellWork:
         answered: str,
         call: CallResult | None,
         similarity: float | None = None,
+        answer: AnswerFacts | None = None,
     ) -> tuple[CellResult, CellWrite]:
         case = job.case
+        answer = answer or AnswerFacts(model=cell.model)
         trace, latency, ttft, tokens, cost = timing
         base = replace(
             base,
@@ -289,7 +322,9 @@ class CellWork:
                 call.completion.cost_usd if call else cost,
                 tokens,
                 job.user,
-                call.completion.finish_reason if call else None,
+                call.completion.finish_reason if call else answer.finish_reason,
+                call.completion.logprobs if call else answer.logprobs,
+                (call.completion.answered_by if call else answer.model) or cell.model,
             )
             grade = await a_grade_case(
                 case,

@@ -235,6 +235,7 @@ class EvalRunner:
             judge,
             scoring_options(workspace),
             self.planner.previous_many,
+            self.planner.answer_facts,
         )
         # A run that starts with nothing finished keeps its results as it stores them
         # (built as they read back), so its end does not read every cell back.

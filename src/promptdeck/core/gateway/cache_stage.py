@@ -5,6 +5,10 @@ unwritten answers, the batch prefetched, or the database) and records a
 ``cache.lookup`` span. :func:`served` turns a stored answer into the call's
 completion (it cost nothing now). :func:`cached_fallback` is what the router asks
 for when every model failed: the newest stored answer to the same request.
+
+A call that asks for token logprobs (a ``perplexity`` assertion) is served only by
+an entry that recorded what became of them (:func:`serves`): an entry stored
+without them is a miss for it, so perplexity is never graded from missing data.
 """
 
 from __future__ import annotations
@@ -20,13 +24,21 @@ from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.inflight import InFlight
 from promptdeck.core.gateway.keys import request_hash
 from promptdeck.core.providers.base import Completion, Usage
+from promptdeck.core.providers.logprobs import Logprobs, wants_logprobs
 from promptdeck.core.providers.router import ModelRouter, Target
 from promptdeck.store import cache_repo
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import SpanRecord
 from promptdeck.timeutil import utcnow
 
-__all__ = ["cached_fallback", "lookup_exact", "served"]
+__all__ = ["cached_fallback", "lookup_exact", "served", "serves"]
+
+
+def serves(call: InFlight, hit: CacheHit | None) -> CacheHit | None:
+    """The hit, when it can answer the call: one asking for logprobs needs them recorded."""
+    if hit is not None and wants_logprobs(call.params) and hit.logprobs is None:
+        return None
+    return hit
 
 
 def lookup_exact(call: InFlight, exact: ExactCache, config: WorkspaceConfig) -> CacheHit | None:
@@ -34,7 +46,7 @@ def lookup_exact(call: InFlight, exact: ExactCache, config: WorkspaceConfig) -> 
     if call.spec.cache != "read" or not config.cache.exact:
         return None
     start = utcnow()
-    hit = exact.find(call.key)
+    hit = serves(call, exact.find(call.key))
     call.spans.append(
         SpanRecord(
             "cache.lookup",
@@ -60,6 +72,7 @@ def served(call: InFlight, hit: CacheHit, kind: str) -> Completion:
         model=call.spec.model,
         answered_by=hit.answered_by,
         provider="cache",
+        logprobs=Logprobs.from_json(hit.logprobs),
     )
 
 
@@ -75,4 +88,5 @@ def cached_fallback(
     rhash = request_hash(target.model, spec.messages, params, spec.response_format)
     with session() as s:
         hit = cache_repo.latest_for_hash(s, rhash)
+    hit = serves(call, hit)
     return served(call, hit, "exact") if hit is not None else None

@@ -41,6 +41,7 @@ from promptdeck.core.guardrails.policy import (
     Policy,
 )
 from promptdeck.core.providers.base import Completion, ErrorKind
+from promptdeck.core.providers.logprobs import wants_logprobs
 from promptdeck.core.providers.router import (
     Attempt,
     ModelRouter,
@@ -209,7 +210,9 @@ class Gateway:
         hit = cache_stage.lookup_exact(call, self.exact, self.config)
         if hit is not None:
             return hit, "exact"
-        if self.semantic is not None:
+        # Token logprobs are of an answer to its own request: a call that asks for them
+        # takes no other request's answer.
+        if self.semantic is not None and not wants_logprobs(call.params):
             hit = await semantic_stage.lookup(self.semantic, call, self.config.cache)
         return hit, "semantic"
 

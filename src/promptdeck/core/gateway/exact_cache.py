@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -24,11 +25,12 @@ from promptdeck.store.cache_repo import CacheHit
 __all__ = ["ExactCache", "fresh_hit"]
 
 
-def fresh_hit(done: Completion) -> CacheHit:
+def fresh_hit(done: Completion, logprobs: dict[str, Any] | None = None) -> CacheHit:
     """The cache entry a fresh answer becomes, before it is written (no ids yet).
 
     An answer whose cost is unknown is remembered as having cost 0: a hit on it saves
-    nothing that anyone knows of.
+    nothing that anyone knows of. ``logprobs`` is what its completion row records
+    (:func:`~promptdeck.core.gateway.recording.logprobs_record`).
     """
     return CacheHit(
         entry_id=-1,
@@ -40,6 +42,7 @@ def fresh_hit(done: Completion) -> CacheHit:
         latency_ms=done.latency_ms,
         finish_reason=done.finish_reason,
         answered_by=done.answered_by,
+        logprobs=logprobs,
     )
 
 

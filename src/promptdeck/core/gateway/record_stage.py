@@ -19,7 +19,12 @@ from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.costs import CostBook
 from promptdeck.core.gateway.exact_cache import ExactCache, fresh_hit
 from promptdeck.core.gateway.inflight import InFlight
-from promptdeck.core.gateway.recording import call_record, note_warnings, provider_span
+from promptdeck.core.gateway.recording import (
+    call_record,
+    logprobs_record,
+    note_warnings,
+    provider_span,
+)
 from promptdeck.core.gateway.semantic import SemanticCache
 from promptdeck.core.gateway.spec import CallResult
 from promptdeck.core.providers.base import Completion
@@ -106,7 +111,7 @@ async def finish(
             "scope": "",
             "created_at": now,
         }
-        parts.exact.remember(call.key, fresh_hit(done))
+        parts.exact.remember(call.key, fresh_hit(done, logprobs_record(call, done)))
     shadow_similarity: float | None = None
     if fresh and parts.semantic is not None:
         shadow_similarity = await semantic_stage.learn(parts.semantic, call, done, record, now)

@@ -9,11 +9,24 @@ from typing import Any
 
 from promptdeck.core.gateway.inflight import InFlight
 from promptdeck.core.providers.base import Completion, redact
+from promptdeck.core.providers.logprobs import wants_logprobs
 from promptdeck.core.providers.router import Attempt
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import CallRecord, SpanRecord
 
-__all__ = ["call_record", "note_warnings", "provider_span"]
+__all__ = ["call_record", "logprobs_record", "note_warnings", "provider_span"]
+
+
+def logprobs_record(call: InFlight, done: Completion) -> dict[str, Any] | None:
+    """What a call's completion row keeps of its answer's token logprobs.
+
+    ``{"tokens": n, "sum": s}`` when the provider gave them; ``{}`` when the call asked
+    for them and got none (a cached answer then says so again, rather than being taken
+    for one never asked); None when the call did not ask.
+    """
+    if done.logprobs is not None:
+        return done.logprobs.to_json()
+    return {} if wants_logprobs(call.params) else None
 
 
 def note_warnings(call: InFlight, kind: str, lines: Sequence[str]) -> None:
@@ -102,6 +115,9 @@ def call_record(
         )
     if call.similarity is not None:
         request["similarity"] = call.similarity
+    logprobs = logprobs_record(call, done) if done.ok else None
+    if logprobs is not None:
+        request["logprobs"] = logprobs
     error = redact(done.error) if done.error else None
     return CallRecord(
         trace={

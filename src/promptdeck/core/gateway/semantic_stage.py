@@ -17,6 +17,7 @@ from datetime import datetime
 from promptdeck.config import CacheConfig
 from promptdeck.core.gateway.exact_cache import fresh_hit
 from promptdeck.core.gateway.inflight import InFlight
+from promptdeck.core.gateway.recording import logprobs_record
 from promptdeck.core.gateway.semantic import SemanticCache, semantic_query
 from promptdeck.core.providers.base import Completion
 from promptdeck.store.cache_repo import CacheHit
@@ -106,7 +107,7 @@ async def learn(
     }
     record.vector = vector.astype("float32").tobytes()
     record.canon = json.dumps(list(query.texts), ensure_ascii=False)
-    hit = fresh_hit(done)
+    hit = fresh_hit(done, logprobs_record(call, done))
     cache.remember(query, hit, vector)
     match = call.shadow
     if match is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, final, runtime_checkable
 
+from promptdeck.core.providers.logprobs import Logprobs
 from promptdeck.secrecy import scrub
 
 __all__ = [
@@ -144,6 +145,8 @@ class Completion:
         answered_by: The model string that actually answered (differs after a fallback).
         provider: Which provider served it (``http``, ``litellm``, ``local``, ``fake``, ``cache``).
         retries: Retries spent before this outcome.
+        logprobs: The answer's token log-probabilities, when the call asked for them
+            and the provider gave them (see :mod:`promptdeck.core.providers.logprobs`).
     """
 
     text: str
@@ -159,6 +162,7 @@ class Completion:
     answered_by: str = ""
     provider: str = ""
     retries: int = 0
+    logprobs: Logprobs | None = None
 
     @property
     def ok(self) -> bool:

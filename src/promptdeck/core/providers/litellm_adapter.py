@@ -29,11 +29,13 @@ from promptdeck.core.providers.base import (
     StreamEvent,
     Usage,
 )
+from promptdeck.core.providers.logprobs import LogprobSum, openai_token_logprobs, wants_logprobs
 from promptdeck.core.workspace.offline import apply_offline_environment
 from promptdeck.secrecy import read_key
 
 __all__ = [
     "LitellmProvider",
+    "gives_logprobs",
     "import_litellm",
     "model_prices",
     "register_local_provider",
@@ -169,6 +171,21 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
+def gives_logprobs(litellm: Any, model: str) -> bool:
+    """True when litellm can ask ``model``'s provider for token logprobs.
+
+    Providers that have none (Anthropic, Bedrock, Ollama, Mistral…) would reject the
+    parameter; the call is made without it, and a ``perplexity`` assertion on its
+    answer says the provider gave none.
+    """
+    try:
+        name, provider, _key, _base = litellm.get_llm_provider(model)
+        supported = litellm.get_supported_openai_params(model=name, custom_llm_provider=provider)
+    except Exception:
+        return False
+    return bool(supported) and "logprobs" in supported
+
+
 class LitellmProvider:
     """Calls ``litellm.acompletion`` for any provider litellm knows.
 
@@ -180,6 +197,11 @@ class LitellmProvider:
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = dict(request.params)
+        if wants_logprobs(request.params) and not gives_logprobs(import_litellm(), request.model):
+            kwargs.pop("logprobs", None)
+            kwargs.pop("top_logprobs", None)
+        elif "logprobs" in kwargs and not wants_logprobs(request.params):
+            kwargs.pop("logprobs")
         kwargs["num_retries"] = 0  # the router retries, with backoff and fallbacks
         if request.api_base:
             kwargs["api_base"] = request.api_base
@@ -220,6 +242,9 @@ class LitellmProvider:
             ) from exc
         choice = response.choices[0]
         usage = getattr(response, "usage", None)
+        logprobs = LogprobSum()
+        if "logprobs" in kwargs:
+            logprobs.add(openai_token_logprobs(choice))
         return Completion(
             text=choice.message.content or "",
             usage=Usage(
@@ -232,6 +257,7 @@ class LitellmProvider:
             model=request.model,
             answered_by=request.model,
             provider=self.name,
+            logprobs=logprobs.result(),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -249,6 +275,8 @@ class LitellmProvider:
         ttft: float | None = None
         finish: str | None = None
         usage: Any = None
+        logprobs = LogprobSum()
+        wanted = "logprobs" in kwargs
         try:
             response = await litellm.acompletion(
                 model=request.model, messages=[dict(m) for m in request.messages], **kwargs
@@ -257,6 +285,8 @@ class LitellmProvider:
                 usage = getattr(chunk, "usage", None) or usage
                 for choice in chunk.choices:
                     finish = choice.finish_reason or finish
+                    if wanted and getattr(choice, "index", 0) == 0:
+                        logprobs.add(openai_token_logprobs(choice))
                     delta = getattr(choice.delta, "content", None)
                     if delta:
                         if ttft is None:
@@ -282,6 +312,7 @@ class LitellmProvider:
             model=request.model,
             answered_by=request.model,
             provider=self.name,
+            logprobs=logprobs.result(),
         )
 
 

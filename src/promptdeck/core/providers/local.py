@@ -9,6 +9,13 @@ Token counts are llama.cpp's own: the prompt as the model's chat template render
 and the tokens generated. A plain call reports them; a stream's chunks carry none, so
 :func:`_counting` takes the same two numbers from inside the generation, and a
 streamed call counts exactly what the same call unstreamed does.
+
+A call that asks for token logprobs (``logprobs: true``, for ``perplexity``) gets
+them from the same place: llama-cpp-python returns logprobs only from a model loaded
+with ``logits_all`` (a row of logits per token of context, ~400 MB for SmolLM2), so
+instead :func:`_counting` reads the logits each answer token was sampled from, the
+moment it is sampled, and keeps its log-softmax: the model's own distribution, as
+llama-cpp-python's ``logprobs`` gives it. Calls that do not ask pay nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +39,7 @@ from promptdeck.core.providers.base import (
     Usage,
 )
 from promptdeck.core.providers.local_model import LocalModel, get_local_model
+from promptdeck.core.providers.logprobs import LogprobSum, wants_logprobs
 from promptdeck.errors import PromptdeckError
 
 __all__ = ["LocalProvider", "llama_kwargs"]
@@ -53,6 +61,18 @@ def llama_kwargs(request: ChatRequest) -> dict[str, Any]:
 class _TokenCount:
     prompt: int = 0
     completion: int = 0
+    logprobs: LogprobSum | None = None
+
+
+def _sampled_logprob(llama: Any, token: int) -> float:
+    """The log-probability of ``token`` under the logits it was just sampled from."""
+    import llama_cpp
+    import numpy as np
+
+    pointer = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1)
+    logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(np.float64)
+    top = float(logits.max())
+    return float(logits[token] - top - np.log(np.exp(logits - top).sum()))
 
 
 def _is_end(llama: Any, token: int) -> bool:
@@ -66,24 +86,30 @@ def _is_end(llama: Any, token: int) -> bool:
 
 
 @contextmanager
-def _counting(llama: Any) -> Iterator[_TokenCount]:
+def _counting(llama: Any, logprobs: bool = False) -> Iterator[_TokenCount]:
     """Count a generation's tokens as llama.cpp's ``usage`` does, for a stream.
 
     llama.cpp renders the chat template, tokenizes it and hands the tokens to
     ``Llama.generate``: their number is the usage's ``prompt_tokens``; every token
-    generated but the end-of-generation one is a ``completion_tokens``. The instance's
-    ``generate`` is wrapped while the caller holds the model's lock.
+    generated but the end-of-generation one is a ``completion_tokens`` (and, with
+    ``logprobs``, has its log-probability summed). The instance's ``generate`` is
+    wrapped while the caller holds the model's lock.
     """
     count = _TokenCount()
     original = llama.generate
 
     def generate(tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
         count.prompt, count.completion = len(tokens), 0
+        count.logprobs = LogprobSum() if logprobs else None
+        if count.logprobs is not None:
+            count.logprobs.add(())
         inner = original(tokens, *args, **kwargs)
         try:
             for token in inner:
                 if not _is_end(llama, token):
                     count.completion += 1
+                    if count.logprobs is not None:
+                        count.logprobs.add((_sampled_logprob(llama, token),))
                 yield token
         finally:
             inner.close()
@@ -134,7 +160,9 @@ class LocalProvider:
             llama = model.load()
         except PromptdeckError as error:
             raise ProviderError(ErrorKind.CONFIG, error.title) from error
-        with model.lock, _context_errors(request):
+        # Only a call that asks for logprobs has its generation watched.
+        watch = _counting(llama, True) if wants_logprobs(request.params) else nullcontext(None)
+        with model.lock, watch as count, _context_errors(request):
             out = llama.create_chat_completion(
                 messages=[dict(m) for m in request.messages], **llama_kwargs(request)
             )
@@ -151,6 +179,7 @@ class LocalProvider:
             model=request.model,
             answered_by=request.model,
             provider=self.name,
+            logprobs=count.logprobs.result() if count and count.logprobs else None,
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
@@ -171,7 +200,8 @@ class LocalProvider:
             parts: list[str] = []
             ttft: float | None = None
             finish: str | None = None
-            with model.lock, _counting(llama) as count, _context_errors(request):
+            wanted = wants_logprobs(request.params)
+            with model.lock, _counting(llama, wanted) as count, _context_errors(request):
                 chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(
                     messages=[dict(m) for m in request.messages],
                     stream=True,
@@ -196,6 +226,7 @@ class LocalProvider:
                     model=request.model,
                     answered_by=request.model,
                     provider=self.name,
+                    logprobs=count.logprobs.result() if count.logprobs is not None else None,
                 )
             )
         except PromptdeckError as error:

@@ -28,6 +28,7 @@ from promptdeck.core.providers.base import (
     StreamEvent,
     Usage,
 )
+from promptdeck.core.providers.logprobs import LogprobSum, openai_token_logprobs, wants_logprobs
 from promptdeck.secrecy import read_key
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ _PARAMS = {
     "n",
     "logit_bias",
     "user",
+    "logprobs",
+    "top_logprobs",
 }
 
 
@@ -212,6 +215,9 @@ class OpenAIHTTPProvider:
                 ErrorKind.BAD_REQUEST, f"{endpoint_for(request)} answered without a chat choice"
             ) from exc
         usage = data.get("usage") or {}
+        logprobs = LogprobSum()
+        if wants_logprobs(request.params):
+            logprobs.add(openai_token_logprobs(choice))
         return Completion(
             text=text,
             usage=Usage(
@@ -224,6 +230,7 @@ class OpenAIHTTPProvider:
             model=request.model,
             answered_by=request.model,
             provider=self.name,
+            logprobs=logprobs.result(),
         )
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -240,6 +247,8 @@ class OpenAIHTTPProvider:
         parts: list[str] = []
         usage: dict[str, Any] = {}
         finish: str | None = None
+        logprobs = LogprobSum()
+        wanted = wants_logprobs(request.params)
         try:
             async with self._session().post(url, data=body, headers=headers) as response:
                 if response.status >= 400:
@@ -266,6 +275,8 @@ class OpenAIHTTPProvider:
                     for choice in chunk.get("choices") or []:
                         delta = (choice.get("delta") or {}).get("content")
                         finish = choice.get("finish_reason") or finish
+                        if wanted and choice.get("index", 0) == 0:
+                            logprobs.add(openai_token_logprobs(choice))
                         if delta:
                             if ttft is None:
                                 ttft = (time.perf_counter() - start) * 1000
@@ -288,4 +299,5 @@ class OpenAIHTTPProvider:
             model=request.model,
             answered_by=request.model,
             provider=self.name,
+            logprobs=logprobs.result(),
         )

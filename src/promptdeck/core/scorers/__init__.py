@@ -1,8 +1,9 @@
 """Assertion types and grading: one registry, one entry point, negation handled once.
 
 Importing this package registers every built-in type (deterministic, structured,
-overlap, semantic, guard, python and model-graded: deepeval's and promptfoo's); none
-of them imports deepeval, numpy or onnxruntime until it grades something.
+overlap, semantic, guard, python, perplexity and model-graded: deepeval's and
+promptfoo's); none of them imports deepeval, numpy or onnxruntime until it grades
+something.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from promptdeck.core.scorers import (
     guard,
     judged,
     overlap,
+    perplexity,
     python_fn,
     rag,
     semantic,
@@ -76,6 +78,7 @@ _BUILTIN_MODULES = (
     guard,
     judged,
     overlap,
+    perplexity,
     python_fn,
     rag,
     semantic,

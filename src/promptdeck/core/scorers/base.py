@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from promptdeck.core.evals.suites import AssertionSpec, Case
+from promptdeck.core.providers.logprobs import Logprobs
 from promptdeck.secrecy import scrub
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Score",
     "Scorer",
     "ScoringOptions",
+    "Ungradable",
     "ValueMode",
     "as_text",
     "assertion",
@@ -56,6 +58,9 @@ class CallMeta:
         input: The prompt text sent to the model (the last user message), for the
             model-graded metrics that judge an answer against its question.
         finish_reason: Why the model stopped (``stop``, ``length``…), when known.
+        logprobs: The answer's token logprobs, when the call asked for them and the
+            provider gave them (``perplexity``, ``perplexity-score``).
+        model: The model that answered (named when it gave no logprobs).
     """
 
     latency_ms: float | None = None
@@ -63,6 +68,8 @@ class CallMeta:
     tokens: int | None = None
     input: str | None = None
     finish_reason: str | None = None
+    logprobs: Logprobs | None = None
+    model: str | None = None
 
 
 class EmbedderLike(Protocol):
@@ -87,6 +94,14 @@ class ScoringOptions:
     workspace_root: Path | None = None
     state_dir: Path | None = None
     embedder: EmbedderLike | None = None
+
+
+class Ungradable(Exception):
+    """Raised by a scorer when what it grades is missing (no logprobs from the provider).
+
+    The assertion is then not graded: it fails, negated or not, and its reason is this
+    exception's one line (no exception class name in front of it).
+    """
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from promptdeck.core.scorers.base import (
     Outcome,
     Score,
     ScoringOptions,
+    Ungradable,
 )
 from promptdeck.errors import ConfigError
 
@@ -247,6 +248,8 @@ def evaluate(
         outcome = kind.scorer(output, ctx)
     except ConfigError:
         raise
+    except Ungradable as exc:
+        return _finish(spec, None, str(exc))
     except Exception as exc:  # a scorer's failure is this cell's error, not the run's
         return _finish(spec, None, f"{type(exc).__name__}: {exc}")
     return _finish(spec, outcome)

@@ -29,11 +29,10 @@ _GRADED = {
     "context-faithfulness", "context-recall", "context-relevance", "pi", "select-best",
 }  # fmt: skip
 _LIMITS = {"latency", "cost"}
+_LOGPROBS = {"perplexity", "perplexity-score"}
 _WHY = {
     "python": "python assertions run code; rewrite it as a promptdeck `python` assertion",
     "webhook": "webhook assertions call a URL; promptdeck does not",
-    "perplexity": "promptdeck's providers return no logprobs, which perplexity needs",
-    "perplexity-score": "promptdeck's providers return no logprobs, which perplexity needs",
     "levenshtein": "promptfoo's threshold is an edit distance, promptdeck's a similarity",
     "ruby": "ruby assertions run code",
     "is-valid-openai-function-call": (
@@ -137,6 +136,8 @@ def map_assertion(
         if limit is None:
             return Mapped(None, f"{base} without a threshold only records a metric")
         spec, threshold = {"type": kind, "value": limit}, None
+    elif base in _LOGPROBS:
+        spec, threshold = _perplexity(kind, raw, threshold, notes)
     elif base == "javascript":
         found = javascript_spec(value)
         if found is None:
@@ -172,6 +173,31 @@ def map_assertion(
     if spec.get("value") is None:
         spec.pop("value", None)
     return Mapped(spec, None, notes, grader)
+
+
+def _perplexity(
+    kind: str, raw: dict[str, Any], threshold: Any, notes: list[str]
+) -> tuple[dict[str, Any], Any]:
+    """``perplexity``'s threshold becomes its value (a perplexity, not a score in [0, 1]).
+
+    promptfoo reads a missing or zero threshold as none (always passes), ignores
+    ``value`` and ``not-`` on both types; promptdeck asks the provider for logprobs.
+    """
+    base = kind.removeprefix("not-")
+    if raw.get("value") is not None:
+        notes.append(f"`value` has no effect on {base} in promptfoo; left out")
+    if kind != base:
+        notes.append(f"promptfoo ignores `not-` on {base}; promptdeck negates it")
+    number = isinstance(threshold, int | float) and not isinstance(threshold, bool)
+    if threshold is not None and not number:
+        notes.append(f"`threshold` {threshold!r} is not a number; left out")
+    limit = threshold if number and threshold else None
+    if base == "perplexity":
+        return ({"type": kind, "value": limit}, None)
+    if limit is not None and limit > 1:
+        notes.append(f"threshold {limit:g} can never pass (the score is at most 0.5); set to 1")
+        limit = 1
+    return {"type": kind}, limit
 
 
 def _negate(spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -222,7 +248,8 @@ def parse_assertion_string(text: str) -> dict[str, Any]:
         return {"type": "equals", "value": stripped}
     negated, kind, threshold, value = match.groups()
     kind = _ALIASES.get(kind, kind)
-    known = _SAME | _LISTS | _LIMITS | _GRADED | set(_WHY) | {"javascript", "moderation"}
+    known = _SAME | _LISTS | _LIMITS | _LOGPROBS | _GRADED | set(_WHY)
+    known |= {"javascript", "moderation"}
     if kind not in known:
         return {"type": "equals", "value": stripped}
     if kind not in ("llm-rubric", "is-json", "contains-json"):
