@@ -224,3 +224,26 @@ def test_a_demo_style_suite_runs_headless_on_the_real_local_model(
     cells = json.loads(report.read_text())["cells"]
     assert len(cells) == 2
     assert all(c["error"] is None and c["output"].strip() and c["tokens"] for c in cells)
+
+
+def test_a_concurrency_above_the_models_cap_is_said(
+    capsys: pytest.CaptureFixture[str],
+    ws: list[str],
+    fake: FakeProvider,
+    demo_paths: WorkspacePaths,
+) -> None:
+    """`--concurrency 32` against one model capped at 8 says so, naming where the cap is."""
+    code, _, err = run(capsys, *ws, "eval", "mini", "--concurrency", "32")
+    assert code == ExitCode.OK, err
+    assert (
+        "warning: suite mini: concurrency 32, but at most 8 calls run at once: [concurrency] in "
+        "promptdeck.toml caps each model (default = 8); raise `default` or `per_model` there"
+    ) in err
+    code, _, err = run(capsys, *ws, "eval", "mini", "--concurrency", "8", "--no-cache")
+    assert code == ExitCode.OK, err
+    assert "at most" not in err
+    config = demo_paths.root / "promptdeck.toml"
+    config.write_text(config.read_text() + '\n[concurrency.per_model]\n"local/smollm2-135m" = 40\n')
+    code, _, err = run(capsys, *ws, "eval", "mini", "--concurrency", "32", "--no-cache")
+    assert code == ExitCode.OK, err
+    assert "at most" not in err

@@ -44,7 +44,8 @@ def test_queue_then_worker_then_wait(
         assert stub.calls == 0  # queued: nothing called yet
         code, _, err = run_cli(capsys, *ws, "worker", "--once", "--concurrency", "4")
         assert code == ExitCode.OK, err
-        assert "worker: 12 cells in 1 runs" in err
+        assert "worker: 12 cells in 1 run\n" in err
+        assert "caps each model" not in err
         report = tmp_path / "report.json"
         code, out, err = run_cli(capsys, *ws, "eval", "--wait", uid, "--json", str(report))
         assert code == ExitCode.OK, err
@@ -52,6 +53,11 @@ def test_queue_then_worker_then_wait(
         assert json.loads(report.read_text())["summary"]["passed"] == 12
         assert stub.calls == 12
         assert scalar(workspace, "SELECT count(*) FROM trace") == 12  # each call recorded
+        # More at once than [concurrency] lets one model take: said, with where to raise it.
+        code, _, err = run_cli(capsys, *ws, "worker", "--once", "--concurrency", "32")
+        assert code == ExitCode.OK, err
+        assert "worker: 0 cells in 0 runs" in err
+        assert "[concurrency] in promptdeck.toml caps each model at 8 calls at once" in err
 
 
 def test_wait_exits_as_eval_does_and_says_when_no_worker_runs_it(

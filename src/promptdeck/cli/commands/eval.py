@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from promptdeck.cli.aio import run_interruptibly
-from promptdeck.cli.commands.eval_checks import warn_duplicates
+from promptdeck.cli.commands.eval_checks import warn_concurrency_cap, warn_duplicates
 from promptdeck.cli.commands.eval_outcome import exit_for, write_outcomes
 from promptdeck.cli.context import Options, open_tui, open_workspace, settle_gc
 from promptdeck.cli.output import echo_json, render_table
@@ -181,6 +181,7 @@ def eval_run(
 
         async def go() -> None:
             gateway = Gateway.for_workspace(workspace)
+            warn_concurrency_cap(gateway.router, plans, concurrency)
             runner = EvalRunner(
                 workspace,
                 gateway,

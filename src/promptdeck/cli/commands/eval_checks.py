@@ -8,9 +8,39 @@ from typing import TYPE_CHECKING
 from promptdeck.cli.output import echo_warning
 
 if TYPE_CHECKING:
+    from promptdeck.core.evals.plan import SuitePlan
+    from promptdeck.core.providers.router import ModelRouter
     from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["warn_duplicates"]
+__all__ = ["warn_concurrency_cap", "warn_duplicates"]
+
+
+def warn_concurrency_cap(
+    router: ModelRouter, plans: Sequence[SuitePlan], asked: int | None
+) -> None:
+    """Warn when a run's concurrency is more than ``[concurrency]`` lets its models take.
+
+    ``--concurrency 32`` against one model whose calls are capped at 8 runs 8 at once;
+    the user should know the cap and where it is set, not find a run four times slower.
+    """
+    for plan in plans:
+        wanted = asked or plan.suite.file.concurrency
+        if not wanted:
+            continue
+        limits: dict[str, int] = {}
+        for name in plan.models:
+            if name in router.config.ensembles:
+                continue  # an ensemble's members are called under their own caps
+            model, size = router.call_limit(name)
+            limits[model] = size
+        most = sum(limits.values())
+        if limits and wanted > most:
+            echo_warning(
+                f"suite {plan.suite.name}: concurrency {wanted}, but at most {most} calls run "
+                "at once: [concurrency] in promptdeck.toml caps each model "
+                f"(default = {router.config.concurrency.default}); raise `default` or "
+                "`per_model` there"
+            )
 
 
 def warn_duplicates(workspace: Workspace, names: Sequence[str]) -> None:

@@ -66,11 +66,18 @@ def worker(options: Options, concurrency: int, suite_filter: str | None, once: b
                 say=echo_warning,
             )
             holder.append(found)
+            cap = workspace.config.concurrency.default
             click.echo(
                 f"worker: waiting for queued runs{f' of {suite_filter}' if suite_filter else ''}"
                 f" (concurrency {concurrency})",
                 file=stream,
             )
+            if concurrency > cap:
+                echo_warning(
+                    f"[concurrency] in promptdeck.toml caps each model at {cap} calls at once "
+                    f"(default; per_model overrides it): --concurrency {concurrency} needs "
+                    "several models, or a higher cap there"
+                )
             await found.run()
         finally:
             await gateway.aclose()
@@ -82,4 +89,7 @@ def worker(options: Options, concurrency: int, suite_filter: str | None, once: b
         workspace.close()
     if holder:
         stats = holder[0].stats
-        click.echo(f"worker: {stats.cells} cells in {len(stats.runs)} runs", file=stream)
+        runs = len(stats.runs)
+        click.echo(
+            f"worker: {stats.cells} cells in {runs} run{'' if runs == 1 else 's'}", file=stream
+        )

@@ -142,12 +142,17 @@ class ModelRouter:
             api_key_env=target.api_key_env,
         )
 
+    def call_limit(self, name: str) -> tuple[str, int]:
+        """The model a name calls, and how many of its calls run at once (``[concurrency]``)."""
+        target = self.resolve(name)
+        per = self.config.concurrency.per_model
+        size = per.get(target.name) or per.get(target.model) or self.config.concurrency.default
+        return target.model, size
+
     def _limit(self, target: Target) -> asyncio.Semaphore:
         sem = self._limits.get(target.model)
         if sem is None:
-            per = self.config.concurrency.per_model
-            size = per.get(target.name) or per.get(target.model) or self.config.concurrency.default
-            sem = self._limits[target.model] = asyncio.Semaphore(size)
+            sem = self._limits[target.model] = asyncio.Semaphore(self.call_limit(target.name)[1])
         return sem
 
     def _endpoint(self, target: Target, request: ChatRequest) -> str:
