@@ -23,21 +23,20 @@ removes:
 Values shorter than 8 characters are not treated as secrets: scrubbing ``ollama``
 or ``none`` out of every text would mangle more than it protects.
 
-A leaf module: any layer may import it, and it imports nothing of promptdeck's.
+A leaf module: any layer may import it, and it imports nothing of promptdeck's but
+:mod:`promptdeck.secrecy_forms` (what a scrub looks for).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 import logging
 import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, quote_plus
+
+from promptdeck.secrecy_forms import MASK, MIN_SECRET_LENGTH, Plan
 
 __all__ = [
     "MASK",
@@ -50,18 +49,10 @@ __all__ = [
     "scrub",
     "scrub_data",
     "scrub_row",
+    "scrub_rows",
     "secret_forms",
     "secret_values",
 ]
-
-MASK = "***"
-"""What a secret is replaced with."""
-
-MIN_SECRET_LENGTH = 8
-"""Shorter values are never scrubbed (they would match ordinary words)."""
-
-_EDGE = 12
-"""Characters from either end of a long key that are enough to scrub a run."""
 
 _SECRET_WORD = re.compile(
     r"(?:^|_)(?:API_?KEY|[A-Z]*APIKEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PASSPHRASE"
@@ -73,24 +64,6 @@ _NOT_A_VALUE = re.compile(
     r"|ENABLED|VERSION|NAME|TYPE|MODE|REGION)$",
     re.IGNORECASE,
 )
-_VALUE = r"[A-Za-z0-9_\-\.+/=~]{8,}"
-_AFTER_WORD: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bearer", re.compile(r"(?i)bearer\s+(" + _VALUE + ")")),
-    (
-        "authorization",
-        re.compile(r"(?i)authorization[\"'=: ]+(?:basic\s+|bearer\s+)?(" + _VALUE + ")"),
-    ),
-    ("api_key", re.compile(r"(?i)api_key[\"'=: ]+(" + _VALUE + ")")),
-    ("api-key", re.compile(r"(?i)api-key[\"'=: ]+(" + _VALUE + ")")),
-    ("apikey", re.compile(r"(?i)apikey[\"'=: ]+(" + _VALUE + ")")),
-)
-"""Words after which a key-like value is masked, known or not (headers, settings)."""
-_QUERY = re.compile(
-    r"(?i)(?:api[_-]?key|key|token|access_token|secret|sig|signature|password)=([^&\s\"'#]+)"
-)
-"""A query parameter that carries a key; masked after ``?`` or ``&``."""
-_KEY_CHARS = r"[A-Za-z0-9_\-]"
-
 _lock = threading.Lock()
 _values: frozenset[str] = frozenset()
 _variables: frozenset[str] = frozenset()
@@ -115,8 +88,8 @@ def remember(value: str | None) -> None:
     Args:
         value: The secret (ignored when None or shorter than :data:`MIN_SECRET_LENGTH`).
     """
-    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
-        global _values
+    global _values
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH and value.strip() not in _values:
         with _lock:
             _values = _values | {value.strip()}
 
@@ -127,8 +100,8 @@ def remember_variable(name: str | None) -> None:
     Args:
         name: The variable's name (an alias's ``api_key_env``); None is ignored.
     """
-    if name:
-        global _variables
+    global _variables
+    if name and name not in _variables:
         with _lock:
             _variables = _variables | {name}
 
@@ -168,23 +141,43 @@ class _EnvWatch:
     def __init__(self) -> None:
         self.size = -1
         self.names: tuple[str, ...] = ()
+        self.keys: tuple[Any, ...] = ()
         self.registered: frozenset[str] = frozenset()
-        self.values: tuple[str | None, ...] = ()
+        self.values: tuple[Any, ...] | None = None
         self.secrets: frozenset[str] = frozenset()
+        self.parts: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self.union: frozenset[str] = frozenset()
 
     def current(self, registered: frozenset[str]) -> frozenset[str]:
         env = os.environ
-        if len(env) != self.size or registered != self.registered:
-            self.size, self.registered = len(env), registered
+        # CPython keeps os.environ's encoded variables in a dict that every change made
+        # through os.environ updates: its raw values tell at C speed whether a secret
+        # variable changed (decoding each one per call costs more than the scrub).
+        data: dict[Any, Any] | None = getattr(env, "_data", None)
+        encode = getattr(env, "encodekey", None)
+        if data is None or encode is None:
+            data, encode = env, str  # type: ignore[assignment]
+        assert data is not None and encode is not None
+        if len(data) != self.size or registered is not self.registered:
+            self.size, self.registered = len(data), registered
             self.names = tuple(n for n in env if n in registered or looks_secret(n))
-            self.values = ()
-        values = tuple(env.get(name) for name in self.names)
+            self.keys = tuple(encode(n) for n in self.names)
+            self.values = None  # read them again, even when there are none now
+        values = tuple(map(data.get, self.keys))
         if values != self.values:
             self.values = values
+            read = (env.get(name) for name in self.names)
             self.secrets = frozenset(
-                v.strip() for v in values if v and len(v.strip()) >= MIN_SECRET_LENGTH
+                v.strip() for v in read if v and len(v.strip()) >= MIN_SECRET_LENGTH
             )
         return self.secrets
+
+    def with_registered(self, found: frozenset[str], registered: frozenset[str]) -> frozenset[str]:
+        """``found`` and the environment's secrets: the same set object while neither changed."""
+        secrets = self.current(registered)
+        if self.parts[0] is not found or self.parts[1] is not secrets:
+            self.parts, self.union = (found, secrets), found | secrets
+        return self.union
 
 
 _env_watch = _EnvWatch()
@@ -203,98 +196,20 @@ def secret_values(environ: Mapping[str, str] | None = None) -> frozenset[str]:
     found, names = _values, _variables
     if environ is None:
         with _lock:
-            return found | _env_watch.current(names)
+            return _env_watch.with_registered(found, names)
     return found | _from_environment(environ, set(names))
 
 
-def _base64_forms(secret: bytes) -> set[str]:
-    forms: set[str] = set()
-    for shift in range(3):
-        padded = b"\0" * shift + secret
-        whole = (len(padded) // 3) * 4
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            inner = encode(padded).decode("ascii")[(4 if shift else 0) : whole]
-            if len(inner) >= MIN_SECRET_LENGTH:
-                forms.add(inner)
-    return forms
+_plan = Plan(frozenset())
 
 
-def _forms(secret: str) -> tuple[set[str], set[str]]:
-    """(the literal strings to look for, the regular expressions that remove them)."""
-    literal = {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret, safe=""),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        html.escape(secret, quote=True),
-    } | _base64_forms(secret.encode("utf-8"))
-    patterns = {re.escape(text) for text in literal}
-    if len(secret) >= 2 * _EDGE - 8:
-        head, tail = secret[:_EDGE], secret[-_EDGE:]
-        literal |= {head, tail}
-        patterns |= {re.escape(head) + _KEY_CHARS + "*", _KEY_CHARS + "*" + re.escape(tail)}
-    return literal, patterns
-
-
-class _Plan:
-    """What :func:`scrub` looks for, built once per set of secrets."""
-
-    def __init__(self, values: frozenset[str]) -> None:
-        self.values = values
-        needles: set[str] = set()
-        patterns: set[str] = set()
-        for value in values:
-            literal, found = _forms(value)
-            needles |= literal
-            patterns |= found
-        # The shortest needles are enough to know whether the slow pass is needed.
-        self.needles = tuple(sorted(needles, key=len))
-        ordered = sorted(patterns, key=len, reverse=True)
-        self.pattern = re.compile("|".join(ordered)) if ordered else None
-
-
-_plan = _Plan(frozenset())
-_QUERY_WORDS = ("key=", "token=", "secret=", "sig=", "signature=", "password=")
-
-
-def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:
-    if not spans:
-        return text
-    out: list[str] = []
-    last = 0
-    for start, end in sorted(spans):
-        if start < last:
-            continue
-        out += [text[last:start], MASK]
-        last = end
-    return "".join(out) + text[last:]
-
-
-def _generic(text: str) -> str:
-    """Mask values after ``Bearer``, ``api_key=``… and in ``?key=`` query parameters."""
-    low = text.lower()
-    spans: list[tuple[int, int]] = []
-    for word, after in _AFTER_WORD:
-        at = low.find(word)
-        while at >= 0:
-            found = after.match(text, at)
-            if found is not None and found.group(1) != MASK:
-                spans.append(found.span(1))
-            at = low.find(word, at + 1)
-    if "=" in text and any(word in low for word in _QUERY_WORDS):
-        for found in _QUERY.finditer(text):
-            if found.start() > 0 and text[found.start() - 1] in "?&;" and found.group(1) != MASK:
-                spans.append(found.span(1))
-    return _mask_spans(text, spans)
-
-
-def _current_plan(environ: Mapping[str, str] | None = None) -> _Plan:
+def _current_plan(environ: Mapping[str, str] | None = None) -> Plan:
     global _plan
     values = secret_values(environ)
-    if values != _plan.values:
-        _plan = _Plan(values)
-    return _plan
+    plan = _plan
+    if values is not plan.values and values != plan.values:
+        plan = _plan = Plan(values)
+    return plan
 
 
 def secret_forms(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -325,9 +240,14 @@ def scrub(text: str, environ: Mapping[str, str] | None = None) -> str:
     if not text:
         return text
     plan = _current_plan(environ)
-    if plan.pattern is not None and any(needle in text for needle in plan.needles):
-        text = plan.pattern.sub(MASK, text)
-    return _generic(text)
+    if environ is not None:
+        return plan.scrub(text)
+    if text in plan.clean:
+        return text
+    out = plan.scrub(text)
+    if out is text or out == text:
+        plan.keep_clean(text)
+    return out
 
 
 def scrub_row(values: Sequence[Any]) -> list[Any]:
@@ -339,11 +259,25 @@ def scrub_row(values: Sequence[Any]) -> list[Any]:
     Returns:
         The values, strings scrubbed.
     """
-    texts = [v for v in values if isinstance(v, str)]
+    return scrub_rows([values])[0]
+
+
+def scrub_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """:func:`scrub` every string of many rows, in one pass over them all when none holds a key.
+
+    Args:
+        rows: The rows' values (strings, numbers, bytes, None).
+
+    Returns:
+        The rows, strings scrubbed.
+    """
+    plan = _current_plan()
+    clean = plan.clean
+    texts = [v for row in rows for v in row if isinstance(v, str) and v and v not in clean]
     joined = "\0".join(texts)
-    if texts and (joined.count("\0") != len(texts) - 1 or scrub(joined) != joined):
-        return [scrub(v) if isinstance(v, str) else v for v in values]
-    return list(values)
+    if texts and (joined.count("\0") != len(texts) - 1 or plan.scrub(joined) != joined):
+        return [[scrub(v) if isinstance(v, str) else v for v in row] for row in rows]
+    return [list(row) for row in rows]
 
 
 def scrub_data(data: Any) -> Any:

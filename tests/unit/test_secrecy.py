@@ -125,3 +125,32 @@ def test_log_records_and_streams_are_scrubbed(caplog: pytest.LogCaptureFixture) 
     stream = ScrubbedStream(inner)
     assert stream.write(f"key={KEY}\n") == len(f"key={KEY}\n")
     assert inner.getvalue() == "key=***\n"
+
+
+def test_a_text_found_clean_is_scrubbed_once_a_variable_holds_a_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Texts known to be clean are remembered, but only while the secrets stay the same."""
+    key = "Tk-rotating-value-7f6e5d4c3b"
+    text = f"answer: {key}"
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "short")  # too short to be a secret
+    assert secrecy.scrub(text) == text
+    assert secrecy.scrub(text) == text  # remembered as clean
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", key)  # the same variable, now a key
+    assert secrecy.scrub(text) == "answer: ***"
+    monkeypatch.delenv("SOME_SERVICE_TOKEN")
+    assert secrecy.scrub(text) == text
+    monkeypatch.setenv("ANOTHER_SERVICE_TOKEN", key)  # a new variable
+    assert secrecy.scrub(text) == "answer: ***"
+    assert secrecy.scrub_rows([[text, 1]]) == [["answer: ***", 1]]
+
+
+def test_many_rows_are_scrubbed_together_and_only_where_a_key_is() -> None:
+    secrecy.remember(KEY)
+    rows = [[f"row {i}", i, None, b"\x00", 0.5] for i in range(50)]
+    rows[31][0] = f"echo {KEY}"
+    scrubbed = secrecy.scrub_rows(rows)
+    assert scrubbed[31][0] == "echo ***"
+    assert scrubbed[:31] == rows[:31] and scrubbed[32:] == rows[32:]
+    assert secrecy.scrub_rows([["a\0b", KEY], ["c"]]) == [["a\0b", "***"], ["c"]]
+    assert secrecy.scrub_rows([]) == []

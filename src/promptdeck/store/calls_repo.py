@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from promptdeck.secrecy import scrub_row
+from promptdeck.secrecy import scrub_rows
 from promptdeck.store.dialect import RawCursor
 
 __all__ = ["CallRecord", "SpanRecord", "db_value", "write_calls"]
@@ -79,8 +79,13 @@ class CallRecord:
     shadow: dict[str, Any] | None = None
 
 
+_PLAIN = frozenset({str, int, float, bytes, type(None)})
+
+
 def db_value(value: Any) -> Any:
     """Convert a Python value to what its column stores (UTC text, JSON text, 0/1)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use promptdeck.timeutil")
@@ -92,20 +97,83 @@ def db_value(value: Any) -> Any:
     return value
 
 
-def _insert(cursor: RawCursor, table: str, values: dict[str, Any]) -> int:
-    names = list(values)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - names are our own columns
-        f"VALUES ({', '.join('?' for _ in names)})"
+_SQL: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+def _sql(table: str, names: tuple[str, ...], tail: str = "") -> str:
+    """The ``INSERT`` of ``names`` into ``table`` (built once per column list)."""
+    key = (table, names, tail)
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = (
+            f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 - names are our own columns
+            f"VALUES ({', '.join('?' for _ in names)}){tail}"
+        )
+    return sql
+
+
+class _Row:
+    """One row to insert: its table, columns and stored values (the ids it refers to last)."""
+
+    __slots__ = ("names", "table", "values")
+
+    def __init__(self, table: str, values: dict[str, Any], *refs: str) -> None:
+        self.table = table
+        self.names = (*values, *refs)
+        self.values = [db_value(v) for v in values.values()]
+
+    def sql(self, tail: str = "") -> str:
+        return _sql(self.table, self.names, tail)
+
+
+_SPAN = ("name", "kind", "status", "attributes", "started_at", "ended_at", "duration_ms")
+
+
+def _rows(record: CallRecord) -> list[_Row | None]:
+    """A record's rows, converted, in the order :func:`write_calls` inserts them."""
+    rows: list[_Row | None] = [
+        _Row("completion", record.completion),
+        _Row("trace", record.trace, "completion_id"),
+        _Row("spend", record.spend, "trace_id") if record.spend is not None else None,
+        _Row("cache_entry", record.cache, "completion_id") if record.cache is not None else None,
+    ]
+    if record.semantic is not None and record.vector is not None:
+        rows.append(_Row("cache_entry", record.semantic, "completion_id"))
+        vector = {
+            "scope": record.semantic["scope"],
+            "vector": record.vector,
+            "canon": record.canon,
+            "created_at": record.semantic["created_at"],
+        }
+        rows.append(_Row("semantic_vector", vector, "cache_entry_id"))
+    else:
+        rows += [None, None]
+    rows.append(
+        _Row("semantic_shadow", record.shadow, "fresh_completion_id")
+        if record.shadow is not None
+        else None
     )
-    return cursor.insert(sql, scrub_row([db_value(values[n]) for n in names]))
+    rows += [_Row("budget_event", event) for event in record.budget_events]
+    for span in record.spans:
+        values = {
+            "name": span.name,
+            "kind": span.kind,
+            "status": span.status,
+            "attributes": span.attributes,
+            "started_at": span.started_at,
+            "ended_at": span.ended_at,
+            "duration_ms": span.duration_ms,
+        }
+        rows.append(_Row("span", values, "trace_id", "parent_id"))
+    return rows
 
 
 def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
     """Write a batch of calls (through the session's connection, in its transaction).
 
-    Rows go straight through the DB-API cursor: a batch of hundreds of calls costs
-    milliseconds, not the ORM's per-row overhead.
+    Rows go straight through the DB-API cursor, their strings scrubbed in one pass over
+    the whole batch: a batch of hundreds of calls costs milliseconds, not the ORM's
+    per-row overhead.
 
     Args:
         session: An open session (committed by the caller).
@@ -114,71 +182,42 @@ def write_calls(session: Session, records: list[CallRecord]) -> list[int]:
     Returns:
         The completion id of each record, in order.
     """
+    made = [_rows(record) for record in records]
+    every = [row for rows in made for row in rows if row is not None]
+    for row, values in zip(every, scrub_rows([row.values for row in every]), strict=True):
+        row.values = values
     cursor = RawCursor(session)
     ids: list[int] = []
     try:
-        for record in records:
-            completion_id = _insert(cursor, "completion", record.completion)
+        for record, rows in zip(records, made, strict=True):
+            completion, trace, spend, cache, semantic, vector, shadow = rows[:7]
+            assert completion is not None and trace is not None
+            completion_id = cursor.insert(completion.sql(), completion.values)
             ids.append(completion_id)
-            trace_id = _insert(cursor, "trace", {**record.trace, "completion_id": completion_id})
+            trace_id = cursor.insert(trace.sql(), [*trace.values, completion_id])
+            spans = rows[7 + len(record.budget_events) :]
             span_ids: list[int] = []
-            for span in record.spans:
+            for span, span_row in zip(record.spans, spans, strict=True):
+                assert span_row is not None
                 parent = span_ids[span.parent] if span.parent is not None else None
-                span_ids.append(
-                    _insert(
-                        cursor,
-                        "span",
-                        {
-                            "trace_id": trace_id,
-                            "parent_id": parent,
-                            "name": span.name,
-                            "kind": span.kind,
-                            "status": span.status,
-                            "attributes": span.attributes,
-                            "started_at": span.started_at,
-                            "ended_at": span.ended_at,
-                            "duration_ms": span.duration_ms,
-                        },
-                    )
-                )
-            if record.spend is not None:
-                _insert(cursor, "spend", {**record.spend, "trace_id": trace_id})
-            if record.cache is not None:
-                values = {**record.cache, "completion_id": completion_id}
-                names = list(values)
-                cursor.execute(
-                    f"INSERT INTO cache_entry ({', '.join(names)}) "  # noqa: S608
-                    f"VALUES ({', '.join('?' for _ in names)}) ON CONFLICT DO NOTHING",
-                    scrub_row([db_value(values[n]) for n in names]),
-                )
-            if record.semantic is not None and record.vector is not None:
-                entry_id = _insert(
-                    cursor, "cache_entry", {**record.semantic, "completion_id": completion_id}
-                )
-                _insert(
-                    cursor,
-                    "semantic_vector",
-                    {
-                        "cache_entry_id": entry_id,
-                        "scope": record.semantic["scope"],
-                        "vector": record.vector,
-                        "canon": record.canon,
-                        "created_at": record.semantic["created_at"],
-                    },
-                )
+                span_ids.append(cursor.insert(span_row.sql(), [*span_row.values, trace_id, parent]))
+            if spend is not None:
+                cursor.insert(spend.sql(), [*spend.values, trace_id])
+            if cache is not None:
+                cursor.execute(cache.sql(" ON CONFLICT DO NOTHING"), [*cache.values, completion_id])
+            if semantic is not None and vector is not None:
+                entry_id = cursor.insert(semantic.sql(), [*semantic.values, completion_id])
+                cursor.insert(vector.sql(), [*vector.values, entry_id])
             if record.hit_entry_id is not None:
                 cursor.execute(
                     "UPDATE cache_entry SET hits = hits + 1, last_hit_at = ? WHERE id = ?",
                     [db_value(record.trace["started_at"]), record.hit_entry_id],
                 )
-            for event in record.budget_events:
-                _insert(cursor, "budget_event", event)
-            if record.shadow is not None:
-                _insert(
-                    cursor,
-                    "semantic_shadow",
-                    {**record.shadow, "fresh_completion_id": completion_id},
-                )
+            for event in rows[7 : 7 + len(record.budget_events)]:
+                assert event is not None
+                cursor.insert(event.sql(), event.values)
+            if shadow is not None:
+                cursor.insert(shadow.sql(), [*shadow.values, completion_id])
     finally:
         cursor.close()
     return ids

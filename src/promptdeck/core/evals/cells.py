@@ -282,14 +282,13 @@ class CellWork:
         case = job.case
         answer = answer or AnswerFacts(model=cell.model)
         trace, latency, ttft, tokens, cost = timing
-        base = replace(
-            base,
-            latency_ms=latency,
-            ttft_ms=ttft,
-            tokens=tokens,
-            cost_usd=cost,
-            similarity=similarity,
-        )
+        measured: dict[str, Any] = {  # set with the outcome: one copy of the result
+            "latency_ms": latency,
+            "ttft_ms": ttft,
+            "tokens": tokens,
+            "cost_usd": cost,
+            "similarity": similarity,
+        }
         from_cache = answered != "fresh"
         if not case.asserts:  # nothing to check: neither a pass nor a fail
             source: CellSource = "cached" if from_cache else "fresh"
@@ -298,7 +297,8 @@ class CellWork:
             write = CellWrite(
                 cell.id, "done", output, None, None, None, source, *timing, None, (), similarity
             )
-            return replace(base, output=output, source=source, asserted=False), write
+            result = replace(base, **measured, output=output, source=source, asserted=False)
+            return result, write
         key = self.grading_key(case)
         previous: runs_repo.PreviousGrade | None = None
         if from_cache and call is not None:
@@ -339,7 +339,13 @@ class CellWork:
         if similarity is not None:
             source = "semantic"  # another request's answer, whatever became of its grades
         result = replace(
-            base, output=output, scores=tuple(scores), score=score, passed=passed, source=source
+            base,
+            **measured,
+            output=output,
+            scores=tuple(scores),
+            score=score,
+            passed=passed,
+            source=source,
         )
         stored = tuple(
             ScoreWrite(s.name, s.type, s.value, s.passed, s.weight, s.reason or s.error)
