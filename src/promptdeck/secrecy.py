@@ -140,6 +140,7 @@ class _EnvWatch:
 
     def __init__(self) -> None:
         self.size = -1
+        self.known: set[Any] = set()
         self.names: tuple[str, ...] = ()
         self.keys: tuple[Any, ...] = ()
         self.registered: frozenset[str] = frozenset()
@@ -158,8 +159,10 @@ class _EnvWatch:
         if data is None or encode is None:
             data, encode = env, str  # type: ignore[assignment]
         assert data is not None and encode is not None
-        if len(data) != self.size or registered is not self.registered:
+        # The names, not only their count: a variable removed and another added.
+        if len(data) != self.size or registered is not self.registered or data.keys() != self.known:
             self.size, self.registered = len(data), registered
+            self.known = set(data.keys())
             self.names = tuple(n for n in env if n in registered or looks_secret(n))
             self.keys = tuple(encode(n) for n in self.names)
             self.values = None  # read them again, even when there are none now

@@ -154,3 +154,14 @@ def test_many_rows_are_scrubbed_together_and_only_where_a_key_is() -> None:
     assert scrubbed[:31] == rows[:31] and scrubbed[32:] == rows[32:]
     assert secrecy.scrub_rows([["a\0b", KEY], ["c"]]) == [["a\0b", "***"], ["c"]]
     assert secrecy.scrub_rows([]) == []
+
+
+def test_a_secret_variable_that_replaces_another_is_scrubbed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One variable removed and another added (the count unchanged): the new key is seen."""
+    monkeypatch.setenv("PLAIN_SETTING_X", "nothing secret here")
+    assert secrecy.scrub("warm up") == "warm up"
+    monkeypatch.delenv("PLAIN_SETTING_X")
+    monkeypatch.setenv("BRAND_NEW_API_KEY", "fresh-key-0123456789")
+    assert secrecy.scrub("it is fresh-key-0123456789") == "it is ***"
