@@ -31,7 +31,7 @@ from promptdeck.core.importers.promptfoo.writer import (
     unique,
     write_plan,
 )
-from promptdeck.errors import UsageError
+from promptdeck.errors import ConfigError, UsageError
 from promptdeck.paths import WorkspacePaths
 
 __all__ = ["import_promptfoo"]
@@ -40,6 +40,14 @@ _HANDLED = {
     "prompts", "providers", "targets", "tests", "defaultTest", "scenarios", "description",
     "evaluateOptions", "outputPath",
 }  # fmt: skip
+_TOP_WHY = {
+    "redteam": "promptdeck does not generate red-team tests (its guardrails scan answers instead)",
+    "env": "promptfoo sets these environment variables; set them in your shell instead",
+    "derivedMetrics": "promptdeck computes no derived metrics; compute them from `eval --json`",
+    "extensions": "extension hooks are code; promptdeck does not run them",
+    "nunjucksFilters": "custom Nunjucks filters are code; prompts using them are skipped",
+    "tracing": "promptfoo's OpenTelemetry receiver; promptdeck records its own traces",
+}
 
 
 def _suite_name(config: Path, name: str | None) -> str:
@@ -74,6 +82,12 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
             report.carried(where, "evaluateOptions.repeat", f"suite repeat {value}")
         elif key in ("cache", "showProgressBar"):
             report.note(where, f"evaluateOptions.{key}", "promptdeck's cache and progress apply")
+        elif key == "delay":
+            report.skipped(
+                where,
+                "evaluateOptions.delay",
+                "no pause between calls; promptdeck's rate limits apply",
+            )
         else:
             report.skipped(where, f"evaluateOptions.{key}", "not carried")
     if "outputPath" in data:
@@ -88,7 +102,7 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
         elif key.startswith("$") or key in ("sharing", "tags", "writeLatestResults"):
             report.note(doc.at([key]), key, "has no meaning in promptdeck; left out")
         else:
-            report.skipped(doc.at([key]), key, "not carried")
+            report.skipped(doc.at([key]), key, _TOP_WHY.get(key, "not a promptfoo config field"))
     return out
 
 
@@ -144,6 +158,12 @@ def import_promptfoo(
     suite_path = paths.suites / f"{suite}.suite.yaml"
     if suite_path.exists():
         raise UsageError(f"{paths.relative(suite_path)} already exists", "choose another --name")
+    if "prompts" not in source.doc.data and "redteam" in source.doc.data:
+        raise ConfigError(
+            f"{source.doc.at(['redteam'])}: a promptfoo red-team config (no `prompts:`); "
+            "promptdeck does not generate red-team tests, so there is nothing to import",
+            "import an eval config (prompts:, providers:, tests:)",
+        )
     drafts = read_prompts(source, report, suite)
     providers = read_providers(source.doc, report)
     grading = Grading()
@@ -153,6 +173,10 @@ def import_promptfoo(
     plan = _plan(paths, report, suite, drafts, providers, cases, defaults, settings, judge)
     from promptdeck.core.importers.promptfoo.checks import check_plan, judged_note
 
+    if not drafts:
+        report.skipped(report.config, "prompts", "no prompt could be carried: nothing written")
+        plan.files.clear()
+        plan.toml_block = ""
     check_plan(paths, plan, report)
     judged_note(plan, judge, paths, report)
     if not dry_run and drafts:

@@ -52,12 +52,23 @@ _PARAMS = {
     "max_tokens": "max_tokens",
     "maxTokens": "max_tokens",
     "max_completion_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "maxOutputTokens": "max_tokens",
+    "num_predict": "max_tokens",
+    "max_gen_len": "max_tokens",
+    "stopSequences": "stop",
     "top_p": "top_p",
     "topP": "top_p",
     "seed": "seed",
     "stop": "stop",
     "presence_penalty": "presence_penalty",
     "frequency_penalty": "frequency_penalty",
+}
+_ROUTING = {  # litellm's names for where a cloud model runs, by model prefix
+    ("bedrock/", "region"): "aws_region_name",
+    ("vertex_ai/", "region"): "vertex_location",
+    ("vertex_ai/", "projectId"): "vertex_project",
+    ("azure/", "apiVersion"): "api_version",
 }
 _ENDPOINT = ("apiBaseUrl", "apiHost", "baseUrl", "basePath")
 _ALSO = {"apiKeyEnvar", "apiKey", "response_format", "tools"}
@@ -183,8 +194,25 @@ def _alias(
         report.note(
             key_at("apiKey"), f"{what}.config.apiKey", "keys never go in files; use api_key_env"
         )
+    generation = config.get("generationConfig")
+    if isinstance(generation, dict):  # Google's nesting of the call parameters
+        config = {k: v for k, v in config.items() if k != "generationConfig"}
+        for key, value in generation.items():
+            if key in _PARAMS and key not in config:
+                config[key] = value
+            else:
+                report.skipped(
+                    key_at("generationConfig"),
+                    f"{what}.config.generationConfig.{key}",
+                    "no promptdeck call parameter",
+                )
     for key, value in config.items():
-        if key in _PARAMS and isinstance(value, int | float | str | list):
+        routing = next(
+            (n for (pre, k), n in _ROUTING.items() if k == key and model.startswith(pre)), None
+        )
+        if routing is not None and isinstance(value, str):
+            alias.params[routing] = value
+        elif key in _PARAMS and isinstance(value, int | float | str | list):
             alias.params[_PARAMS[key]] = value
         elif key == "response_format" and isinstance(value, dict):
             found.response_format = value

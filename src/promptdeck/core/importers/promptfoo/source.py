@@ -25,6 +25,10 @@ from promptdeck.errors import ConfigError, location
 
 __all__ = ["Doc", "Source", "resolve_refs", "strip_file_prefix"]
 
+_BINARY = {
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".pdf", ".wav", ".mp3",
+    ".m4a", ".ogg", ".flac", ".mp4", ".mov", ".webm",
+}  # fmt: skip
 _MAX_FILE_BYTES = 50_000_000
 """Files larger than this are refused (a promptfoo dataset is rarely past a few MB)."""
 
@@ -151,7 +155,11 @@ class Source:
                 f"{self.shown(path)}: cannot read ({exc.strerror})", "check the file:// path"
             ) from exc
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{self.shown(path)}: not UTF-8 text", "save it as UTF-8") from exc
+            what = "an image, audio or other binary file" if path.suffix.lower() in _BINARY else ""
+            raise ConfigError(
+                f"{self.shown(path)}: not UTF-8 text" + (f" ({what})" if what else ""),
+                "promptdeck's prompts and cases hold text; save it as UTF-8",
+            ) from exc
 
     def read(self, path: Path, shown: str | None = None, used: set[str] | None = None) -> Doc:
         """Parse a YAML, JSON, JSONL or CSV file (by its suffix), local ``$ref`` resolved."""
@@ -173,7 +181,18 @@ class Source:
                             "one JSON object per line",
                         ) from exc
             return Doc(name, rows, rows=True)
-        data, node = read_yaml(text, name)
+        try:
+            data, node = read_yaml(text, name)
+        except ConfigError:
+            if suffix != ".json":
+                raise
+            # JSON that YAML refuses (surrogate escapes, tabs): read as JSON, lines unknown.
+            try:
+                data, node = json.loads(text), None
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{location(name, exc.lineno)}: invalid JSON: {exc.msg}", "check the file"
+                ) from exc
         return Doc(name, resolve_refs(data, used), node)
 
     def value(self, ref: str) -> tuple[Any, str | None]:
@@ -191,6 +210,9 @@ class Source:
             return None, f"{ref} is code, which promptdeck does not run"
         if not path.is_file():
             return None, f"{ref} does not exist"
-        if suffix in (".json", ".yaml", ".yml"):
-            return self.read(path).data, None
-        return self.text(path), None
+        try:
+            if suffix in (".json", ".yaml", ".yml"):
+                return self.read(path).data, None
+            return self.text(path), None
+        except ConfigError as exc:
+            return None, exc.title
