@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.asserts import map_assertion
@@ -55,11 +56,13 @@ def _expand(variables: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _vars(source: Source, raw: Any, where: str, report: ImportReport) -> dict[str, Any] | None:
+def _vars(
+    source: Source, raw: Any, where: str, report: ImportReport, base: Path | None = None
+) -> dict[str, Any] | None:
     if raw is None:
         return {}
     if isinstance(raw, str | list):
-        raw = load_vars(source, raw, where, report)
+        raw = load_vars(source, raw, where, report, base)
         if raw is None:
             return None
     if not isinstance(raw, dict):
@@ -142,7 +145,7 @@ def read_cases(
             test = csv_test(test, where, report)
         _unknown_keys(test, where, "", report)
         _options(test.get("options") or {}, where, "options", report, grading)
-        own = _vars(source, test.get("vars"), where, report)
+        own = _vars(source, test.get("vars"), where, report, tdoc.base)
         if own is None:
             continue
         asserts = _asserts(
@@ -190,6 +193,9 @@ _OPTION_WHY = {
     "suffix": "promptfoo puts it after the prompt; promptdeck prompts have no per-case suffix",
     "storeOutputAs": "promptdeck cases do not feed one another",
     "runSerially": "promptdeck runs cases concurrently (set the suite's concurrency to 1)",
+    "transformVars": "code run on the vars before the call; not carried",
+    "delay": "no pause between calls; promptdeck's rate limits apply",
+    "factuality": "promptfoo's factuality score weights; promptdeck's factuality passes or fails",
 }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.cases import CaseDraft, Grading, read_cases
+from promptdeck.core.importers.promptfoo.nunjucks import variables_of
 from promptdeck.core.importers.promptfoo.prompts import read_prompts, slug
 from promptdeck.core.importers.promptfoo.providers import (
     AliasDraft,
@@ -165,7 +166,7 @@ def import_promptfoo(
             "import an eval config (prompts:, providers:, tests:)",
         )
     drafts = read_prompts(source, report, suite)
-    providers = read_providers(source.doc, report)
+    providers = read_providers(source.doc, report, source.value)
     grading = Grading()
     cases, defaults = read_cases(source, report, providers.tools, grading)
     settings = _settings(source, report)
@@ -226,8 +227,17 @@ def _plan(
         renamed[old] = alias.name
     models = [a.name for a in providers.aliases]
     judge = renamed.get(judge, judge) if judge else None
-    if not cases:
-        cases = [CaseDraft("the promptfoo config has no tests: each prompt once", {}, [])]
+    if not cases:  # promptfoo runs each prompt once, its variables empty
+        texts = [d.template or "" for d in drafts]
+        texts += [m["content"] for d in drafts for m in d.messages or []]
+        empty = dict.fromkeys(variables_of(*texts), "")
+        cases = [CaseDraft("no tests carried: each prompt once", empty, [])]
+        if empty:
+            report.note(
+                report.config,
+                "tests",
+                f"one case with {', '.join(empty)} empty, as promptfoo runs it; fill them in",
+            )
     plan.toml_block = alias_block(new_aliases, report.config)
     from promptdeck.core.importers.promptfoo.suite import suite_text
 

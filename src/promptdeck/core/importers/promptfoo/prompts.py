@@ -73,6 +73,20 @@ def _chat(data: Any) -> list[dict[str, str]] | None:
     return out
 
 
+def _has_media(body: Any) -> bool:
+    """True when a chat array has a content part that is not text (an image, audio…)."""
+    if isinstance(body, dict):
+        body = body.get("messages", [body])
+    for message in body if isinstance(body, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type", "text") != "text":
+                return True
+            if isinstance(part, dict) and {"image", "source", "inlineData"} & set(part):
+                return True
+    return False
+
+
 def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | None, str | None]:
     messages = _chat(body)
     if isinstance(body, str):
@@ -88,6 +102,11 @@ def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | N
                 return None, problem
             return PromptDraft(name, where, what, template=template), None
     if messages is None:
+        if _has_media(body):
+            return (
+                None,
+                "a chat prompt with image, audio or file parts; promptdeck prompts are text",
+            )
         return None, "not text or a chat array of system/user/assistant messages"
     out = []
     for message in messages:

@@ -14,6 +14,7 @@ endpoints (``exec:``, ``python:``, ``file://``, ``http``, ``webhook``…) are sk
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,8 +135,17 @@ def _entries(raw: Any) -> list[tuple[Any, list[str | int]]]:
     return [(raw, ["providers"])]
 
 
-def read_providers(doc: Doc, report: ImportReport) -> ProviderSet:
-    """The config's ``providers`` (or ``targets``) as aliases; the rest reported."""
+def read_providers(
+    doc: Doc, report: ImportReport, load: Callable[[str], tuple[Any, str | None]] | None = None
+) -> ProviderSet:
+    """The config's ``providers`` (or ``targets``) as aliases; the rest reported.
+
+    Args:
+        doc: The config.
+        report: Where skipped and carried items go.
+        load: Reads a ``file://`` value (``tools``, ``response_format``), as
+            :meth:`Source.value` does.
+    """
     key = "providers" if "providers" in doc.data else "targets"
     found = ProviderSet()
     names: set[str] = set()
@@ -149,6 +159,12 @@ def read_providers(doc: Doc, report: ImportReport) -> ProviderSet:
             continue
         raw_config = options.get("config")
         config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
+        for name in ("tools", "response_format", "functions"):
+            value = config.get(name)
+            if load is not None and isinstance(value, str) and value.startswith("file://"):
+                loaded, problem = load(value)
+                if problem is None:
+                    config = {**config, name: loaded}
         alias = _alias(provider_id, options, config, (doc, loc), report, found)
         if alias is None:
             continue

@@ -91,6 +91,8 @@ class Doc:
     node: yaml.Node | None = None
     rows: bool = False
     """True for CSV and JSONL: ``at([i, ...])`` is the row's line."""
+    base: Path | None = None
+    """The file's folder (paths inside a test file are relative to it)."""
 
     def at(self, loc: Sequence[str | int]) -> str:
         """``file:line`` of the key at ``loc`` (or its nearest parent)."""
@@ -130,12 +132,15 @@ class Source:
         except ValueError:
             return str(path)
 
-    def resolve(self, ref: str) -> list[Path]:
-        """The files a reference names: a path or a glob, relative to the config's folder."""
+    def resolve(self, ref: str, base: Path | None = None) -> list[Path]:
+        """The files a reference names: a path or a glob, relative to ``base``.
+
+        ``base`` defaults to the config's folder.
+        """
         text = strip_file_prefix(ref).strip()
         path = Path(text).expanduser()
         if not path.is_absolute():
-            path = self.base / path
+            path = (base or self.base) / path
         if any(ch in text for ch in "*?["):
             return [Path(p) for p in sorted(glob.glob(str(path), recursive=True))]  # noqa: PTH207
         return [path]
@@ -168,7 +173,7 @@ class Source:
         suffix = path.suffix.lower()
         if suffix == ".csv":
             reader = csv.DictReader(io.StringIO(text, newline=""))
-            return Doc(name, [dict(row) for row in reader], rows=True)
+            return Doc(name, [dict(row) for row in reader], rows=True, base=path.parent)
         if suffix == ".jsonl":
             rows = []
             for number, line in enumerate(text.split("\n"), start=1):
@@ -180,7 +185,7 @@ class Source:
                             f"{location(name, number)}: invalid JSON: {exc.msg}",
                             "one JSON object per line",
                         ) from exc
-            return Doc(name, rows, rows=True)
+            return Doc(name, rows, rows=True, base=path.parent)
         try:
             data, node = read_yaml(text, name)
         except ConfigError:
@@ -193,7 +198,7 @@ class Source:
                 raise ConfigError(
                     f"{location(name, exc.lineno)}: invalid JSON: {exc.msg}", "check the file"
                 ) from exc
-        return Doc(name, resolve_refs(data, used), node)
+        return Doc(name, resolve_refs(data, used), node, base=path.parent)
 
     def value(self, ref: str) -> tuple[Any, str | None]:
         """A ``file://`` value: parsed JSON/YAML, else the text; or why it cannot be.

@@ -11,6 +11,7 @@ A test's ``vars`` may be a file or glob of YAML/JSON mappings, merged in order.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.asserts import parse_assertion_string
@@ -130,7 +131,9 @@ def csv_test(row: dict[str, Any], where: str, report: ImportReport) -> dict[str,
     return test
 
 
-def load_vars(source: Source, raw: Any, where: str, report: ImportReport) -> Any:
+def load_vars(
+    source: Source, raw: Any, where: str, report: ImportReport, base: Path | None = None
+) -> Any:
     """A test's ``vars`` given as files (a path, a glob, or a list of them), merged.
 
     Returns:
@@ -142,7 +145,7 @@ def load_vars(source: Source, raw: Any, where: str, report: ImportReport) -> Any
         return raw
     merged: dict[str, Any] = {}
     for ref in refs:
-        paths = source.resolve(ref)
+        paths = source.resolve(ref, base)
         if not paths or not all(p.is_file() for p in paths):
             report.skipped(where, f"vars {ref}", "no such file")
             return None
