@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.prompts import slug
@@ -226,8 +227,8 @@ def _alias(
         routing = next(
             (n for (pre, k), n in _ROUTING.items() if k == key and model.startswith(pre)), None
         )
-        if routing is not None and isinstance(value, str):
-            alias.params[routing] = value
+        if routing is not None and isinstance(value, str | date):  # YAML reads 2024-10-21 as a date
+            alias.params[routing] = str(value)
         elif key in _PARAMS and isinstance(value, int | float | str | list):
             alias.params[_PARAMS[key]] = value
         elif key == "response_format" and isinstance(value, dict):
