@@ -268,3 +268,23 @@ tests: [{assert: [{type: is-valid-openai-tools-call}]}]
     prompt = yaml.safe_load((paths.prompts / "t.prompt.yaml").read_text())
     assert prompt["params"]["response_format"] == schema
     assert _rows(paths)[0]["assert"][0]["value"] == tools
+
+
+def test_a_refused_assertion_is_dropped_alone_and_missing_vars_are_empty(tmp_path: Path) -> None:
+    """custom-grading-prompt (`llm-rubric` with no value), dynamic-var (a var from code)."""
+    config = """\
+prompts: ['{{q}} {{context}}']
+providers: [openai:gpt-4o]
+tests:
+  - vars: {q: hi, context: file://load.py}
+  - vars: {q: yo}
+    assert: [{type: llm-rubric}, {type: contains, value: yo}]
+"""
+    report, paths = _import(tmp_path, config, {"load.py": "..."})
+    assert (paths.suites / "t.suite.yaml").is_file()
+    rows = _rows(paths)
+    assert rows == [
+        {"vars": {"q": "yo", "context": ""}, "assert": [{"type": "contains", "value": "yo"}]}
+    ]
+    assert any(s.startswith("llm-rubric: promptdeck would refuse it") for s in _skipped(report))
+    assert any(e.what == "variable context" for e in report.entries if e.kind == "note")

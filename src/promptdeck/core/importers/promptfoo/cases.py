@@ -113,7 +113,8 @@ def read_cases(
         default = {}
     dwhere = doc.at(["defaultTest"])
     default_vars = _vars(source, default.get("vars"), dwhere, report) or {}
-    options = default.get("options") if isinstance(default.get("options"), dict) else {}
+    raw_options = default.get("options")
+    options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
     expand = not options.get("disableVarExpansion")
     _options(options, dwhere, "defaultTest.options", report, grading)
     _unknown_keys(default, dwhere, "defaultTest.", report)

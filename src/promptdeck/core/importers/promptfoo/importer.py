@@ -191,6 +191,22 @@ def _same(existing: Any, alias: AliasDraft) -> bool:
     return bool(existing.get("model") == alias.model and existing.get("api_base") == alias.api_base)
 
 
+def _fill_missing(cases: list[CaseDraft], used: list[str], report: ImportReport) -> None:
+    """A variable a case lacks is empty, as promptfoo renders an undefined one (noted)."""
+    missing: dict[str, int] = {}
+    for case in cases:
+        for name in used:
+            if name not in case.vars:
+                case.vars[name] = ""
+                missing[name] = missing.get(name, 0) + 1
+    for name, count in missing.items():
+        report.note(
+            report.config,
+            f"variable {name}",
+            f"missing in {count} of {len(cases)} cases: empty there, as promptfoo renders it",
+        )
+
+
 def _plan(
     paths: WorkspacePaths,
     report: ImportReport,
@@ -227,10 +243,11 @@ def _plan(
         renamed[old] = alias.name
     models = [a.name for a in providers.aliases]
     judge = renamed.get(judge, judge) if judge else None
+    texts = [d.template or "" for d in drafts]
+    texts += [m["content"] for d in drafts for m in d.messages or []]
+    used = variables_of(*texts)
     if not cases:  # promptfoo runs each prompt once, its variables empty
-        texts = [d.template or "" for d in drafts]
-        texts += [m["content"] for d in drafts for m in d.messages or []]
-        empty = dict.fromkeys(variables_of(*texts), "")
+        empty = dict.fromkeys(used, "")
         cases = [CaseDraft("no tests carried: each prompt once", empty, [])]
         if empty:
             report.note(
@@ -238,6 +255,7 @@ def _plan(
                 "tests",
                 f"one case with {', '.join(empty)} empty, as promptfoo runs it; fill them in",
             )
+    _fill_missing(cases, used, report)
     plan.toml_block = alias_block(new_aliases, report.config)
     from promptdeck.core.importers.promptfoo.suite import suite_text
 
