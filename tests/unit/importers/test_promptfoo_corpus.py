@@ -288,3 +288,10 @@ tests:
     ]
     assert any(s.startswith("llm-rubric: promptdeck would refuse it") for s in _skipped(report))
     assert any(e.what == "variable context" for e in report.entries if e.kind == "note")
+
+
+def test_a_json_schema_given_as_text_is_parsed() -> None:
+    """google-vertex gemini: `contains-json` with the schema as a JSON string."""
+    text = '{"type": "object", "required": ["a"]}'
+    mapped = map_assertion({"type": "contains-json", "value": text}, lambda r: (r, None), None)
+    assert mapped.spec == {"type": "contains-json", "value": {"type": "object", "required": ["a"]}}

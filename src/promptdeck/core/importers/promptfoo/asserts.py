@@ -131,6 +131,8 @@ def map_assertion(
         return _assert_set(raw, load, tools)
     if base in _SAME:
         spec = {"type": kind, "value": value}
+        if base in ("is-json", "contains-json") and isinstance(value, str) and value.strip():
+            spec["value"] = _schema(value)  # promptfoo reads a text schema as YAML/JSON
         if base == "rouge-n":
             threshold = 0.75 if threshold is None else threshold
             notes.append("promptdeck's rouge-n is an F1 score, promptfoo's a recall")
@@ -182,6 +184,15 @@ def map_assertion(
     if spec.get("value") is None:
         spec.pop("value", None)
     return Mapped(spec, "; ".join(lost) or None, notes, grader)
+
+
+def _schema(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def _negate(spec: dict[str, Any]) -> dict[str, Any] | None:
