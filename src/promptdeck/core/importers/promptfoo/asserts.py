@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.javascript import javascript_spec
+from promptdeck.core.importers.promptfoo.vocabulary import (
+    PROMPTFOO_TYPES,
+    RENAMED,
+    unsupported_reason,
+)
 
 __all__ = ["Mapped", "map_assertion", "parse_assertion_string"]
 
@@ -97,15 +102,20 @@ def map_assertion(
         return Mapped(None, "an assertion needs a `type`")
     kind: str = raw["type"]
     negated = kind.startswith("not-")
-    base = kind.removeprefix("not-")
+    base = RENAMED.get(kind.removeprefix("not-"), kind.removeprefix("not-"))
+    kind = f"not-{base}" if negated else base
     notes: list[str] = []
+    lost: list[str] = []
     for key in ("transform", "contextTransform"):
         if key in raw:
             return Mapped(None, f"`{key}` (code run on the output) is not carried")
     for key in sorted(
         set(raw) - {"type", "value", "threshold", "weight", "metric", "provider", "assert"}
     ):
-        notes.append(f"`{key}` is not carried")
+        if key == "rubricPrompt":
+            lost.append("its `rubricPrompt` (promptdeck's judge grades with its own prompt)")
+        else:
+            notes.append(f"`{key}` is not carried")
     value = raw.get("value")
     if isinstance(value, str) and value.startswith("file://"):
         value, problem = load(value)
@@ -120,6 +130,8 @@ def map_assertion(
         return _assert_set(raw, load, tools)
     if base in _SAME:
         spec = {"type": kind, "value": value}
+        if base in ("is-json", "contains-json") and isinstance(value, str) and value.strip():
+            spec["value"] = _schema(value)  # promptfoo reads a text schema as YAML/JSON
         if base == "rouge-n":
             threshold = 0.75 if threshold is None else threshold
             notes.append("promptdeck's rouge-n is an F1 score, promptfoo's a recall")
@@ -161,7 +173,7 @@ def map_assertion(
         threshold = 0.5 if threshold is None else threshold
         notes.append("graded as llm-rubric by the suite's judge (Pi Labs' scorer is not used)")
     else:
-        return Mapped(None, _WHY.get(base, f"no promptdeck assertion type `{base}`"))
+        return Mapped(None, _WHY.get(base) or unsupported_reason(base))
     if threshold is not None:
         if spec["type"].removeprefix("not-") in _NO_THRESHOLD:
             notes.append("`threshold` has no effect on this type in promptfoo; left out")
@@ -172,7 +184,16 @@ def map_assertion(
             spec[key] = raw[key]
     if spec.get("value") is None:
         spec.pop("value", None)
-    return Mapped(spec, None, notes, grader)
+    return Mapped(spec, "; ".join(lost) or None, notes, grader)
+
+
+def _schema(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def _perplexity(
@@ -248,7 +269,7 @@ def parse_assertion_string(text: str) -> dict[str, Any]:
         return {"type": "equals", "value": stripped}
     negated, kind, threshold, value = match.groups()
     kind = _ALIASES.get(kind, kind)
-    known = _SAME | _LISTS | _LIMITS | _LOGPROBS | _GRADED | set(_WHY)
+    known = _SAME | _LISTS | _LIMITS | _LOGPROBS | _GRADED | set(_WHY) | PROMPTFOO_TYPES
     known |= {"javascript", "moderation"}
     if kind not in known:
         return {"type": "equals", "value": stripped}

@@ -11,14 +11,15 @@ with that threshold around its assertions, which grades exactly as promptfoo doe
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from promptdeck.core.importers.promptfoo.asserts import map_assertion, parse_assertion_string
+from promptdeck.core.importers.promptfoo.asserts import map_assertion
 from promptdeck.core.importers.promptfoo.nunjucks import has_template, render_value
 from promptdeck.core.importers.promptfoo.report import ImportReport
 from promptdeck.core.importers.promptfoo.source import Doc, Source
+from promptdeck.core.importers.promptfoo.testfiles import csv_test, load_vars, test_entries
 from promptdeck.core.scorers.across import ACROSS
 
 __all__ = ["CaseDraft", "Grading", "read_cases"]
@@ -44,72 +45,6 @@ class Grading:
     graders: list[tuple[str, Any]] = field(default_factory=list)
 
 
-def _tests(source: Source, raw: Any, report: ImportReport) -> list[tuple[Any, Doc, list[Any]]]:
-    """Every test with the document and location it comes from."""
-    doc = source.doc
-    entries = raw if isinstance(raw, list) else [raw]
-    found: list[tuple[Any, Doc, list[Any]]] = []
-    for i, entry in enumerate(entries):
-        loc: list[Any] = ["tests", i] if isinstance(raw, list) else ["tests"]
-        if isinstance(entry, dict):
-            found.append((entry, doc, loc))
-            continue
-        if not isinstance(entry, str):
-            report.skipped(doc.at(loc), "tests", "a test must be a mapping or a file:// path")
-            continue
-        if entry.startswith(("huggingface://", "https://", "http://")) or "docs.google" in entry:
-            report.skipped(doc.at(loc), entry, "remote datasets are not fetched; download it")
-            continue
-        paths = source.resolve(entry)
-        if not paths or not all(p.is_file() for p in paths):
-            report.skipped(doc.at(loc), entry, "no such file")
-            continue
-        for path in paths:
-            if path.suffix.lower() in (".js", ".ts", ".py", ".mjs", ".cjs"):
-                report.skipped(doc.at(loc), entry, "test generators are code; not run")
-                continue
-            sub = source.read(path)
-            rows = sub.data if isinstance(sub.data, list) else [sub.data]
-            report.carried(doc.at(loc), entry, f"{len(rows)} tests from {sub.shown}")
-            found += [(row, sub, [j]) for j, row in enumerate(rows)]
-    return found
-
-
-def _csv_test(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    test: dict[str, Any] = {"vars": {}, "assert": []}
-    dropped = []
-    metric = row.get("__metric")
-    for key, value in row.items():
-        if key is None or value is None:
-            continue
-        if key.startswith("__expected"):
-            if str(value).strip():
-                spec = parse_assertion_string(str(value))
-                if metric:
-                    spec["metric"] = metric
-                test["assert"].append(spec)
-        elif key == "__description":
-            test["description"] = value
-        elif key == "__threshold" and str(value).strip():
-            test["threshold"] = float(value)
-        elif key == "__metric":
-            continue
-        elif key.startswith("__metadata:") and str(value).strip():
-            name = key.removeprefix("__metadata:")
-            meta = test.setdefault("metadata", {})
-            if name.endswith("[]"):  # a list: comma-separated, ``\,`` a literal comma
-                items = re.split(r"(?<!\\),", str(value))
-                meta[name[:-2]] = [i.replace("\\,", ",").strip() for i in items if i.strip()]
-            else:
-                meta[name] = value
-        elif key.startswith("__"):
-            if str(value).strip():
-                dropped.append(key)
-        else:
-            test["vars"][key] = value
-    return test, dropped
-
-
 def _expand(variables: dict[str, Any]) -> list[dict[str, Any]]:
     keys = [k for k, v in variables.items() if isinstance(v, list)]
     if not keys:
@@ -121,15 +56,15 @@ def _expand(variables: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _vars(source: Source, raw: Any, where: str, report: ImportReport) -> dict[str, Any] | None:
+def _vars(
+    source: Source, raw: Any, where: str, report: ImportReport, base: Path | None = None
+) -> dict[str, Any] | None:
     if raw is None:
         return {}
-    if isinstance(raw, str) and raw.startswith("file://"):
-        value, problem = source.value(raw)
-        if problem is not None or not isinstance(value, dict):
-            report.skipped(where, "vars", problem or "the vars file is not a mapping")
+    if isinstance(raw, str | list):
+        raw = load_vars(source, raw, where, report, base)
+        if raw is None:
             return None
-        raw = value
     if not isinstance(raw, dict):
         report.skipped(where, "vars", "vars must be a mapping")
         return None
@@ -173,22 +108,33 @@ def read_cases(
         default = value if problem is None and isinstance(value, dict) else {}
         if problem:
             report.skipped(doc.at(["defaultTest"]), "defaultTest", problem)
+    if not isinstance(default, dict):
+        report.skipped(doc.at(["defaultTest"]), "defaultTest", "not a mapping or a file:// path")
+        default = {}
     dwhere = doc.at(["defaultTest"])
     default_vars = _vars(source, default.get("vars"), dwhere, report) or {}
-    options = default.get("options") or {}
+    raw_options = default.get("options")
+    options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
     expand = not options.get("disableVarExpansion")
     _options(options, dwhere, "defaultTest.options", report, grading)
-    for key in sorted(set(default) - _TEST_KEYS):
-        report.skipped(dwhere, f"defaultTest.{key}", "not carried")
+    _unknown_keys(default, dwhere, "defaultTest.", report)
+    if default.get("description"):
+        report.note(dwhere, "defaultTest.description", "promptfoo shows it nowhere; left out")
+    default_tags = _tags(default.get("metadata"), dwhere, "defaultTest.", report)
+    default_threshold = default.get("threshold")
     load = source.value
     default_asserts = _asserts(
         default.get("assert") or [], doc, ["defaultTest", "assert"], report, tools, grading, load
     )
-    tests = _tests(source, doc.data.get("tests") or [], report)
+    tests = test_entries(source, doc.data.get("tests") or [], report)
     tests += _scenarios(source, report)
-    shared = not any(has_template(a) for a in default_asserts) and not any(
-        isinstance(t, dict) and (t.get("threshold") is not None or t.get("__threshold"))
-        for t, _, _ in tests
+    shared = (
+        not any(has_template(a) for a in default_asserts)
+        and default_threshold is None
+        and not any(
+            isinstance(t, dict) and (t.get("threshold") is not None or t.get("__threshold"))
+            for t, _, _ in tests
+        )
     )
     cases: list[CaseDraft] = []
     for test, tdoc, loc in tests:
@@ -197,22 +143,17 @@ def read_cases(
             report.skipped(where, "test", "a test must be a mapping")
             continue
         if tdoc.rows and tdoc.shown.endswith(".csv"):
-            test, dropped = _csv_test(test)
-            for key in dropped:
-                report.skipped(where, key, "this CSV column is not carried")
-        for key in sorted(set(test) - _TEST_KEYS - {"provider", "providers", "prompts"}):
-            report.skipped(where, key, "not carried")
-        for key in ("provider", "providers", "prompts"):
-            if key in test:
-                report.skipped(where, key, "per-test providers and prompts are not carried")
+            test = csv_test(test, where, report)
+        _unknown_keys(test, where, "", report)
         _options(test.get("options") or {}, where, "options", report, grading)
-        own = _vars(source, test.get("vars"), where, report)
+        own = _vars(source, test.get("vars"), where, report, tdoc.base)
         if own is None:
             continue
         asserts = _asserts(
             test.get("assert") or [], tdoc, [*loc, "assert"], report, tools, grading, load
         )
         merged = {**default_vars, **own}
+        tags = [*default_tags, *_tags(test.get("metadata"), where, "", report)]
         expanded = _expand(merged) if expand else [merged]
         for variables in expanded:
             mine = list(asserts) if shared else [*default_asserts, *asserts]
@@ -226,28 +167,57 @@ def read_cases(
             # select-best and max-score compare outputs: they stay outside the set.
             across = [r for r in rendered if str(r.get("type")).removeprefix("not-") in ACROSS]
             rendered = [r for r in rendered if r not in across]
-            if test.get("threshold") is not None and rendered:
+            threshold = test.get("threshold", default_threshold)
+            if threshold is not None and rendered:
                 rendered = [
-                    {
-                        "type": "assert-set",
-                        "threshold": float(test["threshold"]),
-                        "assert": rendered,
-                    }
+                    {"type": "assert-set", "threshold": float(threshold), "assert": rendered}
                 ]
             rendered += across
-            tags = _tags(test.get("metadata"))
             cases.append(CaseDraft(test.get("description"), variables, rendered, tags))
     return cases, (default_asserts if shared else [])
 
 
-def _tags(metadata: Any) -> list[str]:
+_WHY = {
+    "provider": "per-test providers are not carried (a suite runs every case on its models)",
+    "providers": "per-test providers are not carried (a suite runs every case on its models)",
+    "prompts": "per-test prompts are not carried (a suite runs every case on its prompts)",
+    "providerOutput": "a recorded output to grade instead of calling a model; not carried",
+    "assertScoringFunction": "a custom scoring function is code; promptdeck does not run it",
+}
+
+
+_OPTION_WHY = {
+    "transform": "code run on the output before grading; not carried",
+    "postprocess": "code run on the output before grading; not carried",
+    "rubricPrompt": "a custom grading prompt; the suite's judge uses promptdeck's own",
+    "prefix": "promptfoo puts it before the prompt; promptdeck prompts have no per-case prefix",
+    "suffix": "promptfoo puts it after the prompt; promptdeck prompts have no per-case suffix",
+    "storeOutputAs": "promptdeck cases do not feed one another",
+    "runSerially": "promptdeck runs cases concurrently (set the suite's concurrency to 1)",
+    "transformVars": "code run on the vars before the call; not carried",
+    "delay": "no pause between calls; promptdeck's rate limits apply",
+    "factuality": "promptfoo's factuality score weights; promptdeck's factuality passes or fails",
+}
+
+
+def _unknown_keys(test: dict[str, Any], where: str, prefix: str, report: ImportReport) -> None:
+    for key in sorted(set(test) - _TEST_KEYS):
+        report.skipped(where, f"{prefix}{key}", _WHY.get(key, "not a promptfoo test field"))
+
+
+def _tags(metadata: Any, where: str, prefix: str, report: ImportReport) -> list[str]:
+    """Scalar metadata (and lists of scalars) as ``key:value`` tags; the rest reported."""
     if not isinstance(metadata, dict):
         return []
     tags = []
     for key, value in metadata.items():
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str | int | float | bool):
-                tags.append(f"{key}:{item}")
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str | int | float | bool) for item in items):
+            report.skipped(
+                where, f"{prefix}metadata.{key}", "only text, numbers and lists of them become tags"
+            )
+            continue
+        tags += [f"{key}:{item}" for item in items]
     return tags
 
 
@@ -260,9 +230,7 @@ def _options(options: Any, where: str, what: str, report: ImportReport, grading:
         elif key == "disableVarExpansion":
             continue
         else:
-            report.skipped(
-                where, f"{what}.{key}", "not carried (an output transform or grading prompt)"
-            )
+            report.skipped(where, f"{what}.{key}", _OPTION_WHY.get(key, "not carried"))
 
 
 def _asserts(
@@ -302,12 +270,22 @@ def _scenarios(source: Source, report: ImportReport) -> list[tuple[Any, Doc, lis
         if not isinstance(scenario, dict):
             report.skipped(doc.at(loc), "scenario", "a scenario must be a mapping")
             continue
-        tests = _tests(source, scenario.get("tests") or [], report)
-        for config in scenario.get("config") or [{}]:
-            base = config.get("vars", {}) if isinstance(config, dict) else {}
+        where = doc.at(loc)
+        for key in sorted(set(scenario) - {"config", "tests", "description"}):
+            report.skipped(where, f"scenarios[{i}].{key}", "not a promptfoo scenario field")
+        tests = test_entries(source, scenario.get("tests") or [], report)
+        for j, config in enumerate(scenario.get("config") or [{}]):
+            config = config if isinstance(config, dict) else {}
+            for key in sorted(set(config) - {"vars"}):
+                report.skipped(
+                    doc.at([*loc, "config", j]), f"scenarios[{i}].config[{j}].{key}", "not carried"
+                )
+            base = config.get("vars", {})
             for test, tdoc, tloc in tests:
                 if isinstance(test, dict):
                     merged = {**test, "vars": {**base, **(test.get("vars") or {})}}
+                    if scenario.get("description") and not test.get("description"):
+                        merged["description"] = scenario["description"]
                     found.append((merged, tdoc, tloc))
         report.carried(doc.at(loc), f"scenarios[{i}]", "crossed into cases")
     return found

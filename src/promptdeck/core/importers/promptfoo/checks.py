@@ -13,7 +13,7 @@ from typing import Any
 
 from promptdeck.core.importers.promptfoo.report import ImportReport
 from promptdeck.core.importers.promptfoo.writer import Plan
-from promptdeck.core.workspace.yamlfile import load_model, read_yaml
+from promptdeck.core.workspace.yamlfile import dump_yaml, load_model, read_yaml
 from promptdeck.errors import ConfigError
 from promptdeck.paths import WorkspacePaths
 
@@ -28,28 +28,68 @@ def _assertions(path: Path, text: str) -> list[Any]:
     return list(defaults.get("assert") or [])
 
 
-def check_plan(paths: WorkspacePaths, plan: Plan, report: ImportReport) -> None:
-    """Validate every planned file; drop assertions promptdeck would refuse, reporting why."""
-    from promptdeck.core.evals.suites import AssertionSpec, CaseSpec, SuiteFile
-    from promptdeck.core.prompts.files import PromptFile
+def _drop_refused(path: Path, text: str, rel: str, report: ImportReport) -> str:
+    """The file without the assertions promptdeck would refuse (each one reported)."""
+    from promptdeck.core.evals.suites import AssertionSpec
     from promptdeck.core.scorers import validate
 
+    def keep(raw: Any, where: str) -> bool:
+        try:
+            validate(AssertionSpec.model_validate(raw))
+        except (ConfigError, ValueError) as exc:
+            kind = raw.get("type", "assert") if isinstance(raw, dict) else "assert"
+            report.skipped(where, str(kind), f"promptdeck would refuse it: {exc}")
+            return False
+        return True
+
+    data, _ = read_yaml(text, rel)
+    changed = False
+    holders = data if isinstance(data, list) else [(data or {}).get("defaults") or {}]
+    for i, holder in enumerate(holders):
+        if isinstance(holder, dict) and isinstance(holder.get("assert"), list):
+            where = f"{rel} (case {i + 1})" if isinstance(data, list) else f"{rel} (defaults)"
+            kept = [a for a in holder["assert"] if keep(a, where)]
+            if len(kept) != len(holder["assert"]):
+                changed = True
+                holder["assert"] = kept
+                if not kept:
+                    del holder["assert"]
+    return dump_yaml(data) if changed else text
+
+
+def check_plan(paths: WorkspacePaths, plan: Plan, report: ImportReport) -> None:
+    """Validate every planned file; drop assertions promptdeck would refuse, reporting why.
+
+    A file still refused after that is not written, nor the suite that would need it.
+    """
+    from promptdeck.core.evals.suites import CaseSpec, SuiteFile
+    from promptdeck.core.prompts.files import PromptFile
+
+    refused = False
     for path, text in list(plan.files.items()):
         rel = paths.relative(path)
         try:
             if path.name.endswith(".prompt.yaml"):
                 load_model(PromptFile, text, rel, what="prompt file")
-            elif path.name.endswith(".suite.yaml"):
+                continue
+            text = plan.files[path] = _drop_refused(path, text, rel, report)
+            if path.name.endswith(".suite.yaml"):
                 load_model(SuiteFile, text, rel, what="suite")
             else:
                 rows, _ = read_yaml(text, rel)
                 for row in rows or []:
                     CaseSpec.model_validate(row)
-            for raw in _assertions(path, text):
-                validate(AssertionSpec.model_validate(raw))
         except (ConfigError, ValueError) as exc:
             report.skipped(rel, "planned file", f"promptdeck would refuse it: {exc}")
             del plan.files[path]
+            refused = True
+    suites = [p for p in plan.files if p.name.endswith(".suite.yaml")]
+    if refused and suites:
+        for path in suites:
+            del plan.files[path]
+        report.skipped(
+            paths.relative(suites[0]), "suite", "not written: a file it needs was refused"
+        )
     if plan.toml_block:
         try:
             current = paths.config.read_text(encoding="utf-8") if paths.config.exists() else ""

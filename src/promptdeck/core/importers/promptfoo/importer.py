@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.cases import CaseDraft, Grading, read_cases
+from promptdeck.core.importers.promptfoo.nunjucks import variables_of
 from promptdeck.core.importers.promptfoo.prompts import read_prompts, slug
 from promptdeck.core.importers.promptfoo.providers import (
     AliasDraft,
@@ -31,7 +32,7 @@ from promptdeck.core.importers.promptfoo.writer import (
     unique,
     write_plan,
 )
-from promptdeck.errors import UsageError
+from promptdeck.errors import ConfigError, UsageError
 from promptdeck.paths import WorkspacePaths
 
 __all__ = ["import_promptfoo"]
@@ -40,6 +41,14 @@ _HANDLED = {
     "prompts", "providers", "targets", "tests", "defaultTest", "scenarios", "description",
     "evaluateOptions", "outputPath",
 }  # fmt: skip
+_TOP_WHY = {
+    "redteam": "promptdeck does not generate red-team tests (its guardrails scan answers instead)",
+    "env": "promptfoo sets these environment variables; set them in your shell instead",
+    "derivedMetrics": "promptdeck computes no derived metrics; compute them from `eval --json`",
+    "extensions": "extension hooks are code; promptdeck does not run them",
+    "nunjucksFilters": "custom Nunjucks filters are code; prompts using them are skipped",
+    "tracing": "promptfoo's OpenTelemetry receiver; promptdeck records its own traces",
+}
 
 
 def _suite_name(config: Path, name: str | None) -> str:
@@ -74,6 +83,12 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
             report.carried(where, "evaluateOptions.repeat", f"suite repeat {value}")
         elif key in ("cache", "showProgressBar"):
             report.note(where, f"evaluateOptions.{key}", "promptdeck's cache and progress apply")
+        elif key == "delay":
+            report.skipped(
+                where,
+                "evaluateOptions.delay",
+                "no pause between calls; promptdeck's rate limits apply",
+            )
         else:
             report.skipped(where, f"evaluateOptions.{key}", "not carried")
     if "outputPath" in data:
@@ -88,7 +103,7 @@ def _settings(source: Source, report: ImportReport) -> dict[str, Any]:
         elif key.startswith("$") or key in ("sharing", "tags", "writeLatestResults"):
             report.note(doc.at([key]), key, "has no meaning in promptdeck; left out")
         else:
-            report.skipped(doc.at([key]), key, "not carried")
+            report.skipped(doc.at([key]), key, _TOP_WHY.get(key, "not a promptfoo config field"))
     return out
 
 
@@ -144,8 +159,14 @@ def import_promptfoo(
     suite_path = paths.suites / f"{suite}.suite.yaml"
     if suite_path.exists():
         raise UsageError(f"{paths.relative(suite_path)} already exists", "choose another --name")
+    if "prompts" not in source.doc.data and "redteam" in source.doc.data:
+        raise ConfigError(
+            f"{source.doc.at(['redteam'])}: a promptfoo red-team config (no `prompts:`); "
+            "promptdeck does not generate red-team tests, so there is nothing to import",
+            "import an eval config (prompts:, providers:, tests:)",
+        )
     drafts = read_prompts(source, report, suite)
-    providers = read_providers(source.doc, report)
+    providers = read_providers(source.doc, report, source.value)
     grading = Grading()
     cases, defaults = read_cases(source, report, providers.tools, grading)
     settings = _settings(source, report)
@@ -153,6 +174,10 @@ def import_promptfoo(
     plan = _plan(paths, report, suite, drafts, providers, cases, defaults, settings, judge)
     from promptdeck.core.importers.promptfoo.checks import check_plan, judged_note
 
+    if not drafts:
+        report.skipped(report.config, "prompts", "no prompt could be carried: nothing written")
+        plan.files.clear()
+        plan.toml_block = ""
     check_plan(paths, plan, report)
     judged_note(plan, judge, paths, report)
     if not dry_run and drafts:
@@ -164,6 +189,22 @@ def _same(existing: Any, alias: AliasDraft) -> bool:
     if not isinstance(existing, dict) or alias.params or alias.api_key_env:
         return False
     return bool(existing.get("model") == alias.model and existing.get("api_base") == alias.api_base)
+
+
+def _fill_missing(cases: list[CaseDraft], used: list[str], report: ImportReport) -> None:
+    """A variable a case lacks is empty, as promptfoo renders an undefined one (noted)."""
+    missing: dict[str, int] = {}
+    for case in cases:
+        for name in used:
+            if name not in case.vars:
+                case.vars[name] = ""
+                missing[name] = missing.get(name, 0) + 1
+    for name, count in missing.items():
+        report.note(
+            report.config,
+            f"variable {name}",
+            f"missing in {count} of {len(cases)} cases: empty there, as promptfoo renders it",
+        )
 
 
 def _plan(
@@ -202,8 +243,19 @@ def _plan(
         renamed[old] = alias.name
     models = [a.name for a in providers.aliases]
     judge = renamed.get(judge, judge) if judge else None
-    if not cases:
-        cases = [CaseDraft("the promptfoo config has no tests: each prompt once", {}, [])]
+    texts = [d.template or "" for d in drafts]
+    texts += [m["content"] for d in drafts for m in d.messages or []]
+    used = variables_of(*texts)
+    if not cases:  # promptfoo runs each prompt once, its variables empty
+        empty = dict.fromkeys(used, "")
+        cases = [CaseDraft("no tests carried: each prompt once", empty, [])]
+        if empty:
+            report.note(
+                report.config,
+                "tests",
+                f"one case with {', '.join(empty)} empty, as promptfoo runs it; fill them in",
+            )
+    _fill_missing(cases, used, report)
     plan.toml_block = alias_block(new_aliases, report.config)
     from promptdeck.core.importers.promptfoo.suite import suite_text
 

@@ -73,6 +73,20 @@ def _chat(data: Any) -> list[dict[str, str]] | None:
     return out
 
 
+def _has_media(body: Any) -> bool:
+    """True when a chat array has a content part that is not text (an image, audio…)."""
+    if isinstance(body, dict):
+        body = body.get("messages", [body])
+    for message in body if isinstance(body, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type", "text") != "text":
+                return True
+            if isinstance(part, dict) and {"image", "source", "inlineData"} & set(part):
+                return True
+    return False
+
+
 def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | None, str | None]:
     messages = _chat(body)
     if isinstance(body, str):
@@ -88,6 +102,11 @@ def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | N
                 return None, problem
             return PromptDraft(name, where, what, template=template), None
     if messages is None:
+        if _has_media(body):
+            return (
+                None,
+                "a chat prompt with image, audio or file parts; promptdeck prompts are text",
+            )
         return None, "not text or a chat array of system/user/assistant messages"
     out = []
     for message in messages:
@@ -98,17 +117,32 @@ def _draft(name: str, where: str, what: str, body: Any) -> tuple[PromptDraft | N
     return PromptDraft(name, where, what, messages=out), None
 
 
-def _file_bodies(source: Source, path: Path) -> list[Any]:
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+
+
+def _file_bodies(source: Source, path: Path) -> tuple[list[Any], str | None]:
+    """The prompts in one file, or why it cannot be read."""
     suffix = path.suffix.lower()
-    if suffix in (".json", ".yaml", ".yml"):
-        data = source.read(path).data
-        if isinstance(data, list) and data and all(_chat(d) for d in data):
-            return list(data)
-        return [data]
-    if suffix == ".jsonl":
-        return list(source.read(path).data)
-    text = source.text(path)
-    return [part.strip("\n") for part in _SEPARATOR.split(text) if part.strip()]
+    try:
+        if suffix == ".json":
+            outside = _JSON_STRING.sub('""', source.text(path))
+            if "{{" in outside or "{%" in outside:
+                return [], (
+                    "a Nunjucks template that builds the JSON chat array (tags outside its "
+                    "strings, such as `{% for %}` or `| dump`); promptdeck's chat prompts are "
+                    "fixed message lists: write one with the messages it renders"
+                )
+        if suffix in (".json", ".yaml", ".yml"):
+            data = source.read(path).data
+            if isinstance(data, list) and data and all(_chat(d) for d in data):
+                return list(data), None
+            return [data], None
+        if suffix == ".jsonl":
+            return list(source.read(path).data), None
+        text = source.text(path)
+    except ConfigError as exc:
+        return [], exc.title
+    return [part.strip("\n") for part in _SEPARATOR.split(text) if part.strip()], None
 
 
 def _looks_like_path(source: Source, text: str) -> bool:
@@ -183,8 +217,10 @@ def _drafts(
                     report.skipped(where, f"{what}.config.{key}", "not carried")
         if "raw" in item:
             body = item["raw"]
-        elif isinstance(item.get("id"), str):
+        elif isinstance(item.get("id"), str) and _looks_like_path(source, item["id"]):
             ref = item["id"]
+        elif isinstance(item.get("id"), str):
+            body = item["id"]  # promptfoo reads an `id` that is no file as the prompt's text
         else:
             report.skipped(where, what, "a prompt object needs `raw` or a file `id`")
             return []
@@ -207,7 +243,7 @@ def _from_files(
     source: Source, report: ImportReport, ref: str, label: str | None, where: str, what: str
 ) -> list[PromptDraft]:
     target = ref.removeprefix("file://")
-    function = re.search(r":(\w+)$", target)
+    function = re.search(r":([\w.]+)$", target)
     if function and Path(target[: function.start()]).suffix.lower() in _CODE:
         report.skipped(
             where, f"{what} {ref}", "prompt functions are code; promptdeck does not run them"
@@ -226,7 +262,10 @@ def _from_files(
                 "prompt functions are code; promptdeck does not run them",
             )
             continue
-        bodies = _file_bodies(source, path)
+        bodies, problem = _file_bodies(source, path)
+        if problem is not None:
+            report.skipped(where, f"{what} {source.shown(path)}", problem)
+            continue
         for i, body in enumerate(bodies):
             stem = slug(label) if label and len(paths) == 1 else slug(path.stem)
             name = stem if len(bodies) == 1 else f"{stem}-{i + 1}"

@@ -14,7 +14,9 @@ endpoints (``exec:``, ``python:``, ``file://``, ``http``, ``webhook``…) are sk
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from promptdeck.core.importers.promptfoo.prompts import slug
@@ -52,12 +54,23 @@ _PARAMS = {
     "max_tokens": "max_tokens",
     "maxTokens": "max_tokens",
     "max_completion_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "maxOutputTokens": "max_tokens",
+    "num_predict": "max_tokens",
+    "max_gen_len": "max_tokens",
+    "stopSequences": "stop",
     "top_p": "top_p",
     "topP": "top_p",
     "seed": "seed",
     "stop": "stop",
     "presence_penalty": "presence_penalty",
     "frequency_penalty": "frequency_penalty",
+}
+_ROUTING = {  # litellm's names for where a cloud model runs, by model prefix
+    ("bedrock/", "region"): "aws_region_name",
+    ("vertex_ai/", "region"): "vertex_location",
+    ("vertex_ai/", "projectId"): "vertex_project",
+    ("azure/", "apiVersion"): "api_version",
 }
 _ENDPOINT = ("apiBaseUrl", "apiHost", "baseUrl", "basePath")
 _ALSO = {"apiKeyEnvar", "apiKey", "response_format", "tools"}
@@ -123,8 +136,17 @@ def _entries(raw: Any) -> list[tuple[Any, list[str | int]]]:
     return [(raw, ["providers"])]
 
 
-def read_providers(doc: Doc, report: ImportReport) -> ProviderSet:
-    """The config's ``providers`` (or ``targets``) as aliases; the rest reported."""
+def read_providers(
+    doc: Doc, report: ImportReport, load: Callable[[str], tuple[Any, str | None]] | None = None
+) -> ProviderSet:
+    """The config's ``providers`` (or ``targets``) as aliases; the rest reported.
+
+    Args:
+        doc: The config.
+        report: Where skipped and carried items go.
+        load: Reads a ``file://`` value (``tools``, ``response_format``), as
+            :meth:`Source.value` does.
+    """
     key = "providers" if "providers" in doc.data else "targets"
     found = ProviderSet()
     names: set[str] = set()
@@ -138,6 +160,12 @@ def read_providers(doc: Doc, report: ImportReport) -> ProviderSet:
             continue
         raw_config = options.get("config")
         config: dict[str, Any] = raw_config if isinstance(raw_config, dict) else {}
+        for name in ("tools", "response_format", "functions"):
+            value = config.get(name)
+            if load is not None and isinstance(value, str) and value.startswith("file://"):
+                loaded, problem = load(value)
+                if problem is None:
+                    config = {**config, name: loaded}
         alias = _alias(provider_id, options, config, (doc, loc), report, found)
         if alias is None:
             continue
@@ -183,8 +211,25 @@ def _alias(
         report.note(
             key_at("apiKey"), f"{what}.config.apiKey", "keys never go in files; use api_key_env"
         )
+    generation = config.get("generationConfig")
+    if isinstance(generation, dict):  # Google's nesting of the call parameters
+        config = {k: v for k, v in config.items() if k != "generationConfig"}
+        for key, value in generation.items():
+            if key in _PARAMS and key not in config:
+                config[key] = value
+            else:
+                report.skipped(
+                    key_at("generationConfig"),
+                    f"{what}.config.generationConfig.{key}",
+                    "no promptdeck call parameter",
+                )
     for key, value in config.items():
-        if key in _PARAMS and isinstance(value, int | float | str | list):
+        routing = next(
+            (n for (pre, k), n in _ROUTING.items() if k == key and model.startswith(pre)), None
+        )
+        if routing is not None and isinstance(value, str | date):  # YAML reads 2024-10-21 as a date
+            alias.params[routing] = str(value)
+        elif key in _PARAMS and isinstance(value, int | float | str | list):
             alias.params[_PARAMS[key]] = value
         elif key == "response_format" and isinstance(value, dict):
             found.response_format = value

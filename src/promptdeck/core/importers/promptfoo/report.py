@@ -65,9 +65,19 @@ class ImportReport:
         """The report as text lines, in the config's order."""
         head = f"promptfoo config {self.config} → workspace {self.workspace}, suite {self.suite}"
         out = [head + (" (dry run: nothing written)" if self.dry_run else "")]
+        groups: dict[tuple[str, str, str, str], list[Entry]] = {}
+        for e in self.entries:  # the same item and reason in one file: one line
+            key = (e.kind, e.where.rpartition(":")[0] or e.where, e.what, e.detail)
+            groups.setdefault(key, []).append(e)
         width = max((len(e.where) for e in self.entries), default=0)
-        for e in self.entries:
-            out.append(f"  {e.kind:<7}  {e.where:<{width}}  {e.what}: {e.detail}")
+        for same in groups.values():
+            e = same[0]
+            more = ""
+            if len(same) > 1:
+                lines = [x.where.rpartition(":")[2] for x in same[1:]]
+                shown = ", ".join(lines[:5]) + (", …" if len(lines) > 5 else "")
+                more = f" (and {len(same) - 1} more like it, lines {shown})"
+            out.append(f"  {e.kind:<7}  {e.where:<{width}}  {e.what}: {e.detail}{more}")
         if self.files and not self.dry_run:
             out.append("wrote: " + ", ".join(self.files))
         out.append(

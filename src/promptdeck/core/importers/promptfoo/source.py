@@ -25,6 +25,10 @@ from promptdeck.errors import ConfigError, location
 
 __all__ = ["Doc", "Source", "resolve_refs", "strip_file_prefix"]
 
+_BINARY = {
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".pdf", ".wav", ".mp3",
+    ".m4a", ".ogg", ".flac", ".mp4", ".mov", ".webm",
+}  # fmt: skip
 _MAX_FILE_BYTES = 50_000_000
 """Files larger than this are refused (a promptfoo dataset is rarely past a few MB)."""
 
@@ -87,6 +91,8 @@ class Doc:
     node: yaml.Node | None = None
     rows: bool = False
     """True for CSV and JSONL: ``at([i, ...])`` is the row's line."""
+    base: Path | None = None
+    """The file's folder (paths inside a test file are relative to it)."""
 
     def at(self, loc: Sequence[str | int]) -> str:
         """``file:line`` of the key at ``loc`` (or its nearest parent)."""
@@ -126,12 +132,15 @@ class Source:
         except ValueError:
             return str(path)
 
-    def resolve(self, ref: str) -> list[Path]:
-        """The files a reference names: a path or a glob, relative to the config's folder."""
+    def resolve(self, ref: str, base: Path | None = None) -> list[Path]:
+        """The files a reference names: a path or a glob, relative to ``base``.
+
+        ``base`` defaults to the config's folder.
+        """
         text = strip_file_prefix(ref).strip()
         path = Path(text).expanduser()
         if not path.is_absolute():
-            path = self.base / path
+            path = (base or self.base) / path
         if any(ch in text for ch in "*?["):
             return [Path(p) for p in sorted(glob.glob(str(path), recursive=True))]  # noqa: PTH207
         return [path]
@@ -151,7 +160,11 @@ class Source:
                 f"{self.shown(path)}: cannot read ({exc.strerror})", "check the file:// path"
             ) from exc
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{self.shown(path)}: not UTF-8 text", "save it as UTF-8") from exc
+            what = "an image, audio or other binary file" if path.suffix.lower() in _BINARY else ""
+            raise ConfigError(
+                f"{self.shown(path)}: not UTF-8 text" + (f" ({what})" if what else ""),
+                "promptdeck's prompts and cases hold text; save it as UTF-8",
+            ) from exc
 
     def read(self, path: Path, shown: str | None = None, used: set[str] | None = None) -> Doc:
         """Parse a YAML, JSON, JSONL or CSV file (by its suffix), local ``$ref`` resolved."""
@@ -160,7 +173,7 @@ class Source:
         suffix = path.suffix.lower()
         if suffix == ".csv":
             reader = csv.DictReader(io.StringIO(text, newline=""))
-            return Doc(name, [dict(row) for row in reader], rows=True)
+            return Doc(name, [dict(row) for row in reader], rows=True, base=path.parent)
         if suffix == ".jsonl":
             rows = []
             for number, line in enumerate(text.split("\n"), start=1):
@@ -172,9 +185,20 @@ class Source:
                             f"{location(name, number)}: invalid JSON: {exc.msg}",
                             "one JSON object per line",
                         ) from exc
-            return Doc(name, rows, rows=True)
-        data, node = read_yaml(text, name)
-        return Doc(name, resolve_refs(data, used), node)
+            return Doc(name, rows, rows=True, base=path.parent)
+        try:
+            data, node = read_yaml(text, name)
+        except ConfigError:
+            if suffix != ".json":
+                raise
+            # JSON that YAML refuses (surrogate escapes, tabs): read as JSON, lines unknown.
+            try:
+                data, node = json.loads(text), None
+            except json.JSONDecodeError as exc:
+                raise ConfigError(
+                    f"{location(name, exc.lineno)}: invalid JSON: {exc.msg}", "check the file"
+                ) from exc
+        return Doc(name, resolve_refs(data, used), node, base=path.parent)
 
     def value(self, ref: str) -> tuple[Any, str | None]:
         """A ``file://`` value: parsed JSON/YAML, else the text; or why it cannot be.
@@ -191,6 +215,9 @@ class Source:
             return None, f"{ref} is code, which promptdeck does not run"
         if not path.is_file():
             return None, f"{ref} does not exist"
-        if suffix in (".json", ".yaml", ".yml"):
-            return self.read(path).data, None
-        return self.text(path), None
+        try:
+            if suffix in (".json", ".yaml", ".yml"):
+                return self.read(path).data, None
+            return self.text(path), None
+        except ConfigError as exc:
+            return None, exc.title
