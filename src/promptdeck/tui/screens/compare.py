@@ -187,9 +187,16 @@ class CompareScreen(ColumnActions):
         if isinstance(target, CompareTarget):  # `promptdeck compare …` on a terminal
             self._pending_values = (target.prompt, dict(target.variables))
             row.fill(target.prompt, target.versions, list(target.models))
+            self.column_overrides = dict(target.column_overrides)  # `p` edits them further
             if target.run:
                 models = list(target.models) or row.models()
-                self.run_compare(list(target.refs), target.variables, models, target.params)
+                self.run_compare(
+                    list(target.refs),
+                    target.variables,
+                    models,
+                    target.params,
+                    self.column_overrides,
+                )
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:
