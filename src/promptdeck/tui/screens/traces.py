@@ -65,8 +65,10 @@ class TracesScreen(WorkbenchScreen):
 
     CSS_PATH = "traces.tcss"
     AUTO_FOCUS = "#trace-table"
+    FOOTER_SPARE = ("refresh",)
+    """Refresh leaves the footer first when it has no room (80 columns)."""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh", id="traces.refresh", show=False),
+        Binding("r", "refresh", "Refresh", id="traces.refresh"),
         Binding("right_square_bracket", "page(1)", "Older", id="traces.older"),
         Binding("left_square_bracket", "page(-1)", "Newer", id="traces.newer"),
         Binding("slash", "focus_filter", "Filter", id="traces.filter"),
