@@ -104,6 +104,37 @@ async def test_the_command_lines_column_parameters_open_in_their_columns(
         assert [c.column.override for c in screen.result.columns] == [None, own[1]]
 
 
+async def test_the_variable_being_edited_shows_its_whole_caption(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    long = "How many bullet points to write, counted one per line of the answer; " * 2
+    path = workspace.paths.prompts / "summarize.prompt.yaml"
+    path.write_text(path.read_text().replace("How many bullet points to write.", long.strip()))
+    app = make_app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "enter")  # the prompt picker
+        await pilot.press("down", "down", "down", "down", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert str(screen.query_one("#compare-prompt", Select).value) == "summarize"
+        bullets = screen.query_one("#var-bullets", Input)
+        caption = bullets.parent.query_one(".var-caption", Static)  # type: ignore[union-attr]
+        assert caption.size.height == 1  # cut to one line while another field is edited
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is bullets
+        assert caption.size.height > 1  # the whole of it, wrapped, while bullets is edited
+        lines = caption.render_lines(caption.region.reset_offset)
+        shown = " ".join("".join(s.text for s in line).strip() for line in lines)
+        assert "counted one per line of the answer" in shown and "default 3" in shown
+        await pilot.press("tab")
+        await pilot.pause()
+        assert caption.size.height == 1
+
+
 PLAY = """\
 name: aaa-play
 template: "{{ tone }}|{{ code }}|{{ story }}|{{ n }}"
