@@ -102,6 +102,13 @@ async def test_the_command_lines_column_parameters_open_in_their_columns(
         await settle(pilot)
         assert screen.result is not None and screen.result is not before
         assert [c.column.override for c in screen.result.columns] == [None, own[1]]
+        # At 80 columns the header wraps rather than cutting the override off.
+        await pilot.resize_terminal(80, 24)  # type: ignore[attr-defined]
+        await settle(pilot)
+        title = screen.query(ColumnView)[1].query_one(".col-title", Static)
+        lines = title.render_lines(title.region.reset_offset)
+        shown = " ".join("".join(s.text for s in line).strip() for line in lines)
+        assert "temperature=1.5 · system*" in shown, shown
 
 
 async def test_the_variable_being_edited_shows_its_whole_caption(
