@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from promptdeck.cli import context
+from promptdeck.core.compare.overrides import ColumnOverride
 from promptdeck.errors import ExitCode
 from promptdeck.tui.targets import CompareTarget, ItemTarget
 from tests.helpers import run_cli as run
@@ -55,6 +56,25 @@ def test_compare_opens_compare_filled_in(capsys: pytest.CaptureFixture[str], ws:
             ),
         )
     ]
+
+
+def test_compare_opens_compare_with_each_columns_own_parameters(
+    capsys: pytest.CaptureFixture[str], ws: str
+) -> None:
+    code, _, err = run(
+        capsys, "-w", ws, "compare", "summarize", "-m", "smol", "-m", "smol",
+        "--col-param", "2:temperature=1.2", "--col-system", "1:Be brief.",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    ((screen, target),) = opened
+    assert screen == "compare" and isinstance(target, CompareTarget)
+    assert target.column_overrides == {
+        0: ColumnOverride({}, "Be brief."),
+        1: ColumnOverride({"temperature": 1.2}),
+    }
+    opened.clear()
+    code, _, err = run(capsys, "-w", ws, "compare", "summarize", "--col-param", "2:seed=1")
+    assert code == ExitCode.USAGE and "there is no column 2" in err and opened == []
 
 
 def test_a_bad_var_is_one_line_before_the_workbench_opens(

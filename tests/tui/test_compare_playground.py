@@ -69,6 +69,79 @@ async def test_two_temperatures_of_one_model_side_by_side(
         assert "temperature: 0" in text
 
 
+async def test_the_command_lines_column_parameters_open_in_their_columns(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    """`compare summarize -m fake/a -m fake/a --col-param 2:temperature=1.5 …` on a terminal."""
+    from promptdeck.core.compare.overrides import ColumnOverride
+    from promptdeck.tui.targets import CompareTarget
+
+    own = {1: ColumnOverride({"temperature": 1.5}, "Be brief.")}
+    target = CompareTarget(
+        ("summarize",), ("fake/a", "fake/a"), {"text": "The board met."}, column_overrides=own
+    )
+    app = make_app(workspace, screen="compare", target=target)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert [v.title for v in screen.query(ColumnView)] == [
+            "summarize@1 · fake/a",
+            "summarize@1 · fake/a · temperature=1.5 · system*",
+        ]
+        sent = sorted(fake.requests, key=lambda r: r.params["temperature"])
+        assert [r.params["temperature"] for r in sent] == [0.2, 1.5]
+        assert sent[1].messages[0] == {"role": "system", "content": "Be brief."}
+        # The screen keeps it as its own: `p` on column 2 shows it, ctrl+r runs it again.
+        await pilot.press("escape", "right_square_bracket", "right_square_bracket", "p")
+        await settle(pilot)
+        assert isinstance(app.screen, ParamsDialog)
+        assert app.screen.query_one("#param-temperature", Input).value == "1.5"
+        before = screen.result
+        await pilot.press("escape", "ctrl+r")
+        await settle(pilot)
+        assert screen.result is not None and screen.result is not before
+        assert [c.column.override for c in screen.result.columns] == [None, own[1]]
+        # At 80 columns the header wraps rather than cutting the override off.
+        await pilot.resize_terminal(80, 24)  # type: ignore[attr-defined]
+        await settle(pilot)
+        title = screen.query(ColumnView)[1].query_one(".col-title", Static)
+        lines = title.render_lines(title.region.reset_offset)
+        shown = " ".join("".join(s.text for s in line).strip() for line in lines)
+        assert "temperature=1.5 · system*" in shown, shown
+
+
+async def test_the_variable_being_edited_shows_its_whole_caption(
+    workspace: Workspace, fake: FakeProvider
+) -> None:
+    long = "How many bullet points to write, counted one per line of the answer; " * 2
+    path = workspace.paths.prompts / "summarize.prompt.yaml"
+    path.write_text(path.read_text().replace("How many bullet points to write.", long.strip()))
+    app = make_app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "enter")  # the prompt picker
+        await pilot.press("down", "down", "down", "down", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert str(screen.query_one("#compare-prompt", Select).value) == "summarize"
+        bullets = screen.query_one("#var-bullets", Input)
+        caption = bullets.parent.query_one(".var-caption", Static)  # type: ignore[union-attr]
+        assert caption.size.height == 1  # cut to one line while another field is edited
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is bullets
+        assert caption.size.height > 1  # the whole of it, wrapped, while bullets is edited
+        lines = caption.render_lines(caption.region.reset_offset)
+        shown = " ".join("".join(s.text for s in line).strip() for line in lines)
+        assert "counted one per line of the answer" in shown and "default 3" in shown
+        await pilot.press("tab")
+        await pilot.pause()
+        assert caption.size.height == 1
+
+
 PLAY = """\
 name: aaa-play
 template: "{{ tone }}|{{ code }}|{{ story }}|{{ n }}"

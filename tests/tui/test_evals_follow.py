@@ -14,6 +14,11 @@ from tests.tui.helpers import make_app, settle, wait_until
 from tests.tui.test_evals_screen import SUITE, fake  # noqa: F401 - the fixture
 
 
+def _uid(workspace: Workspace) -> str:
+    with workspace.session() as session:
+        return session.exec(select(Run.uid)).one()
+
+
 async def test_grades_show_in_the_grid_and_the_detail_follows_the_run(
     workspace: Workspace,
     fake: FakeProvider,  # noqa: F811
@@ -43,9 +48,14 @@ async def test_grades_show_in_the_grid_and_the_detail_follows_the_run(
 
         await run_once(1)
         runs = screen.query_one("#run-table", DataTable)
-        assert runs.get_row_at(0)[2:] == ["finished", "2/4"]
+        assert [str(c) for c in runs.get_row_at(0)] == [
+            "✘ 2/4",
+            _uid(workspace),
+            "mini",
+            "finished",
+        ]
         suite_row = suites.get_row_at(names.index("mini"))
-        assert str(suite_row[2]) == "2/4 finished"
+        assert str(suite_row[1]) == "✘ 2/4"
         grid = screen.query_one("#evals-grid", ResultGrid)
         await pilot.press("g", "minus")  # 👎 on the first cell; the cursor moves on
         await settle(pilot)
@@ -60,7 +70,7 @@ async def test_grades_show_in_the_grid_and_the_detail_follows_the_run(
         await pilot.press("escape")
         await run_once(2)
         assert runs.row_count == 2
-        newest = str(runs.get_row_at(0)[0])
+        newest = str(runs.get_row_at(0)[1])
         assert newest in str(screen.query_one("#evals-status", Static).render())
         assert str(grid.get_row_at(0)[1]) == "✔ 2/2"  # the grades were on the other run
         await pilot.press("g", "down")
@@ -70,7 +80,7 @@ async def test_grades_show_in_the_grid_and_the_detail_follows_the_run(
         assert app.focused is runs
         await pilot.press("down")
         await settle(pilot)
-        older = str(runs.get_row_at(1)[0])
+        older = str(runs.get_row_at(1)[1])
         assert older in str(screen.query_one("#evals-status", Static).render())
         assert str(screen.query_one("#evals-detail", Static).render()) == (
             "Pick a cell of this run."

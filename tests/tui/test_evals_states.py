@@ -97,7 +97,7 @@ async def test_the_screen_lists_the_run_as_interrupted(
         assert isinstance(screen, EvalsScreen)
         runs = screen.query_one("#run-table", DataTable)
         await wait_until(pilot, lambda: runs.row_count == 1)
-        assert str(runs.get_row_at(0)[2]) == "interrupted (3 of 4 cells)"
+        assert [str(c) for c in runs.get_row_at(0)][::3] == ["◌ 1/1", "interrupted (3 of 4 cells)"]
         grid = screen.query_one("#evals-grid", ResultGrid)
         await wait_until(pilot, lambda: grid.row_count == 2)
         assert str(grid.get_row_at(1)[1]) == "– no assertions"

@@ -60,6 +60,27 @@ async def test_escape_leaves_fields_and_number_keys_switch_screens(workspace: Wo
         assert app.current_mode == "evals"
 
 
+async def test_enter_in_the_traces_filter_applies_it_and_goes_back_to_the_list(
+    workspace: Workspace,
+) -> None:
+    fill(workspace)
+    app = make_app(workspace)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        table = app.screen.query_one("#trace-table", DataTable)
+        every = table.row_count
+        await pilot.press("slash", *"MMAR", "enter")  # a piece of "summarize", any case
+        await settle(pilot)
+        assert app.focused is table  # not left in the filter while the list reloaded
+        names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert 0 < len(names) < every and all(n.startswith("summarize") for n in names)
+        await pilot.press("down", "1")  # keys reach the list and the app, not the filter
+        await settle(pilot)
+        assert app.current_mode == "prompts"
+
+
 async def test_escape_in_a_select_still_closes_it(workspace: Workspace) -> None:
     app = make_app(workspace, screen="traces")
     async with app.run_test(size=(140, 40)) as pilot:

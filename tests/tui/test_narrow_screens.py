@@ -19,12 +19,16 @@ from tests.tui.gateway_data import fill
 from tests.tui.helpers import make_app, settle
 from tests.tui.test_evals_screen import SUITE, fake  # noqa: F401 - the fixture
 
-KEEP: dict[str, tuple[str, int]] = {
-    # screen: (table, how many leading columns must show whole)
-    "prompts": ("#prompt-table", 4),  # name, latest, labels, pass
-    "traces": ("#trace-table", 4),  # time, name, latency, status
-    "evals": ("#evals-grid", 2),  # the case and the first result (symbol and score)
-    "stats": ("#model-table", 4),  # model, calls, p50, p95
+KEEP: dict[str, list[tuple[str, int]]] = {
+    # screen: [(table, how many leading columns must show whole)]
+    "prompts": [("#prompt-table", 4)],  # name, latest, labels, pass
+    "traces": [("#trace-table", 4)],  # time, name, latency, status
+    "evals": [
+        ("#evals-grid", 2),  # the case and the first result (symbol and score)
+        ("#run-table", 2),  # a run's result (symbol and score) and when it ran
+        ("#suite-table", 2),  # a suite and its last run's result
+    ],
+    "stats": [("#model-table", 4)],  # model, calls, p50, p95
 }
 
 
@@ -68,11 +72,10 @@ async def test_every_screen_keeps_its_key_columns_and_footer_at_80x24(
             await settle(pilot)
             footer = app.screen.query_one(Footer)
             assert footer.virtual_size.width <= footer.size.width, mode
-            if mode in KEEP:
-                selector, count = KEEP[mode]
+            for selector, count in KEEP.get(mode, []):
                 table = app.screen.query_one(selector, DataTable)
                 assert table.row_count, mode
-                assert _whole(table, count), mode
+                assert _whole(table, count), selector
 
 
 @pytest.mark.parametrize(("mode", "key"), [(m, k) for m, k, _ in SECTIONS])

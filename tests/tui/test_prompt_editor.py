@@ -119,5 +119,6 @@ async def test_lint_tab_shows_what_prompts_lint_shows_uncut(workspace: Workspace
         # Uncut: the Finding column fits the pane and long findings wrap onto more lines.
         finding = list(table.columns.values())[2]
         assert sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width
+        assert all(c.width >= len(str(c.label)) for c in table.columns.values())  # headers whole
         long = next(i for i, f in enumerate(expected) if len(f.message) > finding.width)
         assert list(table.rows.values())[long].height > 1

@@ -1,7 +1,8 @@
 """Where the command line asks the workbench to open: a section at one item.
 
 ``promptdeck compare summarize@1 summarize@4 -m smol --var text=…`` on a terminal
-opens Compare with those versions, models and variables filled in (and runs it);
+opens Compare with those versions, models and variables filled in, and each column's
+own parameters (``--col-param``), and runs it;
 ``eval SUITE``, ``prompts show NAME`` and ``traces show ID`` open their screens at
 that suite, prompt or trace. The app hands a target to its screen once, when the
 screen has loaded what it lists (see ``Workbench.take_target``).
@@ -12,6 +13,10 @@ Light on purpose: the CLI imports it before the TUI starts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from promptdeck.core.compare.overrides import ColumnOverride
 
 __all__ = ["CompareTarget", "ItemTarget"]
 
@@ -25,6 +30,8 @@ class CompareTarget:
     variables: dict[str, str] = field(default_factory=dict)
     params: dict[str, object] = field(default_factory=dict)
     run: bool = True
+    column_overrides: dict[int, ColumnOverride] = field(default_factory=dict)
+    """Column index (from 0) -> its own parameters and system prompt (``--col-param``)."""
 
     @property
     def prompt(self) -> str:

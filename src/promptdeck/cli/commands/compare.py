@@ -165,6 +165,22 @@ async def _compare(gateway: Gateway, columns: list[CompareColumn]) -> CompareRes
     "(e.g. temperature=0.2).",
 )
 @click.option(
+    "--col-param",
+    "column_params",
+    multiple=True,
+    metavar="N:KEY=VALUE",
+    help="A call parameter for column N only, over --param (e.g. 2:temperature=1.0); "
+    "columns count versions × models from 1, as the headers show.",
+)
+@click.option(
+    "--col-system",
+    "column_systems",
+    multiple=True,
+    metavar="N:TEXT",
+    help="A system prompt for column N only, in place of the prompt's (e.g. "
+    "2:'Answer in French.').",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "markdown"]),
@@ -186,6 +202,8 @@ def compare(
     pairs: tuple[str, ...],
     models: tuple[str, ...],
     param_pairs: tuple[str, ...],
+    column_params: tuple[str, ...],
+    column_systems: tuple[str, ...],
     fmt: str,
     as_json: bool,
     suite: str | None,
@@ -193,29 +211,37 @@ def compare(
     """Send PROMPT (or several versions of it) to every -m model at once and compare.
 
     Versions × models make the grid: `compare summarize@2 summarize@3 -m A -m B` fills
-    four columns. Prints each answer with its time to first token, tokens/s, latency,
-    tokens, cost, cache state and finish reason, and the answers' pairwise semantic
-    similarity. Exits 3 when every model fails.
+    four columns. `--col-param` and `--col-system` give one column its own parameters
+    or system prompt, so one model can run at two temperatures side by side:
+    `compare summarize -m smol -m smol --col-param 2:temperature=1.2` (the column's
+    header shows it, and the answer is stored with it). Prints each answer with its
+    time to first token, tokens/s, latency, tokens, cost, cache state and finish
+    reason, and the answers' pairwise semantic similarity. Exits 3 when every model
+    fails.
     """
     if as_json:
         if fmt not in ("text", "json"):
             raise UsageError(f"--json and --format {fmt} ask for two outputs", "give one of them")
         fmt = "json"
+    from promptdeck.core.compare.overrides import parse_column_options
     from promptdeck.core.providers.params import parse_params
 
     variables = parse_vars(pairs)
     overrides = parse_params(param_pairs)
+    count = len(prompts) * max(1, len(models))
+    own = parse_column_options(column_params, column_systems, count)
     if options.wants_tui(fmt == "json") and suite is None:
         from promptdeck.tui.targets import CompareTarget
 
-        open_tui(options, "compare", CompareTarget(prompts, models, variables, overrides))
+        target = CompareTarget(prompts, models, variables, overrides, column_overrides=own)
+        open_tui(options, "compare", target)
         return
     from promptdeck.core.compare.columns import plan_compare
     from promptdeck.core.gateway import engine
 
     workspace = open_workspace(options)
     try:
-        columns = plan_compare(workspace, prompts, variables, models, overrides)
+        columns = plan_compare(workspace, prompts, variables, models, overrides, own)
         gateway = engine.Gateway.for_workspace(workspace)
         result = asyncio.run(_compare(gateway, columns))
         saved: str | None = None

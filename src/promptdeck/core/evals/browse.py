@@ -14,7 +14,7 @@ from sqlalchemy import Row
 from sqlmodel import col, select
 
 from promptdeck.core.evals.compare import baseline_of, compare_runs
-from promptdeck.core.evals.leases import run_state
+from promptdeck.core.evals.leases import RunState, run_state
 from promptdeck.core.evals.suites import SUITE_SUFFIX, load_suite, suite_files
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, NotFoundError, UsageError
@@ -48,6 +48,8 @@ class SuiteRow:
     last_status: str | None
     passed: int
     total: int
+    last_state: RunState | None = None
+    """The newest run's state (its failures and errors apart), when there is one."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def suites_overview(workspace: Workspace) -> list[SuiteRow]:
                     state.status if state else None,
                     state.passed if state else 0,
                     (state.passed + state.failed + state.errors) if state else 0,
+                    state,
                 )
             )
     return rows

@@ -16,9 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, TextArea
+from textual.widgets import Header, Input, TextArea
 from textual.worker import Worker, WorkerState
 
+from promptdeck.tui.widgets.fitting_footer import FittingFooter
 from promptdeck.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -94,6 +95,10 @@ class WorkbenchScreen(Screen[None]):
     Escape.
     """
 
+    FOOTER_SPARE: ClassVar[tuple[str, ...]] = ()
+    """Actions whose keys leave the footer when it has no room, the first first (they
+    stay in F1 and the command palette)."""
+
     HOME: ClassVar[str | None] = None
     """Where focus goes when it leaves a text field (a selector; default AUTO_FOCUS)."""
 
@@ -117,7 +122,7 @@ class WorkbenchScreen(Screen[None]):
         yield Header()
         yield from self.compose_body()
         yield StatusBar(self.workbench.workspace_name)
-        yield Footer(compact=True)
+        yield FittingFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """Yield the screen's own widgets."""

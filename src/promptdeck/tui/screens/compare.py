@@ -76,14 +76,15 @@ class CompareScreen(ColumnActions):
 
     CSS_PATH = "compare.tcss"
     AUTO_FOCUS = "#compare-grid"
+    # Show all and Rate leave the footer first when it has no room (80 columns); the
+    # hint line, F1 and the palette (when they apply) still offer them.
+    FOOTER_SPARE = ("show_all", "rate")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run", id="compare.run"),
         Binding("left_square_bracket", "select(-1)", "Prev", id="compare.prev"),
         Binding("right_square_bracket", "select(1)", "Next", id="compare.next"),
         Binding("h", "hide", "Hide", id="compare.hide"),
-        # Show all and Rate are in the hint line, F1 and the palette (when they apply),
-        # kept out of the footer so it fits 80 columns.
-        Binding("a", "show_all", "Show all", id="compare.show_all", show=False),
+        Binding("a", "show_all", "Show all", id="compare.show_all"),
         # Shown in the hint line and offered by the palette; kept out of the footer.
         Binding("less_than_sign", "move(-1)", "Move left", id="compare.move_left", show=False),
         Binding("greater_than_sign", "move(1)", "Move right", id="compare.move_right", show=False),
@@ -93,7 +94,7 @@ class CompareScreen(ColumnActions):
         Binding("m", "members", "Members", id="compare.members", show=False),
         Binding("plus", "thumbs(1)", "👍", id="compare.thumbs_up", show=False),
         Binding("minus", "thumbs(-1)", "👎", id="compare.thumbs_down", show=False),
-        Binding("r", "rate", "Rate", id="compare.rate", show=False),
+        Binding("r", "rate", "Rate", id="compare.rate"),
         Binding("p", "params", "Params", id="compare.params"),
     ]
 
@@ -187,9 +188,16 @@ class CompareScreen(ColumnActions):
         if isinstance(target, CompareTarget):  # `promptdeck compare …` on a terminal
             self._pending_values = (target.prompt, dict(target.variables))
             row.fill(target.prompt, target.versions, list(target.models))
+            self.column_overrides = dict(target.column_overrides)  # `p` edits them further
             if target.run:
                 models = list(target.models) or row.models()
-                self.run_compare(list(target.refs), target.variables, models, target.params)
+                self.run_compare(
+                    list(target.refs),
+                    target.variables,
+                    models,
+                    target.params,
+                    self.column_overrides,
+                )
 
     @on(Select.Changed, "#compare-prompt")
     async def _prompt_changed(self, event: Select.Changed) -> None:

@@ -40,7 +40,7 @@ from promptdeck.tui.widgets.eval_text import (
     run_started,
     suite_row,
 )
-from promptdeck.tui.widgets.result_grid import ResultGrid
+from promptdeck.tui.widgets.result_grid import ResultGrid, is_narrow
 
 if TYPE_CHECKING:
     from promptdeck.core.evals.runner import CellFinished, RunFinished, RunOutcome, RunStarted
@@ -55,6 +55,10 @@ FILTERS = [
     ("flaky", "flaky"),
     ("changed since baseline", "changed"),
 ]
+
+SUITE_COLUMNS = ("Suite", "Last run", "Cases")
+RUN_COLUMNS = ("Pass", "Run", "Suite", "Status")
+"""The lists' columns, most important first: an 80-column terminal shows the first ones."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,8 @@ class EvalsScreen(WorkbenchScreen):
         self._grid: RunGrid | None = None
         self._run_uid: str | None = None
         self._suite_running = False
+        self._shown_lists: Lists | None = None
+        self._narrow = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="evals-body"):
@@ -109,8 +115,8 @@ class EvalsScreen(WorkbenchScreen):
                     yield Static("Pick a run, then a cell.", id="evals-detail")
 
     def on_mount(self) -> None:
-        self.query_one("#suite-table", DataTable).add_columns("Suite", "Cases", "Last run")
-        self.query_one("#run-table", DataTable).add_columns("Run", "Suite", "Status", "Pass")
+        self.query_one("#suite-table", DataTable).add_columns(*SUITE_COLUMNS)
+        self.query_one("#run-table", DataTable).add_columns(*RUN_COLUMNS)
         self.query_one("#evals-progress", ProgressBar).display = False
         self.query_one("#suite-table", DataTable).focus()
         self.reload()
@@ -134,34 +140,45 @@ class EvalsScreen(WorkbenchScreen):
             listed = list_runs(session, limit=100)
             states = run_states(session, listed)  # "interrupted (12 of 40 cells)"…
             runs = [
-                (
-                    r.uid,
-                    r.suite or "?",
-                    states[r.id].label,
-                    states[r.id].passed,
-                    states[r.id].passed + states[r.id].failed + states[r.id].errors,
-                    r.is_baseline,
-                )
+                RunItem(r.uid, r.suite or "?", states[r.id], r.is_baseline)
                 for r in listed
                 if r.id is not None
             ]
         return Lists(suites, runs)
 
-    def _show_lists(self, lists: Lists) -> None:
+    def _fill_lists(self, lists: Lists) -> None:
+        """Put the suites and runs in their tables, laid out for the terminal's width."""
+        self._shown_lists = lists
+        self._narrow = is_narrow(self.app.size.width)
         suites = self.query_one("#suite-table", DataTable)
         kept = _cursor_key(suites)
-        suites.clear()
+        suites.clear(columns=True)  # the columns' widths fit what they hold now
+        suites.add_columns(*SUITE_COLUMNS)
         for s in lists.suites:
-            suites.add_row(*suite_row(s), key=s.name)
+            suites.add_row(*suite_row(s, self._narrow), key=s.name)
         names = [s.name for s in lists.suites]
         if kept in names:  # a reload (after a run) keeps the suite selected
-            suites.move_cursor(row=names.index(kept))
+            suites.move_cursor(row=names.index(kept), animate=False)
         runs = self.query_one("#run-table", DataTable)
-        runs.clear()
+        runs.clear(columns=True)
+        runs.add_columns(*RUN_COLUMNS)
         for run in lists.runs:
-            runs.add_row(*run_row(run), key=run[0])
+            runs.add_row(*run_row(run, self._narrow), key=run.uid)
+        uids = [run.uid for run in lists.runs]
+        if self._run_uid in uids:  # the cursor stays on the run the grid shows
+            runs.move_cursor(row=uids.index(self._run_uid), animate=False)
+
+    def on_resize(self) -> None:
+        """Lay the lists and the grid out again when the terminal crosses the narrow width."""
+        if self._shown_lists is not None and is_narrow(self.app.size.width) != self._narrow:
+            self._fill_lists(self._shown_lists)
+        self.query_one("#evals-grid", ResultGrid).relayout()
+
+    def _show_lists(self, lists: Lists) -> None:
+        self._fill_lists(lists)
+        suites = self.query_one("#suite-table", DataTable)
         if lists.runs and self._run_uid is None:
-            self._open_run(lists.runs[0][0])
+            self._open_run(lists.runs[0].uid)
         target = self.workbench.take_target("evals")
         if isinstance(target, ItemTarget):  # `promptdeck eval SUITE`
             row = next((i for i, s in enumerate(lists.suites) if s.name == target.name), None)

@@ -46,13 +46,14 @@ class PromptsScreen(PromptEditing):
     """Prompts: list, latest version, editor, history, diff and lint."""
 
     HOME = "#prompt-table"
+    # Resync (files are watched), Diff and History (tabs of the detail) leave the
+    # footer first when it has no room (80 columns); F1 and the palette list them.
+    FOOTER_SPARE = ("resync", "show_tab('tab-diff')", "show_tab('tab-history')")
     BINDINGS = [
-        # Resync (files are watched), History and Diff (tabs of the detail) are in F1
-        # and the palette, kept out of the footer so it fits 80 columns.
-        Binding("r", "resync", "Resync", id="prompts.resync", show=False),
+        Binding("r", "resync", "Resync", id="prompts.resync"),
         Binding("e", "show_tab('tab-edit')", "Edit", id="prompts.edit"),
-        Binding("h", "show_tab('tab-history')", "History", id="prompts.history", show=False),
-        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff", show=False),
+        Binding("h", "show_tab('tab-history')", "History", id="prompts.history"),
+        Binding("d", "show_tab('tab-diff')", "Diff", id="prompts.diff"),
         Binding("i", "show_tab('tab-lint')", "Lint", id="prompts.lint", show=False),
         Binding("v", "show_tab('tab-version')", "Version", id="prompts.version", show=False),
         Binding("l", "label", "Label", id="prompts.label"),

@@ -65,8 +65,10 @@ class TracesScreen(WorkbenchScreen):
 
     CSS_PATH = "traces.tcss"
     AUTO_FOCUS = "#trace-table"
+    FOOTER_SPARE = ("refresh",)
+    """Refresh leaves the footer first when it has no room (80 columns)."""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "refresh", "Refresh", id="traces.refresh", show=False),
+        Binding("r", "refresh", "Refresh", id="traces.refresh"),
         Binding("right_square_bracket", "page(1)", "Older", id="traces.older"),
         Binding("left_square_bracket", "page(-1)", "Newer", id="traces.newer"),
         Binding("slash", "focus_filter", "Filter", id="traces.filter"),
@@ -80,6 +82,8 @@ class TracesScreen(WorkbenchScreen):
         self._traces: list[Trace] = []
         self._detail: TraceDetail | None = None
         self._wanted: str | None = None
+        self._to_list = False
+        """A filter was applied: the list takes the focus once it has loaded."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="traces-body"):
@@ -162,8 +166,8 @@ class TracesScreen(WorkbenchScreen):
     @on(Select.Changed)
     def _filters_changed(self) -> None:
         self.page = 0
+        self._to_list = True  # the list shows "loading" now, and cannot take the focus yet
         self.action_refresh()
-        self.query_one("#trace-table", DataTable).focus()
 
     def _load_detail(self, uid: str) -> None:
         def load() -> TraceDetail | None:
@@ -211,6 +215,9 @@ class TracesScreen(WorkbenchScreen):
         self._traces = page.traces
         table = self.query_one("#trace-table", DataTable)
         table.loading = False
+        if self._to_list:
+            self._to_list = False
+            table.focus()
         table.clear()
         for t in page.traces:
             status = Text(t.status, style="green" if t.status == "ok" else "bold red")

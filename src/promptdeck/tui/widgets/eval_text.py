@@ -6,12 +6,16 @@ screen puts them in its tables and labels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from promptdeck.tui.widgets.result_grid import STYLES
+
 if TYPE_CHECKING:
     from promptdeck.core.evals.browse import CellDetail, RunGrid, SuiteRow
+    from promptdeck.core.evals.leases import RunState
     from promptdeck.core.evals.runner import CellFinished, RunStarted
 
 __all__ = [
@@ -21,27 +25,89 @@ __all__ = [
     "grid_status",
     "run_row",
     "run_started",
+    "short_uid",
     "suite_row",
 ]
 
-RunItem = tuple[str, str, str, int, int, bool]
-"""One run in the list: uid, suite, status, passed, total, is baseline."""
+
+NARROW_NAME = 16
+"""The widest a suite's name gets in the narrow list (the grid's status line names it)."""
 
 
-def suite_row(s: SuiteRow) -> tuple[str, str, str | Text]:
-    """One suite in the list: name, case count, and its last run (or its problem)."""
-    last = (
-        Text(s.problem.split(": ", 1)[-1][:30], style="red")
-        if s.problem
-        else (f"{s.passed}/{s.total} {s.last_status}" if s.last_run else "never run")
-    )
-    return s.name, "-" if s.cases is None else str(s.cases), last
+@dataclass(frozen=True)
+class RunItem:
+    """One run in the list: its uid, suite, state (status and counts), and baseline mark."""
+
+    uid: str
+    suite: str
+    state: RunState
+    baseline: bool = False
 
 
-def run_row(run: RunItem) -> tuple[str, str, str, str]:
-    """One run in the list: uid, suite, status, and passed/total (★ for the baseline)."""
-    uid, suite, status, passed, total, baseline = run
-    return uid, suite, status, f"{passed}/{total}" + (" ★" if baseline else "")
+def _outcome(status: str | None, complete: bool, passed: int, failed: int, errors: int) -> Text:
+    """A run's mark and ``passed/total``: ✔ all passed, ✘ failures, ! errors, ◌ unfinished."""
+    total = passed + failed + errors
+    if status == "running":
+        mark, style = STYLES["pending"]
+    elif not complete:
+        mark, style = "◌", "yellow"
+    elif errors:
+        mark, style = STYLES["error"]
+    elif failed:
+        mark, style = STYLES["fail"]
+    elif total == 0:
+        mark, style = STYLES["unchecked"]
+    else:
+        mark, style = STYLES["pass"]
+    return Text(f"{mark} {passed}/{total}", style=style)
+
+
+def suite_row(s: SuiteRow, narrow: bool = False) -> tuple[str, Text, str]:
+    """One suite in the list: name, its last run's outcome (or its problem), case count.
+
+    The outcome leads with its mark (``✘ 2/4``) and comes before the case count, so a
+    narrow list still shows it whole (the name cut to :data:`NARROW_NAME` characters);
+    a run that did not finish says how it ended.
+    """
+    if s.problem:
+        last = Text(s.problem.split(": ", 1)[-1][:30], style="red")
+    elif s.last_state is not None:
+        state = s.last_state
+        last = _outcome(state.status, state.complete, state.passed, state.failed, state.errors)
+        if not state.complete:
+            last.append(f" {state.status}")
+    else:
+        last = Text("never run", style="dim")
+    name = s.name
+    if narrow and len(name) > NARROW_NAME:
+        name = name[: NARROW_NAME - 1] + "…"
+    return name, last, "-" if s.cases is None else str(s.cases)
+
+
+def short_uid(uid: str) -> str:
+    """A run's uid as a narrow list shows it: ``20261120-180000-1a2b3c`` → ``11-20 18:00:00``.
+
+    The status line over the grid names the selected run in full; a uid of another
+    shape is kept whole.
+    """
+    day, _, rest = uid.partition("-")
+    clock = rest.partition("-")[0]
+    if len(day) != 8 or len(clock) != 6 or not (day + clock).isdigit():
+        return uid
+    return f"{day[4:6]}-{day[6:8]} {clock[0:2]}:{clock[2:4]}:{clock[4:6]}"
+
+
+def run_row(run: RunItem, narrow: bool = False) -> tuple[Text, str, str, str]:
+    """One run in the list: its outcome (★ for the baseline), uid, suite and status.
+
+    The outcome leads, so the mark and the score stay whole on an 80-column terminal,
+    where the uid is shortened (:func:`short_uid`).
+    """
+    state = run.state
+    outcome = _outcome(state.status, state.complete, state.passed, state.failed, state.errors)
+    if run.baseline:
+        outcome.append(" ★", style="bold")
+    return outcome, short_uid(run.uid) if narrow else run.uid, run.suite, state.label
 
 
 def grid_status(grid: RunGrid) -> str:

@@ -256,6 +256,9 @@ def _short_location(location: str) -> str:
     return "file" if location.startswith("prompts/") and location.endswith(".yaml") else location
 
 
+SEVERITY_WIDTH = len("Severity")
+
+
 class LintPane(Vertical):
     """The Lint tab: the findings on the editor's buffer, one row each.
 
@@ -277,9 +280,10 @@ class LintPane(Vertical):
         places = [_short_location(f.location) for f in findings]
         width = table.size.width or self.size.width
         where = min(max([5, *(len(p) for p in places)]), max(5, width // 4))
-        # Three columns with a cell of padding each side (6) and a scrollbar (2).
-        left = max(12, width - 7 - where - 8)
-        table.add_column("Severity", width=7)
+        # Three columns with a cell of padding each side (6) and a scrollbar (2); the
+        # severity column is as wide as its header ("warning" is one cell narrower).
+        left = max(12, width - SEVERITY_WIDTH - where - 8)
+        table.add_column("Severity", width=SEVERITY_WIDTH)
         table.add_column("Where", width=where)
         table.add_column("Finding", width=left)
         colours = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "dim"}

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from promptdeck.core.evals.browse import GridRow, RunGrid
 
-__all__ = ["NARROW_BELOW", "STYLES", "ResultGrid", "column_header", "result_row"]
+__all__ = ["NARROW_BELOW", "STYLES", "ResultGrid", "column_header", "is_narrow", "result_row"]
 
 STYLES = {
     "pass": ("✔", "green"),
@@ -34,6 +34,11 @@ STYLES = {
 NARROW_BELOW = 100
 """Terminal columns under which the grid keeps the result cells whole: a short case
 label and short column headers (the status line and the detail name them in full)."""
+
+
+def is_narrow(width: int) -> bool:
+    """True when a terminal this many columns wide gets the Evals screen's narrow layout."""
+    return width < NARROW_BELOW
 
 
 def column_header(column: str, index: int, narrow: bool) -> str:
@@ -104,6 +109,16 @@ class ResultGrid(DataTable[Any]):
         elif row + 1 < self.row_count:
             self.move_cursor(row=row + 1, column=1)
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: RunGrid | None = None
+        self._narrow = False
+
+    def relayout(self) -> None:
+        """Lay the shown grid out again if the terminal crossed the narrow width."""
+        if self._shown is not None and is_narrow(self.app.size.width) != self._narrow:
+            self.show_grid(self._shown, keep_cursor=True)
+
     def show_grid(self, grid: RunGrid, *, keep_cursor: bool = False) -> None:
         """Replace the columns and rows with a run's grid.
 
@@ -113,7 +128,8 @@ class ResultGrid(DataTable[Any]):
                 cursor where it was, as far as the grid still reaches.
         """
         kept = self.cursor_coordinate
-        narrow = self.app.size.width < NARROW_BELOW
+        narrow = self._narrow = is_narrow(self.app.size.width)
+        self._shown = grid
         self.clear(columns=True)
         self.add_column("Case", key="case")
         for i, column in enumerate(grid.columns):

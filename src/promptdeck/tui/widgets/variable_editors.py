@@ -1,7 +1,8 @@
 """The Compare screen's variable editors: one field per variable, sized to its content.
 
 Each variable of the picked prompt gets a caption (its name, ``*`` when required,
-its description, default and allowed values), a field and a line for its error:
+its description, default and allowed values: one line, whole and wrapped while its
+field has the focus), a field and a line for its error:
 
 - a select for a variable with ``enum`` (its default picked),
 - a one-line input for a number, an integer, a boolean or a short string
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
@@ -149,6 +150,22 @@ class VariableEditors(Horizontal):
         except VariableError as exc:
             return exc.title.removeprefix(f"prompt {self.prompt!r}: ")
         return None
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The variable being edited shows its whole caption (class ``-editing``)."""
+        self._editing(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        """Back to one line of caption."""
+        self._editing(event.widget, False)
+
+    def _editing(self, field: Widget, editing: bool) -> None:
+        box = field.parent
+        while box is not None and box is not self:
+            if isinstance(box, Widget) and box.has_class("var-box"):
+                box.set_class(editing, "-editing")
+                return
+            box = box.parent
 
     @on(Input.Changed, ".var-field")
     @on(TextArea.Changed, ".var-field")
