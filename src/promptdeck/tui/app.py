@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from promptdeck.core.workspace.warmup import WarmupResult
     from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
+__all__ = ["OPEN_EARLY", "SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
 
 WarmUp = Callable[["WorkspaceConfig", Path], "WarmupResult"]
 
@@ -63,18 +64,27 @@ def _open_workspace(paths: WorkspacePaths) -> Workspace:
     return Workspace.open(paths)
 
 
-def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str]]:
-    """Read the theme and keymap from ``promptdeck.toml`` without validating it.
+DATABASE_URL_ENV = "PROMPTDECK_DATABASE_URL"
+"""Puts the workspace's tables on a database server: no SQLite file to read early."""
+
+
+def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str], bool]:
+    """Read the theme, the keymap and the database kind from ``promptdeck.toml``, unvalidated.
 
     The first paint should already wear the user's theme and keys, but the full,
     pydantic-validated configuration loads after it (in the workspace worker); a
     file that does not parse here yields the defaults, and its error is reported
     by that validation.
+
+    Returns:
+        The theme, the keymap, and whether the workspace's database is its SQLite
+        file (no ``database_url``), which the first screen may read before it opens.
     """
     try:
         data = loads_toml(read_text(config_file, config_file), config_file)
     except ConfigError:
-        return None, {}
+        return None, {}, False
+    sqlite = not data.get("database_url") and not os.environ.get(DATABASE_URL_ENV)
     ui = data.get("ui")
     theme = ui.get("theme") if isinstance(ui, dict) else None
     keymap = data.get("keymap")
@@ -83,7 +93,7 @@ def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str]]:
         if isinstance(keymap, dict)
         else {}
     )
-    return (theme if isinstance(theme, str) else None), keys
+    return (theme if isinstance(theme, str) else None), keys, sqlite
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -104,6 +114,9 @@ WORKSPACE_WORKER = "workspace-open"
 WARM_UP_AT_THE_LATEST = 3.0
 """Seconds after the workspace opens when the warm-up starts even if no list said so."""
 
+OPEN_EARLY = frozenset({"prompts", "compare"})
+"""Sections that open while the workspace does (they fill in once it is open)."""
+
 SECTIONS: list[tuple[str, str, str]] = [
     ("prompts", "1", "Prompts"),
     ("compare", "2", "Compare"),
@@ -118,7 +131,12 @@ SECTIONS: list[tuple[str, str, str]] = [
 class PromptdeckApp(App[None]):
     """The workbench. Screens are modes; the engine warms up in a worker after first paint."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        *(f"screens/{name}.tcss" for name in ("compare", "guardrails", "stats", "traces")),
+    ]
+    """The screens' styles too: a stylesheet read when a screen first opens is reparsed
+    whole and every open widget restyled (screens keep their CSS_PATH; it is then a no-op)."""
     TITLE = "promptdeck"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "prompts": PromptsScreen,
@@ -179,6 +197,9 @@ class PromptdeckApp(App[None]):
         self._applied_keymap: dict[str, str] = {}
         self._configured_theme: str | None = None
         """``ui.theme`` of promptdeck.toml (a theme picked over it is remembered)."""
+        self.stored_database: Path | None = None
+        """The SQLite file the first screen reads its stored list from while the workspace
+        opens (None: opened already, or its tables live on a server)."""
         self.sub_title = self.paths.root.name
 
     @property
@@ -212,7 +233,8 @@ class PromptdeckApp(App[None]):
         if self._workspace is not None:
             wanted, keymap = self._workspace.config.ui.theme, self._workspace.config.keymap
         else:
-            wanted, keymap = _peek_ui(self.paths.config)
+            wanted, keymap, sqlite = _peek_ui(self.paths.config)
+            self.stored_database = self.paths.database if sqlite else None
         self._configured_theme = wanted
         self.theme = self._pick_theme(remembered_theme(self.paths, wanted) or wanted)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -286,21 +308,36 @@ class PromptdeckApp(App[None]):
             self.exit(return_code=int(self.open_error.exit_code))
 
     def switch_mode(self, mode: str) -> AwaitMount:
-        """Switch to a section; the others wait until the workspace is open.
+        """Switch to a section; most wait until the workspace is open.
 
-        A section asked for while the workspace opens (the first screen of
-        ``promptdeck compare``, or a key pressed meanwhile) is remembered and
-        opens as soon as the workspace is ready; the Prompts screen, in its
-        loading state, shows until then.
+        Prompts and Compare (:data:`OPEN_EARLY`) open at once and fill in when the
+        workspace is ready. Another section asked for while the workspace opens
+        (the first screen of ``promptdeck eval``, or a key pressed meanwhile) is
+        remembered and opens as soon as the workspace is ready; the current
+        section (at start, Prompts in its loading state) shows until then.
         """
-        if mode != "prompts" and not self.workspace_ready:
+        if mode not in OPEN_EARLY and not self.workspace_ready:
             self._pending_mode = mode
-            if self.current_mode == "prompts":
+            if self.current_mode in OPEN_EARLY:
                 return AwaitMount(self.screen, [])
             mode = "prompts"
-        elif mode == "prompts":
+        elif mode in OPEN_EARLY:
             self._pending_mode = None
         return super().switch_mode(mode)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Refresh the styles, then mark every screen's styles current.
+
+        Textual restyles the whole DOM here (every mode's screens are the app's
+        children) but marks only a mounted current screen as done, so the first
+        screen, mounted after this first ran, stayed stale, and every later switch
+        of section reparsed the stylesheet and restyled every screen (twice for a
+        new one). See also ``WorkbenchScreen._take_current_styles``.
+        """
+        super().refresh_css(animate)
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                screen._css_update_count = self._css_update_count
 
     def action_toggle_help(self) -> None:
         """List the current screen's keys: id (for ``[keymap]``), key and what it does."""

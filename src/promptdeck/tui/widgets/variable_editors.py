@@ -16,16 +16,18 @@ refuse is said under its field as it is typed. Every field's id is ``var-<name>`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
-from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.rendering.templates import VariableError, VariableRules
 from promptdeck.rendering.variables import check_variable
+
+if TYPE_CHECKING:
+    from promptdeck.core.prompts.files import VariableSpec
 
 __all__ = ["SHORT_TEXT", "VariableEditors", "caption", "field_value"]
 
