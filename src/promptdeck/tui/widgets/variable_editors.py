@@ -95,12 +95,16 @@ class VariableEditors(Horizontal):
     async def ask_for(
         self, prompt: str, specs: Mapping[str, VariableSpec] | None, *, compact: bool
     ) -> None:
-        """Replace the fields with one per variable (None: no prompt picked, no fields)."""
+        """Replace the fields with one per variable (None: no prompt picked, no fields).
+
+        ``specs`` names only fields that are mounted: while the old fields go and the
+        new ones mount, a reader (the screen's focus on resume, a run) sees none.
+        """
+        self.specs = {}
         await self.remove_children()
-        self.prompt = prompt
-        self.specs = dict(specs or {})
+        wanted = dict(specs or {})
         boxes = []
-        for name, spec in self.specs.items():
+        for name, spec in wanted.items():
             field = _field(name, spec, compact)
             box = Vertical(
                 Static(caption(name, spec), classes="var-caption", markup=False),
@@ -110,6 +114,7 @@ class VariableEditors(Horizontal):
             )
             boxes.append(box)
         await self.mount_all(boxes)
+        self.prompt, self.specs = prompt, wanted
 
     def fields(self) -> dict[str, Widget]:
         """Each variable's field, by name."""
