@@ -6,24 +6,29 @@
 - Compare opens at once, even while the workspace opens, and fills in after.
 - Neither needs the engine's heavy libraries to get on screen.
 - Opening a section does not reparse the stylesheet or restyle every screen.
+- Compare's variable fields can be asked for while they are being replaced.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import DataTable, Input, Static
 
+from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
 from promptdeck.tui.app import PromptdeckApp
 from promptdeck.tui.widgets.compare_setup import SetupRow
 from promptdeck.tui.widgets.prompt_list import SYNCING_NOTE
+from promptdeck.tui.widgets.variable_editors import VariableEditors
 from tests.conftest import DEMO_PROMPTS
 from tests.tui.helpers import GatedOpener, fake_warm, make_app, settle, wait_until
 
@@ -239,3 +244,26 @@ async def test_a_section_opened_after_a_theme_change_wears_the_new_theme(
         await pilot.press("4")  # Traces, never opened before
         await settle(pilot)
         assert app.screen.styles.background == light
+
+
+async def test_variable_fields_being_replaced_are_not_named_until_mounted() -> None:
+    """Compare can resume (and focus a field) while its first prompt's fields mount."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield VariableEditors(id="vars")
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        editors = app.query_one(VariableEditors)
+        specs = {"ticket": VariableSpec(required=True), "tone": VariableSpec(enum=["a", "b"])}
+        replacing = asyncio.ensure_future(editors.ask_for("triage", specs, compact=False))
+        seen = []
+        while not replacing.done():
+            seen.append(editors.first_empty())  # what a resume does meanwhile
+            await asyncio.sleep(0)
+        await replacing
+        await pilot.pause()
+        assert seen and seen[0] is None
+        assert editors.first_empty() is app.query_one("#var-ticket")
+        assert editors.values() == {}
