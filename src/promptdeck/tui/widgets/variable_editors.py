@@ -117,8 +117,13 @@ class VariableEditors(Horizontal):
         self.prompt, self.specs = prompt, wanted
 
     def fields(self) -> dict[str, Widget]:
-        """Each variable's field, by name."""
-        return {name: self.query_one(f"#var-{name}") for name in self.specs}
+        """Each variable's field, by name (those in the DOM: none while they are replaced)."""
+        found: dict[str, Widget] = {}
+        for name in self.specs:
+            field = self.query(f"#var-{name}")
+            if field:
+                found[name] = field.first()
+        return found
 
     def fill(self, values: Mapping[str, Any]) -> None:
         """Put these values in the fields of the variables they name."""
