@@ -26,6 +26,7 @@ from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
 from promptdeck.tui.app import PromptdeckApp
+from promptdeck.tui.startup import DATABASE_URL_ENV, ConfigPeek, peek_config
 from promptdeck.tui.widgets.compare_setup import SetupRow
 from promptdeck.tui.widgets.prompt_list import SYNCING_NOTE
 from promptdeck.tui.widgets.variable_editors import VariableEditors
@@ -267,3 +268,19 @@ async def test_variable_fields_being_replaced_are_not_named_until_mounted() -> N
         assert seen and seen[0] is None
         assert editors.first_empty() is app.query_one("#var-ticket")
         assert editors.values() == {}
+
+
+def test_tables_on_a_server_are_not_read_from_a_local_file(
+    demo_paths: WorkspacePaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stale ``workspace.db`` beside a PostgreSQL workspace must not be listed as its list."""
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    assert peek_config(demo_paths.config).sqlite
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://db.example/promptdeck")
+    assert not peek_config(demo_paths.config).sqlite
+    monkeypatch.delenv(DATABASE_URL_ENV)
+    text = demo_paths.config.read_text()
+    demo_paths.config.write_text('database_url = "postgresql://db/x"\n' + text)
+    assert not peek_config(demo_paths.config).sqlite
+    demo_paths.config.write_text("this is = not [toml\n")
+    assert peek_config(demo_paths.config) == ConfigPeek()  # validation reports it later

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
@@ -11,23 +9,22 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from promptdeck.errors import ConfigError, PromptdeckError
+from promptdeck.errors import PromptdeckError
 from promptdeck.paths import WorkspacePaths
-from promptdeck.safeload.limits import read_text
-from promptdeck.safeload.tomlload import loads_toml
 from promptdeck.secrecy import scrub
 from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
+from promptdeck.tui.startup import lazy_screen, open_workspace, peek_config, warm_up_engine
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.ui_state import UiState, read_ui_state, remembered_theme, write_ui_state
 from promptdeck.tui.widgets.status_bar import EngineState
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.screen import Screen
     from textual.theme import Theme
 
     from promptdeck.config import WorkspaceConfig
@@ -48,65 +45,6 @@ class WorkspaceState:
     OPENING = "opening"
     OPEN = "open"
     FAILED = "failed"
-
-
-def _warm_up(config: WorkspaceConfig, root: Path) -> WarmupResult:
-    """The real warm-up, imported only when it runs (in its worker)."""
-    from promptdeck.core.workspace.warmup import warm_up
-
-    return warm_up(config, root)
-
-
-def _open_workspace(paths: WorkspacePaths) -> Workspace:
-    """Open (configuration, migrations) the workspace; runs in a worker after first paint."""
-    from promptdeck.core.workspace.workspace import Workspace
-
-    return Workspace.open(paths)
-
-
-DATABASE_URL_ENV = "PROMPTDECK_DATABASE_URL"
-"""Puts the workspace's tables on a database server: no SQLite file to read early."""
-
-
-def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str], bool]:
-    """Read the theme, the keymap and the database kind from ``promptdeck.toml``, unvalidated.
-
-    The first paint should already wear the user's theme and keys, but the full,
-    pydantic-validated configuration loads after it (in the workspace worker); a
-    file that does not parse here yields the defaults, and its error is reported
-    by that validation.
-
-    Returns:
-        The theme, the keymap, and whether the workspace's database is its SQLite
-        file (no ``database_url``), which the first screen may read before it opens.
-    """
-    try:
-        data = loads_toml(read_text(config_file, config_file), config_file)
-    except ConfigError:
-        return None, {}, False
-    sqlite = not data.get("database_url") and not os.environ.get(DATABASE_URL_ENV)
-    ui = data.get("ui")
-    theme = ui.get("theme") if isinstance(ui, dict) else None
-    keymap = data.get("keymap")
-    keys = (
-        {str(k): v for k, v in keymap.items() if isinstance(v, str)}
-        if isinstance(keymap, dict)
-        else {}
-    )
-    return (theme if isinstance(theme, str) else None), keys, sqlite
-
-
-def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
-    """A screen factory that imports its module when the screen is first opened.
-
-    Only the first screen's code is imported before the first paint.
-    """
-
-    def make() -> Screen[None]:
-        screen: type[Screen[None]] = getattr(importlib.import_module(module), name)
-        return screen()
-
-    return make
 
 
 WARMUP_WORKER = "engine-warm-up"
@@ -140,11 +78,11 @@ class PromptdeckApp(App[None]):
     TITLE = "promptdeck"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "prompts": PromptsScreen,
-        "compare": _lazy("promptdeck.tui.screens.compare", "CompareScreen"),
-        "evals": _lazy("promptdeck.tui.screens.evals", "EvalsScreen"),
-        "traces": _lazy("promptdeck.tui.screens.traces", "TracesScreen"),
-        "guardrails": _lazy("promptdeck.tui.screens.guardrails", "GuardrailsScreen"),
-        "stats": _lazy("promptdeck.tui.screens.stats", "StatsScreen"),
+        "compare": lazy_screen("promptdeck.tui.screens.compare", "CompareScreen"),
+        "evals": lazy_screen("promptdeck.tui.screens.evals", "EvalsScreen"),
+        "traces": lazy_screen("promptdeck.tui.screens.traces", "TracesScreen"),
+        "guardrails": lazy_screen("promptdeck.tui.screens.guardrails", "GuardrailsScreen"),
+        "stats": lazy_screen("promptdeck.tui.screens.stats", "StatsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "toggle_help", "Help", id="app.help"),
@@ -165,9 +103,9 @@ class PromptdeckApp(App[None]):
         workspace: Workspace | WorkspacePaths,
         *,
         screen: str = "prompts",
-        warm: WarmUp = _warm_up,
+        warm: WarmUp = warm_up_engine,
         watch_files: bool = True,
-        opener: Callable[[WorkspacePaths], Workspace] = _open_workspace,
+        opener: Callable[[WorkspacePaths], Workspace] = open_workspace,
         target: object | None = None,
     ) -> None:
         """Create the app.
@@ -233,8 +171,9 @@ class PromptdeckApp(App[None]):
         if self._workspace is not None:
             wanted, keymap = self._workspace.config.ui.theme, self._workspace.config.keymap
         else:
-            wanted, keymap, sqlite = _peek_ui(self.paths.config)
-            self.stored_database = self.paths.database if sqlite else None
+            peek = peek_config(self.paths.config)
+            wanted, keymap = peek.theme, peek.keymap
+            self.stored_database = self.paths.database if peek.sqlite else None
         self._configured_theme = wanted
         self.theme = self._pick_theme(remembered_theme(self.paths, wanted) or wanted)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
