@@ -13,9 +13,9 @@ output first shows:
   it): the list the database stored, read with sqlite3 while the workspace opens
   (its summary says "as stored · reading the files…"); a new workspace shows it
   once synced.
-- workspace:   the status bar names the default model: the workspace opened
-  (configuration validated, database migrated, SQLAlchemy loaded); the synced
-  list follows it (on the Prompts screen, when it shows).
+- workspace:   Compare (on screen by then) names the model aliases ("aliases:"):
+  the workspace opened (configuration validated, database migrated, SQLAlchemy
+  loaded); the synced list follows it on the Prompts screen.
 - model_ready: the status bar says the model is ready (litellm imported and the
   local model loaded in the background worker), or model_failed when it cannot load.
 - compare:     once the list is on screen, `2` is pressed; seconds from that key
@@ -62,7 +62,7 @@ _ESCAPES = re.compile(
 MARKS = {
     "first_paint": re.compile(rb"workspace: bench"),
     "prompt_list": re.compile(rb"\d+ prompts"),
-    "workspace": re.compile(rb"model: [A-Za-z0-9]"),
+    "workspace": re.compile(rb"aliases: "),
     "model_ready": re.compile("● ready".encode()),
     "model_failed": re.compile(b"unavailable"),
 }
