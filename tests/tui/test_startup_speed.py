@@ -76,6 +76,11 @@ async def test_the_stored_list_shows_while_the_workspace_opens_then_the_sync_upd
             assert _latest(app, "summarize") == "v1"
             title = str(app.screen.query_one("#prompt-title", Static).render())
             assert "classify-ticket" in title  # the first row's stored content shows
+            for key in "nla":  # new, label, approve need the workspace: asked to wait
+                await pilot.press(key)
+            waits = [n for n in app._notifications if "still opening" in str(n.message)]
+            assert len(waits) == 3
+            assert app.screen.query("#prompt-table")  # no dialog opened
             opener.gate.set()
             await wait_until(pilot, lambda: SYNCING_NOTE not in _summary(app))
             await settle(pilot)

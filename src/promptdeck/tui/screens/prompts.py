@@ -222,6 +222,8 @@ class PromptsScreen(PromptEditing):
     # ------------------------------------------------------------ new prompt
     def action_new_prompt(self) -> None:
         """Create a new prompt file: from the starter template or a copy of this prompt."""
+        if not self._wait_for_sync():
+            return
         from promptdeck.tui.screens.new_prompt_dialog import NewPromptDialog
 
         self.app.push_screen(NewPromptDialog(self.selected), self._create_prompt)
@@ -249,7 +251,16 @@ class PromptsScreen(PromptEditing):
         )
 
     # -------------------------------------------------- label and approve
+    def _wait_for_sync(self) -> bool:
+        """True once the workspace is open and the list synced; else say to wait."""
+        if self.synced:
+            return True
+        self.notify("The workspace is still opening; try again in a moment", severity="warning")
+        return False
+
     def _selected_ref(self) -> str | None:
+        if not self._wait_for_sync():
+            return None
         if self._detail is None or not self._detail.detail.history.versions:
             self.notify("This prompt has no version yet", severity="warning")
             return None
