@@ -24,11 +24,15 @@ Then ctrl+q quits the app. Targets (issue "workbench as a whole"): first paint
 under 1 s on a 2-core machine; (issue "workbench as a playground") the prompt list
 under 0.6 s and Compare under 0.3 s after `2`.
 
-Measured on the 2-core development machine, shared with other work (load average
-about 1 to 2 before and after; figures vary by 2x or more with the load, so read
-them beside the load average printed):
-  before (3bfd3f7): first_paint 0.45, prompt_list 1.23, compare 0.45 (medians of 5)
-  after: see the report of the branch that changed this (h/tuispeed)
+Measured on the 2-core development machine shared with other work (wall-clock
+figures vary by 2x or more with the load: read them beside the load average
+printed; the child's CPU time until the list shows varies far less):
+  load ~1, before the stored list (3bfd3f7): first_paint 0.45, prompt_list 1.23,
+    compare 0.45 (medians of 5).
+  load 3-4.4, before / after, two rounds of 5 runs each, medians (worst):
+    prompt_list 2.08 (2.56), 1.73 (2.04) / 0.85 (1.31), 0.86 (0.92)
+    compare     0.86 (1.08), 0.79 (1.19) / 0.75 (0.92), 0.57 (0.67)
+    CPU of the process when the list shows: 1.1-1.3 s before, 0.46-0.50 s after.
 """
 
 from __future__ import annotations
