@@ -31,7 +31,9 @@ def _headless_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         assert isinstance(app, PromptdeckApp)
         for _ in range(400):
             table = app.screen.query("#prompt-table")
-            if app.workspace_state == "failed" or (table and table.first().row_count):
+            # Rows show before the workspace opens (the stored list): wait for both.
+            loaded = app.workspace_ready and table and table.first().row_count
+            if app.workspace_state == "failed" or loaded:
                 break
             await asyncio.sleep(0.02)
         app.exit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,26 @@ from textual.pilot import Pilot
 from promptdeck.config import WorkspaceConfig
 from promptdeck.core.workspace.warmup import WarmupResult
 from promptdeck.core.workspace.workspace import Workspace
+from promptdeck.paths import WorkspacePaths
 from promptdeck.tui.app import PromptdeckApp
+
+
+class GatedOpener:
+    """Opens the workspace only when the test says so, to look at the loading state."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.opened: list[Workspace] = []
+
+    def __call__(self, paths: WorkspacePaths) -> Workspace:
+        assert self.gate.wait(10), "the test never opened the gate"
+        workspace = Workspace.open(paths)
+        self.opened.append(workspace)
+        return workspace
+
+    def close(self) -> None:
+        for workspace in self.opened:
+            workspace.close()
 
 
 def fake_warm(config: WorkspaceConfig, root: Path) -> WarmupResult:

@@ -4,34 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 
 from textual.widgets import DataTable, Static
 
-from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.errors import ConfigError, ExitCode
 from promptdeck.paths import WorkspacePaths
 from promptdeck.tui.app import PromptdeckApp, WorkspaceState
 from tests.conftest import DEMO_PROMPTS
-from tests.tui.helpers import fake_warm, settle, wait_until
-
-
-class GatedOpener:
-    """Opens the workspace only when the test says so, to look at the loading state."""
-
-    def __init__(self) -> None:
-        self.gate = threading.Event()
-        self.opened: list[Workspace] = []
-
-    def __call__(self, paths: WorkspacePaths) -> Workspace:
-        assert self.gate.wait(10), "the test never opened the gate"
-        workspace = Workspace.open(paths)
-        self.opened.append(workspace)
-        return workspace
-
-    def close(self) -> None:
-        for workspace in self.opened:
-            workspace.close()
+from tests.tui.helpers import GatedOpener, fake_warm, settle, wait_until
 
 
 def _app(paths: WorkspacePaths, opener: GatedOpener, **kwargs: object) -> PromptdeckApp:
@@ -71,7 +51,7 @@ async def test_a_section_asked_for_while_opening_opens_once_ready(
     demo_paths: WorkspacePaths,
 ) -> None:
     opener = GatedOpener()
-    app = _app(demo_paths, opener, screen="compare")
+    app = _app(demo_paths, opener, screen="evals")
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
 
+from promptdeck.store.prompt_summary import PromptSummary
 from promptdeck.store.tables import Approval, Label, LabelEvent, Prompt, PromptVersion, Run, RunCell
 from promptdeck.timeutil import utcnow
 
@@ -28,22 +27,6 @@ __all__ = [
     "list_versions",
     "move_label",
 ]
-
-
-@dataclass(frozen=True)
-class PromptSummary:
-    """One row of the prompt list."""
-
-    name: str
-    description: str
-    source_path: str
-    file_present: bool
-    last_error: str | None
-    versions: int
-    latest_version: int | None
-    labels: dict[str, int] = field(default_factory=dict)
-    approved: list[int] = field(default_factory=list)
-    pass_rate: float | None = None
 
 
 def get_prompt(session: Session, name: str) -> Prompt | None:

@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
-from promptdeck.errors import ConfigError, DatabaseUnavailableError, PromptdeckError
+from promptdeck.errors import DatabaseUnavailableError, PromptdeckError
 from promptdeck.paths import WorkspacePaths
-from promptdeck.safeload.limits import read_text
-from promptdeck.safeload.tomlload import loads_toml
 from promptdeck.secrecy import scrub
 from promptdeck.tui.screens.base import Workbench, WorkbenchScreen
 from promptdeck.tui.screens.prompts import PromptsScreen
+from promptdeck.tui.startup import lazy_screen, open_workspace, peek_config, warm_up_engine
 from promptdeck.tui.themes import DEFAULT_THEME, load_themes
 from promptdeck.tui.ui_state import UiState, read_ui_state, remembered_theme, write_ui_state
 from promptdeck.tui.widgets.status_bar import EngineState
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.screen import Screen
     from textual.theme import Theme
 
     from promptdeck.config import WorkspaceConfig
     from promptdeck.core.workspace.warmup import WarmupResult
     from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
+__all__ = ["OPEN_EARLY", "SECTIONS", "PromptdeckApp", "WarmUp", "WorkspaceState"]
 
 WarmUp = Callable[["WorkspaceConfig", Path], "WarmupResult"]
 
@@ -49,60 +47,13 @@ class WorkspaceState:
     FAILED = "failed"
 
 
-def _warm_up(config: WorkspaceConfig, root: Path) -> WarmupResult:
-    """The real warm-up, imported only when it runs (in its worker)."""
-    from promptdeck.core.workspace.warmup import warm_up
-
-    return warm_up(config, root)
-
-
-def _open_workspace(paths: WorkspacePaths) -> Workspace:
-    """Open (configuration, migrations) the workspace; runs in a worker after first paint."""
-    from promptdeck.core.workspace.workspace import Workspace
-
-    return Workspace.open(paths)
-
-
-def _peek_ui(config_file: Path) -> tuple[str | None, dict[str, str]]:
-    """Read the theme and keymap from ``promptdeck.toml`` without validating it.
-
-    The first paint should already wear the user's theme and keys, but the full,
-    pydantic-validated configuration loads after it (in the workspace worker); a
-    file that does not parse here yields the defaults, and its error is reported
-    by that validation.
-    """
-    try:
-        data = loads_toml(read_text(config_file, config_file), config_file)
-    except ConfigError:
-        return None, {}
-    ui = data.get("ui")
-    theme = ui.get("theme") if isinstance(ui, dict) else None
-    keymap = data.get("keymap")
-    keys = (
-        {str(k): v for k, v in keymap.items() if isinstance(v, str)}
-        if isinstance(keymap, dict)
-        else {}
-    )
-    return (theme if isinstance(theme, str) else None), keys
-
-
-def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
-    """A screen factory that imports its module when the screen is first opened.
-
-    Only the first screen's code is imported before the first paint.
-    """
-
-    def make() -> Screen[None]:
-        screen: type[Screen[None]] = getattr(importlib.import_module(module), name)
-        return screen()
-
-    return make
-
-
 WARMUP_WORKER = "engine-warm-up"
 WORKSPACE_WORKER = "workspace-open"
 WARM_UP_AT_THE_LATEST = 3.0
 """Seconds after the workspace opens when the warm-up starts even if no list said so."""
+
+OPEN_EARLY = frozenset({"prompts", "compare"})
+"""Sections that open while the workspace does (they fill in once it is open)."""
 
 SECTIONS: list[tuple[str, str, str]] = [
     ("prompts", "1", "Prompts"),
@@ -118,15 +69,20 @@ SECTIONS: list[tuple[str, str, str]] = [
 class PromptdeckApp(App[None]):
     """The workbench. Screens are modes; the engine warms up in a worker after first paint."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        *(f"screens/{name}.tcss" for name in ("compare", "guardrails", "stats", "traces")),
+    ]
+    """The screens' styles too: a stylesheet read when a screen first opens is reparsed
+    whole and every open widget restyled (screens keep their CSS_PATH; it is then a no-op)."""
     TITLE = "promptdeck"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "prompts": PromptsScreen,
-        "compare": _lazy("promptdeck.tui.screens.compare", "CompareScreen"),
-        "evals": _lazy("promptdeck.tui.screens.evals", "EvalsScreen"),
-        "traces": _lazy("promptdeck.tui.screens.traces", "TracesScreen"),
-        "guardrails": _lazy("promptdeck.tui.screens.guardrails", "GuardrailsScreen"),
-        "stats": _lazy("promptdeck.tui.screens.stats", "StatsScreen"),
+        "compare": lazy_screen("promptdeck.tui.screens.compare", "CompareScreen"),
+        "evals": lazy_screen("promptdeck.tui.screens.evals", "EvalsScreen"),
+        "traces": lazy_screen("promptdeck.tui.screens.traces", "TracesScreen"),
+        "guardrails": lazy_screen("promptdeck.tui.screens.guardrails", "GuardrailsScreen"),
+        "stats": lazy_screen("promptdeck.tui.screens.stats", "StatsScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "toggle_help", "Help", id="app.help"),
@@ -147,9 +103,9 @@ class PromptdeckApp(App[None]):
         workspace: Workspace | WorkspacePaths,
         *,
         screen: str = "prompts",
-        warm: WarmUp = _warm_up,
+        warm: WarmUp = warm_up_engine,
         watch_files: bool = True,
-        opener: Callable[[WorkspacePaths], Workspace] = _open_workspace,
+        opener: Callable[[WorkspacePaths], Workspace] = open_workspace,
         target: object | None = None,
     ) -> None:
         """Create the app.
@@ -179,6 +135,9 @@ class PromptdeckApp(App[None]):
         self._applied_keymap: dict[str, str] = {}
         self._configured_theme: str | None = None
         """``ui.theme`` of promptdeck.toml (a theme picked over it is remembered)."""
+        self.stored_database: Path | None = None
+        """The SQLite file the first screen reads its stored list from while the workspace
+        opens (None: opened already, or its tables live on a server)."""
         self.sub_title = self.paths.root.name
 
     @property
@@ -212,7 +171,9 @@ class PromptdeckApp(App[None]):
         if self._workspace is not None:
             wanted, keymap = self._workspace.config.ui.theme, self._workspace.config.keymap
         else:
-            wanted, keymap = _peek_ui(self.paths.config)
+            peek = peek_config(self.paths.config)
+            wanted, keymap = peek.theme, peek.keymap
+            self.stored_database = self.paths.database if peek.sqlite else None
         self._configured_theme = wanted
         self.theme = self._pick_theme(remembered_theme(self.paths, wanted) or wanted)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -302,21 +263,36 @@ class PromptdeckApp(App[None]):
             self.exit(return_code=int(self.open_error.exit_code))
 
     def switch_mode(self, mode: str) -> AwaitMount:
-        """Switch to a section; the others wait until the workspace is open.
+        """Switch to a section; most wait until the workspace is open.
 
-        A section asked for while the workspace opens (the first screen of
-        ``promptdeck compare``, or a key pressed meanwhile) is remembered and
-        opens as soon as the workspace is ready; the Prompts screen, in its
-        loading state, shows until then.
+        Prompts and Compare (:data:`OPEN_EARLY`) open at once and fill in when the
+        workspace is ready. Another section asked for while the workspace opens
+        (the first screen of ``promptdeck eval``, or a key pressed meanwhile) is
+        remembered and opens as soon as the workspace is ready; the current
+        section (at start, Prompts in its loading state) shows until then.
         """
-        if mode != "prompts" and not self.workspace_ready:
+        if mode not in OPEN_EARLY and not self.workspace_ready:
             self._pending_mode = mode
-            if self.current_mode == "prompts":
+            if self.current_mode in OPEN_EARLY:
                 return AwaitMount(self.screen, [])
             mode = "prompts"
-        elif mode == "prompts":
+        elif mode in OPEN_EARLY:
             self._pending_mode = None
         return super().switch_mode(mode)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Refresh the styles, then mark every screen's styles current.
+
+        Textual restyles the whole DOM here (every mode's screens are the app's
+        children) but marks only a mounted current screen as done, so the first
+        screen, mounted after this first ran, stayed stale, and every later switch
+        of section reparsed the stylesheet and restyled every screen (twice for a
+        new one). See also ``WorkbenchScreen._take_current_styles``.
+        """
+        super().refresh_css(animate)
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                screen._css_update_count = self._css_update_count
 
     def action_toggle_help(self) -> None:
         """List the current screen's keys: id (for ``[keymap]``), key and what it does."""

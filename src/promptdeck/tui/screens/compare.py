@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,17 +25,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from promptdeck.core.compare.columns import (
-    CompareColumn,
-    CompareEvent,
-    CompareResult,
-    plan_compare,
-    run_compare,
-)
-from promptdeck.core.compare.overrides import ColumnOverride
-from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.errors import UsageError
-from promptdeck.store.feedback_repo import ReviewItem, review_queue
 from promptdeck.tui.screens.base import PaletteCommand
 from promptdeck.tui.screens.compare_actions import RATE_WORKER, ColumnActions, Rated
 from promptdeck.tui.screens.compare_palette import compare_commands
@@ -45,6 +35,15 @@ from promptdeck.tui.widgets.compare_grid import CompareGrid, similarity_line
 from promptdeck.tui.widgets.compare_setup import SetupRow, models_hint
 from promptdeck.tui.widgets.review_queue import ReviewQueue
 from promptdeck.tui.widgets.variable_editors import VariableEditors
+
+if TYPE_CHECKING:
+    from promptdeck.core.compare.columns import CompareColumn, CompareEvent, CompareResult
+    from promptdeck.core.compare.overrides import ColumnOverride
+    from promptdeck.core.prompts.files import VariableSpec
+    from promptdeck.store.feedback_repo import ReviewItem
+
+# The engine (pydantic, SQLAlchemy, the gateway) is imported in the workers that use
+# it, so pressing 2 opens this screen at once, even while the workspace still loads.
 
 __all__ = ["CompareScreen"]
 
@@ -122,15 +121,19 @@ class CompareScreen(ColumnActions):
         self.result: CompareResult | None = None
         self._started = 0.0
         self._generation = 0
+        self._load_started = False
         self._variables: dict[str, dict[str, VariableSpec]] = {}
         self._pending_values: tuple[str, dict[str, str]] = ("", {})
         """Variables from the command line, for the inputs of that prompt once mounted."""
 
     def compose_body(self) -> ComposeResult:
+        # The screen may open while the workspace does: its configuration fills in then.
+        ready = self.workbench.workspace_ready
+        config = self.workbench.workspace.config if ready else None
         with Vertical(id="compare-body"):
-            yield SetupRow(self.workbench.workspace.config.default_model, id="compare-setup")
+            yield SetupRow(config.default_model if config else "", id="compare-setup")
             yield VariableEditors(id="compare-vars")
-            yield Static(models_hint(self.workbench.workspace.config), id="compare-hint")
+            yield Static(models_hint(config), id="compare-hint")
             with CompareGrid(id="compare-grid"):
                 yield Static(
                     "Pick a prompt, fill its variables, list the models (aliases and "
@@ -153,6 +156,16 @@ class CompareScreen(ColumnActions):
                 widget.compact = compact
 
     def on_mount(self) -> None:
+        self.watch(self.app, "workspace_state", self._workspace_state, init=True)
+
+    def _workspace_state(self, state: str) -> None:
+        """Load the pickers once the workspace is open (at once when it already is)."""
+        if state != "open" or self._load_started:
+            return
+        self._load_started = True
+        config = self.workbench.workspace.config
+        self.query_one(SetupRow).default_model(config.default_model)
+        self.query_one("#compare-hint", Static).update(models_hint(config))
         self.run_worker(
             self._load,
             name=LOAD_WORKER,
@@ -164,6 +177,7 @@ class CompareScreen(ColumnActions):
 
     def _load(self) -> CompareSetup:
         from promptdeck.core.prompts.refs import resolve_prompt
+        from promptdeck.store.feedback_repo import review_queue
         from promptdeck.store.prompts_repo import list_prompt_summaries
 
         workspace = self.workbench.workspace
@@ -268,7 +282,9 @@ class CompareScreen(ColumnActions):
         params: Mapping[str, Any] | None = None,
         column_overrides: Mapping[int, ColumnOverride] | None = None,
     ) -> CompareOutcome:
+        from promptdeck.core.compare.columns import plan_compare, run_compare
         from promptdeck.core.gateway.engine import Gateway
+        from promptdeck.store.feedback_repo import review_queue
 
         workspace = self.workbench.workspace
         if not models:

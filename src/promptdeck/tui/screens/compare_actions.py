@@ -9,14 +9,15 @@ again, so two temperatures of one model sit side by side.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from promptdeck.core.compare.overrides import ColumnOverride
 from promptdeck.errors import UsageError
-from promptdeck.store.feedback_repo import add_feedback, completion_of
 from promptdeck.tui.screens.base import WorkbenchScreen
-from promptdeck.tui.screens.params_dialog import ParamsDialog
 from promptdeck.tui.screens.rate_dialog import RateDialog, RateRequest
-from promptdeck.tui.widgets.compare_column import ColumnView
+
+if TYPE_CHECKING:
+    from promptdeck.core.compare.overrides import ColumnOverride
+    from promptdeck.tui.widgets.compare_column import ColumnView
 
 __all__ = ["RATE_WORKER", "ColumnActions", "Rated"]
 
@@ -54,6 +55,8 @@ class ColumnActions(WorkbenchScreen):
         index = view.index if view is not None else 0
         title = view.title if view is not None else "column 1"
         current = self.column_overrides.get(index)
+        from promptdeck.tui.screens.params_dialog import ParamsDialog
+
         self.app.push_screen(ParamsDialog(title, current), lambda o: self._set_params(index, o))
 
     def _set_params(self, index: int, override: ColumnOverride | None) -> None:
@@ -91,6 +94,8 @@ class ColumnActions(WorkbenchScreen):
         index = view.index
 
         def store() -> Rated:
+            from promptdeck.store.feedback_repo import add_feedback, completion_of
+
             with self.workbench.workspace.session() as session:
                 completion_id = completion_of(session, uid)
                 if completion_id is None:

@@ -5,7 +5,10 @@ two versions; lint runs live on the unsaved buffer. Label, approve (or revoke) a
 keys or the command palette.
 
 Everything that touches the disk or the database runs in thread workers; results
-come back through worker state events, handled on the UI thread.
+come back through worker state events, handled on the UI thread. The list first
+shows the rows the database stored (read with ``sqlite3`` alone, while the workspace
+opens: see :mod:`promptdeck.store.prompt_peek`), marked as not yet synced; the
+synced list replaces it, and a notification names what the files changed.
 """
 
 from __future__ import annotations
@@ -24,11 +27,17 @@ from promptdeck.tui.screens.base import PaletteCommand
 from promptdeck.tui.screens.new_prompt_dialog import NewPromptRequest
 from promptdeck.tui.screens.prompts_editing import LINT_WORKER, SAVE_WORKER, PromptEditing
 from promptdeck.tui.screens.prompts_palette import prompts_commands
-from promptdeck.tui.screens.prompts_work import SaveResult, load_detail, load_prompts, with_session
+from promptdeck.tui.screens.prompts_work import (
+    SaveResult,
+    load_detail,
+    load_prompts,
+    stored_prompts,
+    with_session,
+)
 from promptdeck.tui.targets import ItemTarget
 from promptdeck.tui.widgets.prompt_detail import DetailSnapshot, PromptDetail
 from promptdeck.tui.widgets.prompt_list import ARCHIVED_KEY, PromptList, PromptsSnapshot
-from promptdeck.tui.widgets.prompt_notices import action_notice
+from promptdeck.tui.widgets.prompt_notices import action_notice, disk_changes_notice
 
 # This screen paints first: the engine modules it uses (SQLAlchemy, pydantic, YAML,
 # Pygments) are imported inside the workers (prompts_work) and handlers that need
@@ -37,6 +46,7 @@ from promptdeck.tui.widgets.prompt_notices import action_notice
 __all__ = ["PromptsScreen", "PromptsSnapshot"]
 
 LOAD_WORKER = "prompts-load"
+STORED_WORKER = "prompts-stored"
 DETAIL_WORKER = "prompt-detail"
 ACTION_WORKER = "prompt-action"
 NEW_WORKER = "prompt-new"
@@ -79,19 +89,34 @@ class PromptsScreen(PromptEditing):
     def on_mount(self) -> None:
         self.query_one(PromptList).start_loading()
         self.query_one(PromptDetail).show_title("Opening the workspace…")
+        database = self.workbench.stored_database
+        if database is not None and not self.workbench.workspace_ready:
+            self.run_worker(
+                lambda: stored_prompts(database),
+                name=STORED_WORKER,
+                group="prompts-stored",
+                thread=True,
+                exit_on_error=False,
+            )
         self.watch(self.app, "workspace_state", self._workspace_state, init=True)
+
+    @property
+    def synced(self) -> bool:
+        """True once the list shows the prompt files as read by the open workspace."""
+        return self._snapshot is not None and self._snapshot.synced
 
     def _workspace_state(self, state: str) -> None:
         """Load the list once the app has opened the workspace (after the first paint)."""
-        if self._snapshot is None and state in ("failed", "opening"):
+        if not self.synced and state in ("failed", "opening"):
             failed = state == "failed"
-            self.query_one("#prompt-table", DataTable).loading = not failed
+            if self._snapshot is None:  # no stored list on screen either
+                self.query_one("#prompt-table", DataTable).loading = not failed
             self.query_one(PromptDetail).show_title(
                 "The workspace database cannot be used (see the notice): r tries again."
                 if failed
                 else "Opening the workspace…"
             )
-        if state != "open" or self._snapshot is not None:
+        if state != "open" or self.synced:
             return
         self.action_resync()
         if self.workbench.watch_files:
@@ -124,9 +149,27 @@ class PromptsScreen(PromptEditing):
         async for _changes in awatch(folder, debounce=300, recursive=False):
             self.action_resync()
 
+    def _show_stored(self, snapshot: PromptsSnapshot) -> None:
+        """Show the list as the database stored it, until the synced one arrives.
+
+        An empty stored list (a new workspace) leaves the list loading instead.
+        """
+        if self._snapshot is not None or not snapshot.summaries:
+            return
+        self._snapshot = snapshot
+        prompts = self.query_one(PromptList)
+        prompts.show(snapshot.summaries)
+        prompts.show_summary(len(snapshot.summaries), 0, synced=False)
+        self._select(prompts.selected_name())
+
     def _show(self, snapshot: PromptsSnapshot) -> None:
+        stored = self._snapshot if self._snapshot is not None and not self.synced else None
         self._snapshot = snapshot
         prompts, detail = self.query_one(PromptList), self.query_one(PromptDetail)
+        if stored is not None:
+            changed = disk_changes_notice(stored.summaries, snapshot.summaries)
+            if changed is not None:
+                self.notify(changed, title="Prompt files changed since the list was stored")
         target = self.workbench.take_target("prompts")
         if isinstance(target, ItemTarget):  # `promptdeck prompts show NAME`
             if any(s.name == target.name for s in snapshot.summaries):
@@ -139,8 +182,9 @@ class PromptsScreen(PromptEditing):
             self.call_after_refresh(detail.reveal_tabs)
         self.workbench.first_list_shown()
         prompts.move_to(selected)
-        prompts.show_summary(len(snapshot.summaries), len(snapshot.report.errors))
-        for error in snapshot.report.errors:
+        errors = snapshot.report.errors if snapshot.report is not None else []
+        prompts.show_summary(len(snapshot.summaries), len(errors))
+        for error in errors:
             self.notify(error.title, title="Prompt file not loaded", severity="warning")
         if not snapshot.summaries:
             detail.show_title("No prompts yet: add a file to prompts/ (name.prompt.yaml).")
@@ -162,6 +206,8 @@ class PromptsScreen(PromptEditing):
             return
         content = self._snapshot.contents.get(name, "")
         self.query_one(PromptDetail).show_summary(summary, content)
+        if not self.synced:  # versions, history and the editor wait for the workspace
+            return
         workspace = self.workbench.workspace
         path = workspace.paths.root / summary.source_path
         self.run_worker(
@@ -187,6 +233,8 @@ class PromptsScreen(PromptEditing):
     # ------------------------------------------------------------ new prompt
     def action_new_prompt(self) -> None:
         """Create a new prompt file: from the starter template or a copy of this prompt."""
+        if not self._wait_for_sync():
+            return
         from promptdeck.tui.screens.new_prompt_dialog import NewPromptDialog
 
         self.app.push_screen(NewPromptDialog(self.selected), self._create_prompt)
@@ -214,7 +262,16 @@ class PromptsScreen(PromptEditing):
         )
 
     # -------------------------------------------------- label and approve
+    def _wait_for_sync(self) -> bool:
+        """True once the workspace is open and the list synced; else say to wait."""
+        if self.synced:
+            return True
+        self.notify("The workspace is still opening; try again in a moment", severity="warning")
+        return False
+
     def _selected_ref(self) -> str | None:
+        if not self._wait_for_sync():
+            return None
         if self._detail is None or not self._detail.detail.history.versions:
             self.notify("This prompt has no version yet", severity="warning")
             return None
@@ -327,6 +384,8 @@ class PromptsScreen(PromptEditing):
         result = worker.result
         if worker.name == LOAD_WORKER and isinstance(result, PromptsSnapshot):
             self._show(result)
+        elif worker.name == STORED_WORKER and isinstance(result, PromptsSnapshot):
+            self._show_stored(result)
         elif worker.name == DETAIL_WORKER and isinstance(result, DetailSnapshot):
             self._when_tabs_mounted(self._show_detail, result)
         elif worker.name == LINT_WORKER and isinstance(result, list):

@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from promptdeck.core.prompts.sync import SyncReport
     from promptdeck.core.workspace.workspace import Workspace
 
-__all__ = ["SaveResult", "load_detail", "load_prompts", "save_prompt", "with_session"]
+__all__ = [
+    "SaveResult",
+    "load_detail",
+    "load_prompts",
+    "save_prompt",
+    "stored_prompts",
+    "with_session",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,21 @@ class SaveResult:
     name: str
     digest: str
     report: SyncReport
+
+
+def stored_prompts(database: Path) -> PromptsSnapshot | None:
+    """The list as the database stored it, read before the workspace opens (not synced).
+
+    Returns:
+        The stored rows (``report`` None), or None when the database cannot be read
+        that way (the screen then waits for the workspace).
+    """
+    from promptdeck.store.prompt_peek import peek_prompt_list
+
+    peek = peek_prompt_list(database)
+    if peek is None:
+        return None
+    return PromptsSnapshot(None, peek.summaries, peek.contents)
 
 
 def load_prompts(workspace: Workspace) -> PromptsSnapshot:

@@ -7,13 +7,18 @@ beneath and the agreement matrix as a heat map.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from promptdeck.core.compare.columns import ColumnResult, metric_lines
+if TYPE_CHECKING:
+    from promptdeck.core.compare.columns import ColumnResult
+
+# The engine's modules (pydantic, SQLAlchemy) are imported where they are used, so the
+# Compare screen can open while the workspace still loads them in its worker.
 
 __all__ = ["ColumnView", "diff_text", "footer_text", "heat_map"]
 
@@ -27,6 +32,8 @@ def footer_text(column: ColumnResult | None, chars: int, elapsed_ms: float | Non
         if elapsed_ms is None:
             return "waiting…"
         return f"streaming · {chars} chars · {elapsed_ms:.0f} ms"
+    from promptdeck.core.compare.columns import metric_lines
+
     return "\n".join(metric_lines(column))
 
 

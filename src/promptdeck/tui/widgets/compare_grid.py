@@ -7,18 +7,18 @@ call these methods, and the screen feeds each column its answer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import HorizontalScroll
 from textual.widget import Widget
 
-from promptdeck.core.compare.columns import (
-    ColumnDelta,
-    ColumnDone,
-    CompareColumn,
-    CompareEvent,
-    CompareResult,
-    word_diff,
-)
 from promptdeck.tui.widgets.compare_column import ColumnView
+
+if TYPE_CHECKING:
+    from promptdeck.core.compare.columns import CompareColumn, CompareEvent, CompareResult
+
+# The engine's modules (pydantic, SQLAlchemy) are imported where they are used, so the
+# Compare screen can open while the workspace still loads them in its worker.
 
 __all__ = ["CompareGrid", "similarity_line"]
 
@@ -49,6 +49,8 @@ class CompareGrid(HorizontalScroll):
         """Stream a delta into its column, or show the column's finished answer."""
         if not 0 <= event.index < len(self.views):
             return
+        from promptdeck.core.compare.columns import ColumnDelta, ColumnDone
+
         view = self.views[event.index]
         if isinstance(event, ColumnDelta):
             view.append(event.text, elapsed_ms)
@@ -131,6 +133,8 @@ class CompareGrid(HorizontalScroll):
             return
         a = visible[min(self.current, len(visible) - 2)]
         b = visible[visible.index(a) + 1]
+        from promptdeck.core.compare.columns import word_diff
+
         pieces = word_diff(a.text, b.text)
         a.show_diff(pieces, "a")
         b.show_diff(pieces, "b")

@@ -28,12 +28,16 @@ def parse_versions(name: str, text: str) -> list[str]:
     return [f"{name}@{v}" for v in versions] or [name]
 
 
-def models_hint(config: WorkspaceConfig) -> str:
-    """The hint under the setup rows: the model aliases, the ensembles and the keys."""
+def models_hint(config: WorkspaceConfig | None) -> str:
+    """The hint under the setup rows: the model aliases, the ensembles and the keys.
+
+    Args:
+        config: The workspace's configuration; None while it opens (keys only).
+    """
     parts = []
-    if config.models:
+    if config is not None and config.models:
         parts.append("aliases: " + ", ".join(sorted(config.models)))
-    if config.ensembles:
+    if config is not None and config.ensembles:
         parts.append("ensembles: " + ", ".join(sorted(config.ensembles)))
     keys = "ctrl+r run · [ ] column · p params · < > move · w s width · d diff · + - r rate"
     return " · ".join([*parts, keys])
@@ -59,6 +63,12 @@ class SetupRow(Horizontal):
         select.set_options([(name, name) for name in prompts])
         if prompts and select.is_blank():
             select.value = prompts[0]
+
+    def default_model(self, model: str) -> None:
+        """Type the workspace's default model, unless a model was typed meanwhile."""
+        models = self.query_one("#compare-models", Input)
+        if not models.value:
+            models.value = model
 
     def fill(self, prompt: str, versions: str, models: list[str]) -> None:
         """Pick ``prompt`` (when offered) and type the versions and models (when given)."""

@@ -1,6 +1,9 @@
 """The Prompts screen's list: one row per prompt, and a summary line beneath.
 
-The screen's worker loads a :class:`PromptsSnapshot`; the list shows it. Prompts
+The screen's worker loads a :class:`PromptsSnapshot`; the list shows it. Until the
+workspace has opened and read the prompt files, the list shows the rows the database
+stored last time (``report`` is None), and its summary line says the files are still
+being read. Prompts
 whose file was deleted from disk (their versions are kept) are not listed among
 the live ones: they sit under an ``archived`` fold at the end, which Enter opens
 and closes. The columns put name, latest version, labels and pass rate first, so
@@ -20,9 +23,16 @@ from textual.widgets import DataTable, Static
 
 if TYPE_CHECKING:
     from promptdeck.core.prompts.sync import SyncReport
-    from promptdeck.store.prompts_repo import PromptSummary
+    from promptdeck.store.prompt_summary import PromptSummary
 
-__all__ = ["ARCHIVED_KEY", "PromptList", "PromptsSnapshot", "list_summary", "prompt_row"]
+__all__ = [
+    "ARCHIVED_KEY",
+    "SYNCING_NOTE",
+    "PromptList",
+    "PromptsSnapshot",
+    "list_summary",
+    "prompt_row",
+]
 
 ARCHIVED_KEY = "__archived__"
 """The fold row's key (no prompt name can start with ``_``)."""
@@ -30,11 +40,23 @@ ARCHIVED_KEY = "__archived__"
 
 @dataclass(frozen=True)
 class PromptsSnapshot:
-    """What the list shows, loaded off the UI thread."""
+    """What the list shows, loaded off the UI thread.
 
-    report: SyncReport
+    Attributes:
+        report: What syncing the prompt files found; None for the list as the
+            database stored it, read before the workspace opened (not synced yet).
+        summaries: The rows.
+        contents: Each prompt's newest stored content, by name.
+    """
+
+    report: SyncReport | None
     summaries: list[PromptSummary]
     contents: dict[str, str]
+
+    @property
+    def synced(self) -> bool:
+        """True once the rows reflect the prompt files on disk."""
+        return self.report is not None
 
 
 NAME_CHARS = 24
@@ -66,13 +88,26 @@ def prompt_row(s: PromptSummary) -> tuple[str | Text, str, str, str, str, Text]:
     )
 
 
-def list_summary(prompts: int, errors: int, archived: int = 0) -> str:
-    """The line under the list: how many prompts, archived, and files that did not load."""
+SYNCING_NOTE = "as stored · reading the files…"
+"""Said under the list while it shows the stored rows, before the files are read."""
+
+
+def list_summary(prompts: int, errors: int, archived: int = 0, *, synced: bool = True) -> str:
+    """The line under the list: how many prompts, archived, files that did not load.
+
+    Args:
+        prompts: Rows listed, archived ones included.
+        errors: Prompt files that did not load.
+        archived: Prompts whose file was deleted.
+        synced: False while the rows are the database's, the files not read yet.
+    """
     summary = f"{prompts - archived} prompts"
     if archived:
         summary += f" · {archived} archived"
     if errors:
         summary += f" · {errors} file{'s' if errors > 1 else ''} with errors"
+    if not synced:
+        summary += f" · {SYNCING_NOTE}"
     return summary
 
 
@@ -139,9 +174,12 @@ class PromptList(Vertical):
         if name in names:
             table.move_cursor(row=names.index(name))
 
-    def show_summary(self, prompts: int, errors: int) -> None:
-        """Say how many prompts there are, archived, and how many files did not load."""
-        summary = list_summary(prompts, errors, self.archived_count)
+    def show_summary(self, prompts: int, errors: int, *, synced: bool = True) -> None:
+        """Say how many prompts there are, archived, how many files did not load.
+
+        ``synced=False`` says the rows are the stored ones, the files not read yet.
+        """
+        summary = list_summary(prompts, errors, self.archived_count, synced=synced)
         self.query_one("#prompts-summary", Static).update(summary)
 
     def selected_name(self) -> str | None:

@@ -17,16 +17,18 @@ refuse is said under its field as it is typed. Every field's id is ``var-<name>`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, TextArea
 
-from promptdeck.core.prompts.files import VariableSpec
 from promptdeck.rendering.templates import VariableError, VariableRules
 from promptdeck.rendering.variables import check_variable
+
+if TYPE_CHECKING:
+    from promptdeck.core.prompts.files import VariableSpec
 
 __all__ = ["SHORT_TEXT", "VariableEditors", "caption", "field_value"]
 
@@ -94,12 +96,16 @@ class VariableEditors(Horizontal):
     async def ask_for(
         self, prompt: str, specs: Mapping[str, VariableSpec] | None, *, compact: bool
     ) -> None:
-        """Replace the fields with one per variable (None: no prompt picked, no fields)."""
+        """Replace the fields with one per variable (None: no prompt picked, no fields).
+
+        ``specs`` names only fields that are mounted: while the old fields go and the
+        new ones mount, a reader (the screen's focus on resume, a run) sees none.
+        """
+        self.specs = {}
         await self.remove_children()
-        self.prompt = prompt
-        self.specs = dict(specs or {})
+        wanted = dict(specs or {})
         boxes = []
-        for name, spec in self.specs.items():
+        for name, spec in wanted.items():
             field = _field(name, spec, compact)
             box = Vertical(
                 Static(caption(name, spec), classes="var-caption", markup=False),
@@ -109,10 +115,16 @@ class VariableEditors(Horizontal):
             )
             boxes.append(box)
         await self.mount_all(boxes)
+        self.prompt, self.specs = prompt, wanted
 
     def fields(self) -> dict[str, Widget]:
-        """Each variable's field, by name."""
-        return {name: self.query_one(f"#var-{name}") for name in self.specs}
+        """Each variable's field, by name (those in the DOM: none while they are replaced)."""
+        found: dict[str, Widget] = {}
+        for name in self.specs:
+            field = self.query(f"#var-{name}")
+            if field:
+                found[name] = field.first()
+        return found
 
     def fill(self, values: Mapping[str, Any]) -> None:
         """Put these values in the fields of the variables they name."""
