@@ -17,7 +17,7 @@ from promptdeck.core.evals.worker import Worker
 from promptdeck.core.gateway.engine import Gateway
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.paths import WorkspacePaths
-from tests.stub_openai import Reply, StubServer, stub_server
+from tests.stub_openai import Reply, StubServer, run_stub_in_thread
 
 
 @dataclass
@@ -45,24 +45,11 @@ def threaded_stub(delay: float = 0.0, *, held: bool = False) -> Iterator[Stub]:
     if not held:
         gate.set()
     server = StubServer(default=Reply(text="technical", delay=delay), gate=gate)
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with stub_server(server):
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield Stub(server.base, server, gate)
-    finally:
-        gate.set()
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
+    with run_stub_in_thread(server) as base:
+        try:
+            yield Stub(base, server, gate)
+        finally:
+            gate.set()
 
 
 @contextmanager
