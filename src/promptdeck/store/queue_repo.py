@@ -16,9 +16,10 @@ from sqlalchemy import Row, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from promptdeck.store import runs_repo
 from promptdeck.store.calls_repo import db_value
 from promptdeck.store.leases_repo import FREE
-from promptdeck.store.tables import Run, RunCell, ScoreRow
+from promptdeck.store.tables import Run, RunCell
 
 __all__ = [
     "OPEN_STATUSES",
@@ -91,7 +92,6 @@ def done_cells_after(
     cell (``after_id``) and the ids it has seen above it (``seen``).
     """
     cell_t = RunCell.__table__  # type: ignore[attr-defined]
-    score_t = ScoreRow.__table__  # type: ignore[attr-defined]
     cells = [
         c
         for c in session.execute(
@@ -104,11 +104,4 @@ def done_cells_after(
     ][:limit]
     if not cells:
         return []
-    scores: dict[int, list[Row[Any]]] = {}
-    for row in session.execute(
-        sa_select(score_t)
-        .where(score_t.c.cell_id.in_([c.id for c in cells]))
-        .order_by(score_t.c.id)
-    ):
-        scores.setdefault(row.cell_id, []).append(row)
-    return [(cell, scores.get(cell.id, [])) for cell in cells]
+    return runs_repo.with_scores(session, cells)

@@ -300,7 +300,6 @@ def iter_cells(
     attributes), not ORM objects: reading back a big run costs a fifth of the time.
     """
     cell_t = RunCell.__table__  # type: ignore[attr-defined]
-    score_t = ScoreRow.__table__  # type: ignore[attr-defined]
     last = 0
     while True:
         cells = session.execute(
@@ -311,16 +310,23 @@ def iter_cells(
         ).all()
         if not cells:
             return
-        scores: dict[int, list[Row[Any]]] = {}
-        for row in session.execute(
-            sa_select(score_t)
-            .where(score_t.c.cell_id.in_([c.id for c in cells]))
-            .order_by(score_t.c.id)
-        ):
-            scores.setdefault(row.cell_id, []).append(row)
-        for cell in cells:
-            yield cell, scores.get(cell.id, [])
+        yield from with_scores(session, cells)
         last = cells[-1].id
+
+
+def with_scores(
+    session: Session, cells: Sequence[Row[Any]]
+) -> list[tuple[Row[Any], list[Row[Any]]]]:
+    """Each cell row with its score rows (in the order they were written), in one query."""
+    score_t = ScoreRow.__table__  # type: ignore[attr-defined]
+    scores: dict[int, list[Row[Any]]] = {}
+    for row in session.execute(
+        sa_select(score_t)
+        .where(score_t.c.cell_id.in_([c.id for c in cells]))
+        .order_by(score_t.c.id)
+    ):
+        scores.setdefault(row.cell_id, []).append(row)
+    return [(cell, scores.get(cell.id, [])) for cell in cells]
 
 
 def get_run(session: Session, uid: str) -> Run | None:
