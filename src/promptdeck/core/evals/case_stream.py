@@ -26,7 +26,10 @@ from promptdeck.safeload.csvload import csv_records
 from promptdeck.safeload.jsonload import json_array, json_lines
 from promptdeck.safeload.limits import MAX_DATASET_BYTES, read_text
 
-__all__ = ["CaseCursor", "CaseRows", "SuiteCases", "dataset_rows"]
+__all__ = ["WINDOW", "CaseCursor", "CaseRows", "SuiteCases", "dataset_rows"]
+
+WINDOW = 4096
+"""Cases a :class:`CaseCursor` keeps, the last it read."""
 
 Entry = tuple[CaseSpec, str]
 """A case as written, and where (``file:line``)."""
@@ -236,10 +239,10 @@ class CaseCursor:
     held by key from then on.
     """
 
-    def __init__(self, cases: Sequence[Case], window: int = 4096) -> None:
-        """Find cases among ``cases``, keeping ``window`` of them at a time."""
+    def __init__(self, cases: Sequence[Case], window: int | None = None) -> None:
+        """Find cases among ``cases``, keeping ``window`` of them (default ``WINDOW``)."""
         self._cases = cases
-        self._window = window
+        self._window = WINDOW if window is None else window
         self._reader: Iterator[Case] | None = None
         self._next = 0  # position of the next case the reader gives
         self._recent: OrderedDict[int, Case] = OrderedDict()
