@@ -92,9 +92,14 @@ def json_lines(text: str, where: str) -> Iterator[tuple[int, Any]]:
     Raises:
         ConfigError: For the first line that is not valid JSON (see :func:`loads_json`).
     """
-    for number, line in enumerate(text.split("\n"), start=1):
+    start, number = 0, 1
+    while start <= len(text):  # line by line, without a list of every line
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
         if line.strip():
             yield number, loads_json(line, where, first_line=number, hint="one JSON value per line")
+        start, number = end + 1, number + 1
 
 
 def json_array(text: str, where: str) -> Iterator[tuple[int, Any]]:

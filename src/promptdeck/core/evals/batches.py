@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from promptdeck.core.evals.case_stream import CaseCursor
 from promptdeck.core.evals.cells import AnswerFacts, CellJob, CellWork
 from promptdeck.core.evals.plan import SuitePlan
 from promptdeck.core.evals.suites import Case
@@ -43,7 +44,7 @@ class Ahead:
         hits: The cache keys answered in the exact cache.
         cached: Cells the cache (or an alike cell's call) answers.
         cost: The estimated cost of the calls to make (and the models with no price).
-        uses: How many cells ask each request (by cache key).
+        uses: How many cells ask each request asked by more than one (by cache key).
         free: Pending cells free to take (no live process holds them).
     """
 
@@ -135,23 +136,31 @@ class CellPlanner:
         price are listed, not counted.
         """
         estimate = Estimate()
-        router, costs = self.gateway.router, self.gateway.costs
         out_tokens: dict[tuple[str, int | None], int] = {}
         for spec in specs:
-            memo = (spec.model, spec.prompt_version_id)
-            if memo not in out_tokens:
-                params = router.params(router.resolve(spec.model), spec.params, spec.overrides)
-                out_tokens[memo] = int(params.get("max_tokens") or DEFAULT_MAX_TOKENS_ESTIMATE)
-            prompt_tokens = estimate_prompt_tokens(spec.messages)
-            estimate.add(costs.estimate(spec.model, prompt_tokens, out_tokens[memo]), spec.model)
+            self._price(spec, estimate, out_tokens)
         return estimate
+
+    def _price(
+        self, spec: CallSpec, estimate: Estimate, out_tokens: dict[tuple[str, int | None], int]
+    ) -> None:
+        """Add one call to ``estimate`` (``out_tokens``: its output tokens, by model)."""
+        router = self.gateway.router
+        memo = (spec.model, spec.prompt_version_id)
+        if memo not in out_tokens:
+            params = router.params(router.resolve(spec.model), spec.params, spec.overrides)
+            out_tokens[memo] = int(params.get("max_tokens") or DEFAULT_MAX_TOKENS_ESTIMATE)
+        prompt_tokens = estimate_prompt_tokens(spec.messages)
+        estimate.add(
+            self.gateway.costs.estimate(spec.model, prompt_tokens, out_tokens[memo]), spec.model
+        )
 
     def count_ahead(
         self,
         plan: SuitePlan,
         run_id: int,
         prompts: dict[int, ResolvedPrompt],
-        cases: dict[str, Case],
+        cases: CaseCursor,
         free_since: datetime,
         keep: int,
     ) -> Ahead:
@@ -159,47 +168,50 @@ class CellPlanner:
 
         Only the cells free to take count (not those another live process holds). The
         first ``keep`` cells' rendered specs and cache keys are kept for the run (bounded
-        memory), so they are not rendered or hashed twice.
+        memory), so they are not rendered or hashed twice; the others are counted a
+        batch at a time, in one pass, and let go.
         """
         prepared: dict[int, tuple[CallSpec, str, str]] = {}
-        pending_specs: list[CallSpec] = []
-        keys: list[str] = []
         hits: set[str] = set()
-        free = 0
+        uses: Counter[str] = Counter()
+        estimate, out_tokens = Estimate(), dict[tuple[str, int | None], int]()
+        free = calls = made = 0
+        # The keys answered in the cache now: the batches read only these (prefetch).
+        look_up = self.cache == "read" and self.workspace.config.cache.exact
         with self.workspace.session() as session:
             after = 0
             while batch := runs_repo.pending_cells(session, run_id, after, 2000, free_since):
                 free += len(batch)
+                counted: list[tuple[CallSpec, str]] = []
                 for cell in batch:
                     prompt = prompts.get(cell.prompt_version_id or -1)
-                    case = cases.get(cell.case_key)
+                    case = cases.get(cell.case_key, cell.case_index)
                     if prompt is None or case is None or cell.answer is not None:
                         continue
                     spec, user = self.spec(plan, prompt, cell.model, case, cell.repeat, run_id)
                     key = self.gateway.cache_key(spec)
-                    keys.append(key)
-                    pending_specs.append(spec)
+                    counted.append((spec, key))
                     if len(prepared) < keep:
                         prepared[cell.id] = (spec, user, key)
                 after = batch[-1].id
-            # The keys answered in the cache now: the batches read only these (prefetch).
-            if self.cache == "read" and self.workspace.config.cache.exact:
-                hits = cache_repo.exact_keys(session, keys, self.gateway.not_before())
-        # Only calls that will really be made cost anything (and need litellm's prices);
-        # cells asking the same request share one call.
-        uses = Counter(keys)
-        first: set[str] = set()
-        uncached = []
-        for spec, key in zip(pending_specs, keys, strict=True):
-            if key not in hits and key not in first:
-                first.add(key)
-                uncached.append(spec)
+                if look_up and counted:
+                    hits |= cache_repo.exact_keys(
+                        session, [key for _, key in counted], self.gateway.not_before()
+                    )
+                # Only calls that will really be made cost anything (and need litellm's
+                # prices); cells asking the same request share one call.
+                for spec, key in counted:
+                    uses[key] += 1
+                    calls += 1
+                    if key not in hits and uses[key] == 1:
+                        made += 1
+                        self._price(spec, estimate, out_tokens)
         return Ahead(
             prepared=prepared,
             hits=hits,
-            cached=len(keys) - len(uncached),
-            cost=self.estimate(uncached) if uncached else Estimate(),
-            uses=dict(uses),
+            cached=calls - made,
+            cost=estimate,
+            uses={key: n for key, n in uses.items() if n > 1},
             free=free,
         )
 
@@ -209,7 +221,7 @@ class CellPlanner:
         batch: Sequence[PendingCell],
         ahead: Ahead,
         prompts: dict[int, ResolvedPrompt],
-        cases: dict[str, Case],
+        cases: CaseCursor,
         work: CellWork,
     ) -> dict[int, CellJob]:
         """Get a batch of cells ready: rendered, their cache answers and kept grades found.
@@ -221,7 +233,7 @@ class CellPlanner:
         all_counted = True  # every cell's key was looked up by count_ahead
         for cell in batch:
             prompt = prompts.get(cell.prompt_version_id or -1)
-            case = cases.get(cell.case_key)
+            case = cases.get(cell.case_key, cell.case_index)
             if prompt is None or case is None:
                 continue
             ready = ahead.prepared.pop(cell.id, None)

@@ -36,8 +36,12 @@ _Cell = tuple[Any, list[Any]]
 
 def across_cases(cases: Sequence[Case]) -> dict[str, list[AssertionSpec]]:
     """The cases that have assertions graded across their outputs, with those assertions."""
-    found = {case.key: [spec for spec in case.asserts if is_across(spec)] for case in cases}
-    return {key: specs for key, specs in found.items() if specs}
+    found: dict[str, list[AssertionSpec]] = {}
+    for case in cases:  # one pass, holding only the cases that have some
+        specs = [spec for spec in case.asserts if is_across(spec)]
+        if specs:
+            found[case.key] = specs
+    return found
 
 
 def _stored_across(scores: Sequence[Any]) -> int:

@@ -117,20 +117,23 @@ def write_reports(
 
     page: str | None = None
     for target in found:
+        chunks: Iterable[str]
         if target.format == "html":
             if html is None:
                 raise UsageError("no HTML report here", "use --json, --junit or --markdown")
             page = html() if page is None else page
-            text = page
-        elif target.format == "jsonl":
-            text = "".join(reports.cell_jsonl(c) for c in cells)
+            chunks = (page,)
+        elif target.format == "jsonl":  # a cell at a time: a big run's cells stream past
+            chunks = (reports.cell_jsonl(c) for c in cells)
         elif target.format == "json":
-            text = reports.render_json(summary, cells)
+            chunks = reports.json_chunks(summary, cells)
         elif target.format == "junit":
-            text = reports.render_junit(summary, cells)
+            chunks = (reports.render_junit(summary, cells),)
         else:
-            text = reports.render_markdown(summary, cells)
+            chunks = (reports.render_markdown(summary, cells),)
         try:
-            target.path.write_text(text, encoding="utf-8")
+            with target.path.open("w", encoding="utf-8") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
         except OSError as exc:
             raise _cannot(target.path, exc) from exc

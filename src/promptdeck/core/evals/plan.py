@@ -93,7 +93,6 @@ def plan_suite(
     """
     suite = load_suite(_suite_path(workspace, name), workspace.paths)
     options = scoring_options(workspace)
-    problems = check_cases(suite.cases, options)
     with workspace.session() as session:
         resolved: dict[int, ResolvedPrompt] = {}
         for index, ref in enumerate(suite.file.prompts if refs is None else refs):
@@ -116,19 +115,26 @@ def plan_suite(
     if unknown:
         raise unknown[0]
     models = list(dict.fromkeys(suite.file.models)) or [config.default_model]
-    for prompt in prompts:
-        for case in suite.cases:
+    # One pass over the cases (read from their files as it goes, not held): their
+    # assertions checked, each prompt rendered for each, whether any needs a judge.
+    problems: list[ConfigError] = []
+    unrendered: list[list[ConfigError]] = [[] for _ in prompts]
+    needs_judge = False
+    for case in suite.cases:
+        problems += check_cases((case,), options)
+        needs_judge = needs_judge or any(requires_judge(spec) for spec in case.asserts)
+        for prompt, failed in zip(prompts, unrendered, strict=True):
             try:
                 render_prompt(prompt.file, case.vars, allow_extra=True, config=config)
             except PromptdeckError as error:
-                problems.append(
+                failed.append(
                     ConfigError(f"{case.source}: {error.title}", error.hint or "fix the case")
                 )
+    problems += [problem for failed in unrendered for problem in failed]
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise ConfigError(f"{first.title}{more}", first.hint)
-    needs_judge = any(requires_judge(spec) for case in suite.cases for spec in case.asserts)
     judge = (suite.file.judge or config.judge_model) if needs_judge else None
     return SuitePlan(suite, prompts, models, judge)
 

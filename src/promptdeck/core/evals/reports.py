@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from promptdeck.core.evals.results import UNCHECKED, CellResult, GroupSummary, RunSummary
 
 __all__ = [
     "cell_jsonl",
+    "json_chunks",
     "render_json",
     "render_junit",
     "render_markdown",
@@ -126,11 +127,25 @@ def render_junit(summary: RunSummary, cells: Iterable[CellResult]) -> str:
 
 def render_json(summary: RunSummary, cells: Iterable[CellResult]) -> str:
     """Render one JSON document ``{"summary": ..., "cells": [...]}`` (indented, UTF-8)."""
-    document: dict[str, Any] = {
-        "summary": summary.to_dict(),
-        "cells": [c.to_dict() for c in cells],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return "".join(json_chunks(summary, cells))
+
+
+def json_chunks(summary: RunSummary, cells: Iterable[CellResult]) -> Iterator[str]:
+    """The JSON document of :func:`render_json` in pieces, a cell at a time.
+
+    A big run's report is written this way without holding it whole.
+    """
+    document: dict[str, Any] = {"summary": summary.to_dict(), "cells": []}
+    head = json.dumps(document, ensure_ascii=False, indent=2)
+    assert head.endswith('"cells": []\n}')
+    yield head.removesuffix("]\n}")
+    first = True
+    for cell in cells:
+        text = json.dumps(cell.to_dict(), ensure_ascii=False, indent=2)
+        # Strings are escaped: every line break is json.dumps's own.
+        yield ("\n    " if first else ",\n    ") + text.replace("\n", "\n    ")
+        first = False
+    yield "]\n}\n" if first else "\n  ]\n}\n"
 
 
 def cell_jsonl(cell: CellResult) -> str:
@@ -234,22 +249,27 @@ def render_markdown(
             lines.append(
                 f"| {g.prompt} | {g.model} | {g.repeats} | {at} | {hat} | {len(g.flaky)} |"
             )
+    # Only the cells listed are held (a big run's cells stream past).
     failing: list[CellResult] = []
     unasserted: list[CellResult] = []
     semantic: list[CellResult] = []
-    served = 0
+    failed = not_checked = served = 0
     for cell in cells:
         if cell.status == UNCHECKED:
-            unasserted.append(cell)
+            not_checked += 1
+            if len(unasserted) < max_failures:
+                unasserted.append(cell)
         elif cell.status != "pass":
-            failing.append(cell)
+            failed += 1
+            if len(failing) < max_failures:
+                failing.append(cell)
         if cell.source == "semantic":
             served += 1
             if len(semantic) < max_failures:
                 semantic.append(cell)
     if failing:
-        lines += ["", f"### Failures ({len(failing)})", ""]
-        for cell in failing[:max_failures]:
+        lines += ["", f"### Failures ({failed})", ""]
+        for cell in failing:
             where = f"{cell.suite} · {cell.prompt} · {cell.model} · {_cell_text(cell.label)}"
             if cell.status == "error":
                 lines.append(f"- **{where}**: error: {_cell_text(cell.error or '')}")
@@ -257,15 +277,15 @@ def render_markdown(
             how = f", {cell.source_label}" if cell.source == "semantic" else ""
             lines.append(f"- **{where}** (score {cell.score:.2f}{how}, `{cell.case_source}`)")
             lines += [f"  - {_cell_text(line)}" for line in _failure_lines(cell)]
-        if len(failing) > max_failures:
-            lines.append(f"- … and {len(failing) - max_failures} more")
+        if failed > max_failures:
+            lines.append(f"- … and {failed - max_failures} more")
     if unasserted:
-        lines += ["", f"### No assertions ({len(unasserted)}): not checked", ""]
-        for cell in unasserted[:max_failures]:
+        lines += ["", f"### No assertions ({not_checked}): not checked", ""]
+        for cell in unasserted:
             where = f"{cell.suite} · {cell.prompt} · {cell.model} · {_cell_text(cell.label)}"
             lines.append(f"- **{where}** (`{cell.case_source}`): add `assert:` to the case")
-        if len(unasserted) > max_failures:
-            lines.append(f"- … and {len(unasserted) - max_failures} more")
+        if not_checked > max_failures:
+            lines.append(f"- … and {not_checked - max_failures} more")
     if served:
         lines += ["", f"### Answered by the semantic cache ({served})", ""]
         lines += ["Answers to trivially reworded requests, graded as this case's.", ""]

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from promptdeck.core.evals.batches import CellPlanner
 from promptdeck.core.evals.case_grading import grade_across_outputs
+from promptdeck.core.evals.case_stream import CaseCursor
 from promptdeck.core.evals.cells import CellJob, CellWork, SharedCalls
 from promptdeck.core.evals.events import (
     CellFinished,
@@ -174,7 +175,7 @@ class EvalRunner:
         tasks: set[asyncio.Task[None]],
     ) -> RunOutcome:
         workspace = self.workspace
-        cases = {case.key: case for case in plan.suite.cases}
+        cases = CaseCursor(plan.suite.cases)  # read forward as cells need them, not held
         prompts = {p.version_id: p for p in plan.prompts}
         threshold = plan.suite.file.threshold
         judge = (
@@ -256,7 +257,8 @@ class EvalRunner:
             nonlocal stopped, finished
             try:
                 if job is None:
-                    result, write = work.orphan(cell, plan.suite.cases)
+                    case = cases.get(cell.case_key, cell.case_index)
+                    result, write = work.orphan(cell, [case] if case else [])
                 else:
                     result, write = await work.run(cell, job)
                 writer.put(write)
