@@ -106,6 +106,13 @@ def fake_provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     return provider
 
 
+def _run_summarize(
+    capsys: pytest.CaptureFixture[str], paths: WorkspacePaths, *args: str
+) -> tuple[int, str, str]:
+    """`promptdeck --headless run summarize ARGS` in the demo workspace."""
+    return run_cli(capsys, "--headless", "--workspace", str(paths.root), "run", "summarize", *args)
+
+
 def test_run_refuses_a_prompt_over_the_local_window_with_exit_2(
     capsys: pytest.CaptureFixture[str],
     demo_paths: WorkspacePaths,
@@ -115,16 +122,7 @@ def test_run_refuses_a_prompt_over_the_local_window_with_exit_2(
     from promptdeck.core.gateway import context_stage
 
     monkeypatch.setattr(context_stage.TokenCounting, "count", lambda self, model, messages: 2300)
-    code, _, err = run_cli(
-        capsys,
-        "--headless",
-        "--workspace",
-        str(demo_paths.root),
-        "run",
-        "summarize",
-        "--var",
-        f"text={WORDS * 5}",
-    )
+    code, _, err = _run_summarize(capsys, demo_paths, "--var", f"text={WORDS * 5}")
     assert code == ExitCode.USAGE
     assert err.splitlines()[0] == (
         "error: prompt 'summarize' is 2,300 tokens, over the 2,048-token context window "
@@ -136,34 +134,12 @@ def test_run_refuses_a_prompt_over_the_local_window_with_exit_2(
 def test_run_with_an_unknown_model_is_a_usage_error_at_once(
     capsys: pytest.CaptureFixture[str], demo_paths: WorkspacePaths, fake_provider: FakeProvider
 ) -> None:
-    code, _, err = run_cli(
-        capsys,
-        "--headless",
-        "--workspace",
-        str(demo_paths.root),
-        "run",
-        "summarize",
-        "--var",
-        "text=hello",
-        "-m",
-        "nosuchmodel",
-    )
+    code, _, err = _run_summarize(capsys, demo_paths, "--var", "text=hello", "-m", "nosuchmodel")
     assert code == ExitCode.USAGE
     lines = err.splitlines()
     assert lines[0] == "error: unknown model 'nosuchmodel'"
     assert "provider/model" in lines[1] and "smol" in lines[1]  # the demo's alias
     assert fake_provider.requests == []
     for known in ("gpt-4o-mini", "openai/whatever", "smol"):  # litellm's, a provider's, an alias
-        code, _, err = run_cli(
-            capsys,
-            "--headless",
-            "--workspace",
-            str(demo_paths.root),
-            "run",
-            "summarize",
-            "--var",
-            "text=hello",
-            "-m",
-            known,
-        )
+        code, _, err = _run_summarize(capsys, demo_paths, "--var", "text=hello", "-m", known)
         assert "unknown model" not in err
