@@ -63,7 +63,11 @@ def _serve(port: int, latency: float, lifetime: float) -> None:
 
     async def seen(_request: web.Request) -> web.Response:
         """When the calls since the last look arrived (epoch seconds), then forget them."""
-        found = {"count": len(arrivals), "first": min(arrivals, default=None)}
+        found = {
+            "count": len(arrivals),
+            "first": min(arrivals, default=None),
+            "last": max(arrivals, default=None),
+        }
         arrivals.clear()
         return web.json_response(found)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from promptdeck.store.tables import CompletionRow, Span, Trace
 
-__all__ = ["TraceDetail", "TraceFilter", "find_trace", "list_traces"]
+__all__ = ["TraceDetail", "TraceFilter", "find_trace", "known_uids", "list_traces"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ class TraceDetail:
     trace: Trace
     spans: list[Span]
     completion: CompletionRow | None
+
+
+def known_uids(session: Session, uids: Sequence[str]) -> set[str]:
+    """Which of these trace ids are stored."""
+    found: set[str] = set()
+    for start in range(0, len(uids), 500):
+        chunk = list(uids[start : start + 500])
+        found.update(session.exec(select(Trace.uid).where(col(Trace.uid).in_(chunk))).all())
+    return found
 
 
 def find_trace(session: Session, uid: str) -> TraceDetail | None:

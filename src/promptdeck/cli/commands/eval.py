@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from promptdeck.cli.aio import run_interruptibly
-from promptdeck.cli.commands.eval_checks import warn_concurrency_cap, warn_duplicates
-from promptdeck.cli.commands.eval_outcome import exit_for, write_outcomes
-from promptdeck.cli.context import Options, open_tui, open_workspace, settle_gc
+from promptdeck.cli.commands.eval_run import Reports, run_suites
+from promptdeck.cli.context import Options, open_tui, open_workspace
 from promptdeck.cli.output import echo_json, render_table
-from promptdeck.cli.progress import ProgressReporter
 from promptdeck.errors import UsageError
+
+if TYPE_CHECKING:
+    from promptdeck.core.workspace.workspace import Workspace
 
 __all__ = ["eval_group"]
 
@@ -122,10 +121,6 @@ def eval_run(
     On a terminal, without --headless or any report option, opens the Evals screen
     instead (at SUITE, running it, when one is named).
     """
-    from promptdeck.core.evals import outputs as report_outputs
-    from promptdeck.core.evals.runner import EvalRunner, RunOutcome, plan_suites
-    from promptdeck.core.gateway.engine import Gateway
-
     if resume and suites:
         raise UsageError("--resume takes no suite names", "give only --resume RUN_ID")
     if queue or wait or timeout is not None:
@@ -162,53 +157,44 @@ def eval_run(
 
         open_tui(options, "evals", ItemTarget(suites[0], run=True) if suites else None)
         return
-    workspace = open_workspace(options)
-    outcomes: list[RunOutcome] = []
-    stream = sys.stderr
-    # --jsonl streams cells as they finish; every other report is written at the end.
-    targets = report_outputs.targets(
-        outputs, html=html, json=json_file, junit=junit, markdown=markdown
-    )
-    report_outputs.prepare([*targets, *report_outputs.targets(jsonl=jsonl)])
-    try:
-        sink = jsonl.open("w", encoding="utf-8") if jsonl else None
-    except OSError as exc:
-        raise UsageError(f"cannot write {jsonl} ({exc.strerror})", "choose another path") from exc
-    try:
-        plans = [] if resume else plan_suites(workspace, suites)
-        warn_duplicates(workspace, [plan.suite.name for plan in plans])
-        settle_gc()
+    if not resume and len(suites) == 1 and max_cost is None:
+        from promptdeck.core.evals.early_http import preload_http_client
 
-        async def go() -> None:
-            gateway = Gateway.for_workspace(workspace)
-            warn_concurrency_cap(gateway.router, plans, concurrency)
-            runner = EvalRunner(
-                workspace,
-                gateway,
-                ProgressReporter(stream, sink),
-                max_cost=max_cost,
-                cache="write" if no_cache else "read",
-                concurrency=concurrency,
-            )
-            try:
-                if resume:
-                    outcomes.append(await runner.resume(resume))
-                for plan in plans:
-                    outcomes.append(await runner.run(plan))
-            finally:
-                await gateway.aclose()
+        preload_http_client()  # beside the planning (see early_start)
+    from promptdeck.core.evals.early_start import EarlyStart
 
-        run_interruptibly(go())
-        judge = next((p.judge for p in plans if p.judge), None) if plans else None
-        summary, cells, regressions = write_outcomes(
-            workspace, outcomes, judge, targets, fail_on_regression
+    # A new run whose calls are sure to be made sends its first ones while the store
+    # opens (see early_start); any other run opens the workspace first, as before.
+    early = (
+        None
+        if resume
+        else EarlyStart.plan(
+            options.workspace,
+            suites,
+            cache="write" if no_cache else "read",
+            concurrency=concurrency,
+            max_cost=max_cost,
         )
-        # While the workspace is open: a big run's cells are read back from it.
-        exit_for(outcomes, summary, cells, regressions)
+    )
+    opened: list[Workspace] = []
+    if early is None:
+        opened.append(open_workspace(options))
+    try:
+        run_suites(
+            options,
+            opened,
+            early,
+            suites,
+            resume,
+            reports=Reports(outputs, html, json_file, junit, markdown, jsonl),
+            max_cost=max_cost,
+            no_cache=no_cache,
+            concurrency=concurrency,
+            fail_on_regression=fail_on_regression,
+        )
     finally:
-        if sink is not None:
-            sink.close()
-        workspace.close()
+        for workspace in opened:
+            workspace.close()
 
 
 @eval_group.command("list")

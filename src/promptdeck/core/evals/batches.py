@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from promptdeck.core.evals.case_stream import CaseCursor
+from promptdeck.core.evals.cell_request import request_parts
 from promptdeck.core.evals.cells import AnswerFacts, CellJob, CellWork
 from promptdeck.core.evals.plan import SuitePlan
 from promptdeck.core.evals.suites import Case
@@ -24,7 +25,6 @@ from promptdeck.core.gateway.engine import CacheMode, CallSpec, Gateway
 from promptdeck.core.prompts.refs import ResolvedPrompt
 from promptdeck.core.prompts.templating import RenderedPrompt, render_prompt
 from promptdeck.core.providers.logprobs import Logprobs
-from promptdeck.core.scorers.perplexity import needs_logprobs
 from promptdeck.core.workspace.workspace import Workspace
 from promptdeck.store import cache_repo, runs_repo, traces_repo
 from promptdeck.store.runs_repo import CellKey, PendingCell
@@ -101,17 +101,13 @@ class CellPlanner:
             )
             render_ms = (time.perf_counter() - started) * 1000
             self._last_render = (key, rendered, render_ms)
-        params = dict(rendered.params)
-        response_format = params.pop("response_format", None)
-        schema = None
-        if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
-            schema = response_format.get("json_schema", {}).get("schema")
+        # Token logprobs only for the cases that grade them (perplexity).
+        params, overrides, schema = request_parts(rendered, case.asserts)
         spec = CallSpec(
             model=model,
             messages=rendered.messages,
             params=params,
-            # Token logprobs only for the cases that grade them (perplexity).
-            overrides={"logprobs": True} if needs_logprobs(case.asserts) else {},
+            overrides=overrides,
             response_format=schema,
             repeat=repeat,
             cache=self.cache,

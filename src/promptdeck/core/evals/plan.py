@@ -10,19 +10,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from promptdeck.core.evals.plan_checks import check_suite
 from promptdeck.core.evals.suites import (
     SUITE_SUFFIX,
     Case,
     LoadedSuite,
     load_suite,
-    model_problems,
     suite_files,
 )
 from promptdeck.core.prompts.refs import ResolvedPrompt, resolve_prompt
-from promptdeck.core.prompts.templating import render_prompt
-from promptdeck.core.scorers import ScoringOptions, check_cases, requires_judge
+from promptdeck.core.scorers import ScoringOptions
 from promptdeck.core.workspace.workspace import Workspace
-from promptdeck.errors import ConfigError, NotFoundError, PromptdeckError, UsageError
+from promptdeck.errors import ConfigError, NotFoundError, UsageError
 
 __all__ = ["SuitePlan", "plan_suite", "plan_suites", "scoring_options"]
 
@@ -110,32 +109,7 @@ def plan_suite(
                 ) from error
             resolved.setdefault(prompt.version_id, prompt)
         prompts = list(resolved.values())
-    config = workspace.config
-    unknown = model_problems(suite, config)
-    if unknown:
-        raise unknown[0]
-    models = list(dict.fromkeys(suite.file.models)) or [config.default_model]
-    # One pass over the cases (read from their files as it goes, not held): their
-    # assertions checked, each prompt rendered for each, whether any needs a judge.
-    problems: list[ConfigError] = []
-    unrendered: list[list[ConfigError]] = [[] for _ in prompts]
-    needs_judge = False
-    for case in suite.cases:
-        problems += check_cases((case,), options)
-        needs_judge = needs_judge or any(requires_judge(spec) for spec in case.asserts)
-        for prompt, failed in zip(prompts, unrendered, strict=True):
-            try:
-                render_prompt(prompt.file, case.vars, allow_extra=True, config=config)
-            except PromptdeckError as error:
-                failed.append(
-                    ConfigError(f"{case.source}: {error.title}", error.hint or "fix the case")
-                )
-    problems += [problem for failed in unrendered for problem in failed]
-    if problems:
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise ConfigError(f"{first.title}{more}", first.hint)
-    judge = (suite.file.judge or config.judge_model) if needs_judge else None
+    models, judge = check_suite(suite, [p.file for p in prompts], workspace.config, options)
     return SuitePlan(suite, prompts, models, judge)
 
 

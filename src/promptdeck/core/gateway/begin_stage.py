@@ -11,7 +11,6 @@ context window, gives the failure to record instead of a provider call.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from promptdeck.core.gateway.context_stage import ContextFit, ContextWindows
 from promptdeck.core.gateway.inflight import InFlight, trace_uid
 from promptdeck.core.gateway.keys import exact_key, request_hash
 from promptdeck.core.gateway.recording import note_warnings
+from promptdeck.core.gateway.request_fit import fit_request
 from promptdeck.core.gateway.spec import CallSpec
 from promptdeck.core.providers.base import Completion, ErrorKind
 from promptdeck.core.providers.router import ModelRouter
@@ -120,21 +120,13 @@ def begin(
         )
         if decision.blocked:
             blocked = Completion.failure(spec.model, decision.blocked, ErrorKind.BUDGET)
-    target = router.resolve(model_name)
-    params = router.params(target, spec.params, spec.overrides)
-    fit = ContextFit()
-    if windows is not None and blocked is None:
-        c_start = utcnow()
-        fit = windows.fit(target, spec.messages, params, spec.prompt_name)
-        if fit.checked:
-            spans.append(_context_span(fit, c_start, spec))
-        if fit.refused:
-            blocked = Completion.failure(spec.model, fit.refused, ErrorKind.CONTEXT_WINDOW)
-        elif fit.max_tokens is not None:
-            overrides = {**spec.overrides, "max_tokens": fit.max_tokens}
-            spec = dataclasses.replace(spec, overrides=overrides)
-            params = router.params(target, spec.params, spec.overrides)
-    rhash = request_hash(target.model, spec.messages, params, spec.response_format)
+    c_start = utcnow()
+    fitted = fit_request(spec, model_name, router, windows, check_window=blocked is None)
+    spec, fit = fitted.spec, fitted.fit
+    if fit.checked:
+        spans.append(_context_span(fit, c_start, spec))
+    if fit.refused:
+        blocked = Completion.failure(spec.model, fit.refused, ErrorKind.CONTEXT_WINDOW)
     call = InFlight(
         spec=spec,
         uid=trace_uid(),
@@ -142,10 +134,10 @@ def begin(
         perf=perf,
         spans=spans,
         model_name=model_name,
-        target=target,
-        params=params,
-        rhash=rhash,
-        key=exact_key(rhash, spec.repeat),
+        target=fitted.target,
+        params=fitted.params,
+        rhash=fitted.rhash,
+        key=fitted.key,
         warnings=warnings,
     )
     note_warnings(call, "context", fit.warnings)

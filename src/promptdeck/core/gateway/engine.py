@@ -17,6 +17,7 @@ Failures are values: a call never raises for a model error; its
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from promptdeck.core.gateway import begin_stage, cache_stage, record_stage, sema
 from promptdeck.core.gateway.budgets import BudgetGuard
 from promptdeck.core.gateway.context_stage import ContextWindows
 from promptdeck.core.gateway.costs import CostBook
+from promptdeck.core.gateway.early_answers import EarlyAnswer, EarlySource
 from promptdeck.core.gateway.exact_cache import ExactCache
 from promptdeck.core.gateway.guarding import call_policy, check_input, guard_output, record_checks
 from promptdeck.core.gateway.inflight import InFlight
@@ -49,6 +51,7 @@ from promptdeck.core.providers.router import (
     Target,
     default_provider_factory,
 )
+from promptdeck.store import traces_repo
 from promptdeck.store.cache_repo import CacheHit
 from promptdeck.store.calls_repo import CallRecord, write_calls
 from promptdeck.store.db import session_scope
@@ -87,13 +90,21 @@ class Gateway:
         provider_factory: ProviderFactory | None = None,
         embedder: Embedder | None = None,
         sleep: Any = asyncio.sleep,
+        router: ModelRouter | None = None,
     ) -> None:
         self.config = config
         self.root = root
         self.engine = engine
-        factory = provider_factory or make_provider_factory(config, root)
-        self._factory = factory
-        self.router = ModelRouter(config, factory, sleep=sleep)
+        if router is not None:  # one a run's early start made (its calls under way)
+            self.router = router
+            self._factory = router.factory
+        else:
+            factory = provider_factory or make_provider_factory(config, root)
+            self._factory = factory
+            self.router = ModelRouter(config, factory, sleep=sleep)
+        self.early: EarlySource | None = None
+        """Answers to requests a run sent before this gateway existed (see
+        :mod:`.early_answers`): a call whose request was sent takes its answer."""
         self.costs = CostBook(config)
         self.budgets = BudgetGuard(config, self._session)
         self.windows = ContextWindows(config, root)
@@ -193,17 +204,56 @@ class Gateway:
         if hit is not None:
             done = cache_stage.served(call, hit, kind)
         else:
-            done = await self.router.complete(
-                call.model_name,
-                call.spec.messages,
-                call.spec.params,
-                call.spec.response_format,
-                cached_fallback=self._fallback_for(call),
-                attempts=attempts,
-                overrides=call.spec.overrides,
-            )
+            done = await self._complete(call, attempts)
         done = await guard_output(call, policy, done, attempts, self.router)
         return await self._finish(call, done, attempts, hit)
+
+    async def _complete(self, call: InFlight, attempts: list[Attempt]) -> Completion:
+        """The provider stage: the answer of a request sent early, else the router's call."""
+        early = self.early.take(call.key) if self.early is not None else None
+        if early is not None:
+            answer = await early
+            if answer is not None and answer.completion.ok:  # a failed one is called again
+                call.uid, call.started = answer.uid, answer.started
+                call.perf = time.perf_counter() - answer.seconds
+                attempts.extend(answer.attempts)
+                return answer.completion
+        return await self.router.complete(
+            call.model_name,
+            call.spec.messages,
+            call.spec.params,
+            call.spec.response_format,
+            cached_fallback=self._fallback_for(call),
+            attempts=attempts,
+            overrides=call.spec.overrides,
+        )
+
+    async def record_early(self, answers: Sequence[EarlyAnswer]) -> int:
+        """Record answers to requests sent early that no call took: cost, trace, cache.
+
+        Each is recorded once: one whose trace is already stored (it was taken, or a
+        journal is read again after a kill) is skipped. Writes before returning.
+
+        Returns:
+            How many were recorded.
+        """
+        wanted = [a for a in answers if a.completion.ok]
+        if not wanted:
+            return 0
+        with self._session() as session:
+            known = traces_repo.known_uids(session, [a.uid for a in wanted])
+        recorded = 0
+        for answer in wanted:
+            if answer.uid in known:
+                continue
+            known.add(answer.uid)
+            call, _ = begin_stage.begin(answer.spec, self.config, self.budgets, self.router)
+            call.uid, call.started = answer.uid, answer.started
+            call.perf = time.perf_counter() - answer.seconds
+            await self._finish(call, answer.completion, list(answer.attempts), None)
+            recorded += 1
+        await self.flush()
+        return recorded
 
     async def _lookup(self, call: InFlight) -> tuple[CacheHit | None, str]:
         """The caches' stage: the exact cache, then the semantic cache."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from promptdeck.core.gateway.keys import trace_uid
 from promptdeck.core.gateway.spec import CallSpec
 from promptdeck.core.providers.router import Target
 from promptdeck.store.calls_repo import SpanRecord
@@ -57,12 +57,3 @@ class InFlight:
     vector: NDArray[np.float32] | None = None
     shadow: SemanticMatch | None = None
     similarity: float | None = None
-
-
-def trace_uid() -> str:
-    """A random 128-bit trace id as 32 hex digits (unique, not secret: no ``os.urandom``).
-
-    ``uuid4`` reads the OS's random source on every call, which under a busy event loop
-    costs milliseconds; Python's generator is seeded from it once (and again after a fork).
-    """
-    return f"{random.getrandbits(128):032x}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["IGNORED_PARAMS", "exact_key", "request_hash"]
+__all__ = ["IGNORED_PARAMS", "exact_key", "request_hash", "trace_uid"]
 
 IGNORED_PARAMS = frozenset({"stream", "stream_options", "timeout", "num_retries", "user"})
 """Parameters that do not change the answer (left out of every cache key)."""
@@ -43,3 +44,12 @@ def exact_key(request: str, repeat: int = 0) -> str:
     is served from the cache.
     """
     return f"{request}:{repeat}"
+
+
+def trace_uid() -> str:
+    """A random 128-bit trace id as 32 hex digits (unique, not secret: no ``os.urandom``).
+
+    ``uuid4`` reads the OS's random source on every call, which under a busy event loop
+    costs milliseconds; Python's generator is seeded from it once (and again after a fork).
+    """
+    return f"{random.getrandbits(128):032x}"

@@ -29,6 +29,7 @@ __all__ = [
     "PromptFile",
     "PromptParams",
     "VariableSpec",
+    "parse_canonical",
     "parse_prompt",
     "parse_prompt_node",
     "prompt_name_from_path",
@@ -156,6 +157,11 @@ class ParsedPrompt(BaseModel):
     file: PromptFile
     canonical: str
     content_hash: str
+
+
+def parse_canonical(name: str, content: str) -> PromptFile:
+    """Parse a prompt's canonical text (``ParsedPrompt.canonical``, a stored version's)."""
+    return load_model(PromptFile, content, f"{name}{PROMPT_SUFFIX}", what="prompt file")[0]
 
 
 def prompt_name_from_path(path: Path) -> str:

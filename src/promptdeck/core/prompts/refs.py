@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from promptdeck.core.prompts.files import PromptFile
-from promptdeck.core.workspace.yamlfile import load_model
+from promptdeck.core.prompts.files import PromptFile, parse_canonical
 from promptdeck.errors import ConfigError, NotFoundError, UsageError
 from promptdeck.store import prompts_repo as repo
 from promptdeck.store.tables import PromptVersion
@@ -139,4 +138,4 @@ def resolve_prompt(session: Session, ref: str | PromptRef) -> ResolvedPrompt:
 
 def _parse_stored(name: str, content: str) -> PromptFile:
     """Parse a stored canonical version (validated when it was stored)."""
-    return load_model(PromptFile, content, f"{name}.prompt.yaml", what="prompt file")[0]
+    return parse_canonical(name, content)

@@ -1,0 +1,40 @@
+"""What a cell asks its model: the request parts built from its rendered prompt and case.
+
+One function for the runner (:class:`~promptdeck.core.evals.batches.CellPlanner`) and
+for a new run's first calls sent before the store opens
+(:mod:`~promptdeck.core.evals.early_start`): both must build the same request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from promptdeck.core.prompts.templating import RenderedPrompt
+from promptdeck.core.scorers.perplexity import needs_logprobs
+
+__all__ = ["request_parts"]
+
+
+def request_parts(
+    rendered: RenderedPrompt, asserts: Sequence[Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """A cell's call parameters, its own overrides and the JSON schema its answer follows.
+
+    Args:
+        rendered: The cell's prompt, rendered for its case.
+        asserts: The case's assertions (token logprobs are asked for only when one of
+            them grades them).
+
+    Returns:
+        ``(params, overrides, schema)``: the prompt's parameters without
+        ``response_format``, ``{"logprobs": True}`` or nothing, and the schema of a
+        ``json_schema`` response format (else None).
+    """
+    params = dict(rendered.params)
+    response_format = params.pop("response_format", None)
+    schema = None
+    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+        schema = response_format.get("json_schema", {}).get("schema")
+    overrides: dict[str, Any] = {"logprobs": True} if needs_logprobs(asserts) else {}
+    return params, overrides, schema
