@@ -160,6 +160,27 @@ def test_nothing_is_sent_for_a_suite_its_plan_refuses(
     assert stub.requests == []
 
 
+def test_a_failed_early_call_is_the_cells_failure_not_a_second_call(
+    demo_paths: WorkspacePaths,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EARLY_KEY", "sk-early")
+    started = _spy(monkeypatch)
+
+    async def scenario() -> tuple[StubServer, tuple[int, str, str]]:
+        refuse = Reply(status=400, body='{"error": {"message": "bad request"}}')
+        async with stub_server(StubServer(respond=lambda body: refuse)) as stub:
+            _workspace(demo_paths, stub.base, _cases(3))
+            return stub, await asyncio.to_thread(_eval, capsys, demo_paths, "early")
+
+    stub, (code, _, err) = asyncio.run(scenario())
+    assert code == 3, err  # every call failed
+    assert started and started[0].sent > 0
+    assert len(stub.requests) == 12  # each request tried once (a 400 is not retried)
+    assert _journals(demo_paths) == []
+
+
 def test_answers_that_arrived_before_a_kill_are_recorded_once_and_served_from_the_cache(
     demo_paths: WorkspacePaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -159,6 +159,7 @@ def test_cached_requests_are_not_sent_early(paths: WorkspacePaths) -> None:
         ("config", 'action = "warn"', 'action = "switch_to: a"'),
         ("config", "[approval]", "[evals]\nmax_cost = 1.0\n\n[approval]"),
         ("config", "exact = true", "exact = false"),
+        ("config", "params = { temperature = 0.3 }", 'on_timeout = "cached"'),
         ("config", "[approval]", '[guardrails]\ninput = [{ scanner = "injection" }]\n[approval]'),
         ("config", "# promptdeck", 'database_url = "postgresql://u@localhost/x"\n# promptdeck'),
         ("suite", "repeat: 2", "repeat: 2\ncache: semantic"),

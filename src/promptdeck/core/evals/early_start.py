@@ -155,7 +155,7 @@ class EarlyStart:
             return None
         models = list(dict.fromkeys(suite.file.models)) or [config.default_model]
         router = ModelRouter(config, _provider_factory(config, paths.root))
-        if any(m in config.ensembles or router.resolve(m).kind != "http" for m in models):
+        if not all(_plain_endpoint(config, router, m) for m in models):
             return None
         files = _prompt_files(paths, suite.file.prompts, config)
         if files is None:
@@ -299,6 +299,31 @@ def _qualifies(config: WorkspaceConfig, paths: WorkspacePaths) -> bool:
         and all(budget.action == "warn" for budget in config.budgets.values())
         and config.cache.exact
     )
+
+
+def _plain_endpoint(config: WorkspaceConfig, router: ModelRouter, model: str) -> bool:
+    """An OpenAI-compatible endpoint whose fallbacks never serve a stored answer.
+
+    A call sent early has no store to fall back on (``on_timeout = "cached"``), and an
+    ensemble or a local model gains nothing from an early start.
+    """
+    seen: set[str] = set()
+    todo = [model]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        target = router.resolve(name)
+        if name in config.ensembles or target.kind != "http":
+            return False
+        alias = target.alias
+        for then in (alias.on_rate_limit, alias.on_timeout, alias.on_error) if alias else ():
+            if then == "cached":
+                return False
+            if then:
+                todo.append(then)
+    return True
 
 
 def _prompt_files(

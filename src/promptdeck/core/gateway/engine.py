@@ -212,8 +212,8 @@ class Gateway:
         """The provider stage: the answer of a request sent early, else the router's call."""
         early = self.early.take(call.key) if self.early is not None else None
         if early is not None:
-            answer = await early
-            if answer is not None and answer.completion.ok:  # a failed one is called again
+            answer = await early  # sent through this router: its retries and fallbacks
+            if answer is not None:
                 call.uid, call.started = answer.uid, answer.started
                 call.perf = time.perf_counter() - answer.seconds
                 attempts.extend(answer.attempts)
