@@ -86,6 +86,24 @@ def _eval(capsys: pytest.CaptureFixture[str], paths: WorkspacePaths, *more: str)
     return run(capsys, "--headless", "--workspace", str(paths.root), "eval", *more)
 
 
+def _against_stub(
+    capsys: pytest.CaptureFixture[str],
+    paths: WorkspacePaths,
+    respond: Any,
+    cases: str,
+    *runs: tuple[str, ...],
+) -> tuple[StubServer, list[tuple[int, str, str]]]:
+    """Set the workspace up against a loopback stub, then run ``eval`` once per args."""
+
+    async def scenario() -> tuple[StubServer, list[tuple[int, str, str]]]:
+        async with stub_server(StubServer(respond=respond)) as stub:
+            _workspace(paths, stub.base, cases)
+            done = [await asyncio.to_thread(_eval, capsys, paths, *args) for args in runs]
+            return stub, done
+
+    return asyncio.run(scenario())
+
+
 def test_the_first_calls_leave_early_and_each_request_is_sent_and_recorded_once(
     demo_paths: WorkspacePaths,
     capsys: pytest.CaptureFixture[str],
@@ -95,19 +113,11 @@ def test_the_first_calls_leave_early_and_each_request_is_sent_and_recorded_once(
     monkeypatch.setenv("EARLY_KEY", "sk-early-secret-0123456789")
     started = _spy(monkeypatch)
 
-    async def scenario() -> tuple[StubServer, list[tuple[int, str, str]]]:
-        async with stub_server(StubServer(respond=_respond)) as stub:
-            _workspace(demo_paths, stub.base, _cases(10))
-            runs = []
-            for n in (1, 2):
-                runs.append(
-                    await asyncio.to_thread(
-                        _eval, capsys, demo_paths, "early", "--json", str(tmp_path / f"r{n}.json")
-                    )
-                )
-            return stub, runs
-
-    stub, ((code, _, err), (code2, _, err2)) = asyncio.run(scenario())
+    stub, ((code, _, err), (code2, _, err2)) = _against_stub(
+        capsys, demo_paths, _respond, _cases(10),
+        ("early", "--json", str(tmp_path / "r1.json")),
+        ("early", "--json", str(tmp_path / "r2.json")),
+    )  # fmt: skip
     assert code == 0, err
     assert len(started) == 1 and started[0].sent > 0  # the second run had nothing to send
     # 10 distinct requests × 2 models × 2 repeats, each sent once (the 11th case shares).
@@ -149,12 +159,9 @@ def test_nothing_is_sent_for_a_suite_its_plan_refuses(
 ) -> None:
     monkeypatch.setenv("EARLY_KEY", "sk-early")
 
-    async def scenario() -> tuple[StubServer, tuple[int, str, str]]:
-        async with stub_server(StubServer(respond=_respond)) as stub:
-            _workspace(demo_paths, stub.base, _cases(20) + last_case)
-            return stub, await asyncio.to_thread(_eval, capsys, demo_paths, "early")
-
-    stub, (code, _, err) = asyncio.run(scenario())
+    stub, [(code, _, err)] = _against_stub(
+        capsys, demo_paths, _respond, _cases(20) + last_case, ("early",)
+    )
     assert code == 2, err
     assert "early.suite.yaml" in err
     assert stub.requests == []
@@ -168,13 +175,10 @@ def test_a_failed_early_call_is_the_cells_failure_not_a_second_call(
     monkeypatch.setenv("EARLY_KEY", "sk-early")
     started = _spy(monkeypatch)
 
-    async def scenario() -> tuple[StubServer, tuple[int, str, str]]:
-        refuse = Reply(status=400, body='{"error": {"message": "bad request"}}')
-        async with stub_server(StubServer(respond=lambda body: refuse)) as stub:
-            _workspace(demo_paths, stub.base, _cases(3))
-            return stub, await asyncio.to_thread(_eval, capsys, demo_paths, "early")
-
-    stub, (code, _, err) = asyncio.run(scenario())
+    refuse = Reply(status=400, body='{"error": {"message": "bad request"}}')
+    stub, [(code, _, err)] = _against_stub(
+        capsys, demo_paths, lambda body: refuse, _cases(3), ("early",)
+    )
     assert code == 3, err  # every call failed
     assert started and started[0].sent > 0
     assert len(stub.requests) == 12  # each request tried once (a 400 is not retried)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from promptdeck.core.evals.case_stream import CaseCursor
-from promptdeck.core.evals.cell_request import request_parts
+from promptdeck.core.evals.cell_request import cell_call
 from promptdeck.core.evals.cells import AnswerFacts, CellJob, CellWork
 from promptdeck.core.evals.plan import SuitePlan
 from promptdeck.core.evals.suites import Case
@@ -102,21 +102,17 @@ class CellPlanner:
             render_ms = (time.perf_counter() - started) * 1000
             self._last_render = (key, rendered, render_ms)
         # Token logprobs only for the cases that grade them (perplexity).
-        params, overrides, schema = request_parts(rendered, case.asserts)
-        spec = CallSpec(
+        spec = cell_call(
+            rendered,
+            case.asserts,
             model=model,
-            messages=rendered.messages,
-            params=params,
-            overrides=overrides,
-            response_format=schema,
             repeat=repeat,
             cache=self.cache,
+            name=f"{plan.name}#{case.index}",
             semantic=plan.suite.file.cache == "semantic",
             prompt_name=prompt.name,
             prompt_version=prompt.version,
             prompt_version_id=prompt.version_id,
-            name=f"{plan.name}#{case.index}",
-            kind="eval",
             run_id=run_id,
             render_ms=render_ms,
             variables=rendered.variables,

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from promptdeck.core.gateway.spec import CacheMode, CallSpec
 from promptdeck.core.prompts.templating import RenderedPrompt
 from promptdeck.core.scorers.perplexity import needs_logprobs
 
-__all__ = ["request_parts"]
+__all__ = ["cell_call", "request_parts"]
 
 
 def request_parts(
@@ -38,3 +39,39 @@ def request_parts(
         schema = response_format.get("json_schema", {}).get("schema")
     overrides: dict[str, Any] = {"logprobs": True} if needs_logprobs(asserts) else {}
     return params, overrides, schema
+
+
+def cell_call(
+    rendered: RenderedPrompt,
+    asserts: Sequence[Any],
+    *,
+    model: str,
+    repeat: int,
+    cache: CacheMode,
+    name: str,
+    **record: Any,
+) -> CallSpec:
+    """A cell's call: its request (see :func:`request_parts`) and what its trace records.
+
+    Args:
+        rendered: The cell's prompt, rendered for its case.
+        asserts: The case's assertions.
+        model: The model (alias) asked.
+        repeat: The repeat index.
+        cache: The cache mode of the run's calls.
+        name: The trace's name (``suite#case``).
+        record: Further :class:`CallSpec` fields (the prompt's version, the run...).
+    """
+    params, overrides, schema = request_parts(rendered, asserts)
+    return CallSpec(
+        model=model,
+        messages=rendered.messages,
+        params=params,
+        overrides=overrides,
+        response_format=schema,
+        repeat=repeat,
+        cache=cache,
+        name=name,
+        kind="eval",
+        **record,
+    )

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptdeck.config import WorkspaceConfig, parse_config
-from promptdeck.core.evals.cell_request import request_parts
+from promptdeck.core.evals.cell_request import cell_call
 from promptdeck.core.evals.early_http import load_http_client
 from promptdeck.core.evals.plan_checks import check_suite
 from promptdeck.core.evals.suites import SUITE_SUFFIX, Case, load_suite
@@ -364,20 +364,16 @@ def _requests(
     for case in cases:
         for prompt in files:
             rendered = render_prompt(prompt, case.vars, allow_extra=True, config=config)
-            params, overrides, schema = request_parts(rendered, case.asserts)
             for model in models:
                 for index in range(repeat):
-                    spec = CallSpec(
+                    spec = cell_call(
+                        rendered,
+                        case.asserts,
                         model=model,
-                        messages=rendered.messages,
-                        params=params,
-                        overrides=overrides,
-                        response_format=schema,
                         repeat=index,
                         cache=cache,
-                        prompt_name=prompt.name,
                         name=f"{suite}#{case.index}",
-                        kind="eval",
+                        prompt_name=prompt.name,
                     )
                     fitted = fit_request(spec, model, router, windows)
                     if fitted.fit.refused or fitted.key in seen:
