@@ -157,10 +157,6 @@ def eval_run(
 
         open_tui(options, "evals", ItemTarget(suites[0], run=True) if suites else None)
         return
-    if not resume and len(suites) == 1 and max_cost is None:
-        from promptdeck.core.evals.early_http import preload_http_client
-
-        preload_http_client()  # beside the planning (see early_start)
     from promptdeck.core.evals.early_start import EarlyStart
 
     # A new run whose calls are sure to be made sends its first ones while the store

@@ -45,7 +45,6 @@ from typing import TYPE_CHECKING
 
 from promptdeck.config import WorkspaceConfig, parse_config
 from promptdeck.core.evals.cell_request import cell_call
-from promptdeck.core.evals.early_http import load_http_client
 from promptdeck.core.evals.plan_checks import check_suite
 from promptdeck.core.evals.suites import SUITE_SUFFIX, Case, load_suite
 from promptdeck.core.gateway.context_stage import ContextWindows
@@ -194,7 +193,8 @@ class EarlyStart:
         0.5 ms instead of 5 ms: the store loads in a thread meanwhile, and an answer
         that arrives should not wait for a slice of that thread's imports.
         """
-        load_http_client()
+        import aiohttp  # noqa: F401 (loaded before the loop sends: not mid-call)
+
         self._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch, FAST_SWITCH))
         self._issuer = asyncio.get_running_loop().create_task(self._issue())
