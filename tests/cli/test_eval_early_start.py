@@ -185,6 +185,23 @@ def test_a_failed_early_call_is_the_cells_failure_not_a_second_call(
     assert _journals(demo_paths) == []
 
 
+def test_a_journal_that_cannot_be_written_stops_the_early_sending_and_loses_nothing(
+    demo_paths: WorkspacePaths,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EARLY_KEY", "sk-early")
+    started = _spy(monkeypatch)
+    demo_paths.state.mkdir(exist_ok=True)
+    (demo_paths.state / "early").write_text("not a folder")  # the journal cannot be made
+    stub, [(code, _, err)] = _against_stub(capsys, demo_paths, _respond, _cases(10), ("early",))
+    assert code == 0, err
+    assert started and 0 < started[0].sent < 40
+    assert len(stub.requests) == 40  # each request once all the same
+    with sqlite3.connect(demo_paths.database) as db:
+        assert db.execute("SELECT count(*) FROM trace WHERE cost_usd > 0").fetchone()[0] == 40
+
+
 def test_answers_that_arrived_before_a_kill_are_recorded_once_and_served_from_the_cache(
     demo_paths: WorkspacePaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,6 +34,7 @@ its problems as it always did).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
@@ -51,6 +52,7 @@ from promptdeck.core.gateway.context_stage import ContextWindows
 from promptdeck.core.gateway.early_answers import (
     EarlyAnswer,
     Journal,
+    claim_journal,
     journaled_keys,
     orphaned_journals,
     read_journal,
@@ -116,6 +118,7 @@ class EarlyStart:
         self._issuer: asyncio.Task[None] | None = None
         self._stopped = False
         self._switch: float | None = None
+        self._unjournaled = False
 
     # -- planning -----------------------------------------------------------------------
 
@@ -239,8 +242,12 @@ class EarlyStart:
             started,
             time.perf_counter() - perf,
         )
-        if done.ok:
-            self._journal.append(answer)
+        if done.ok and not self._unjournaled:
+            try:
+                self._journal.append(answer)
+            except OSError:  # not kept past a kill: send no more early, use this one
+                self._unjournaled = True
+                self._stopped = True
         return answer
 
     def take(self, key: str) -> asyncio.Task[EarlyAnswer] | None:
@@ -281,8 +288,11 @@ async def record_orphaned(gateway: Gateway, state: Path) -> int:
     """
     recorded = 0
     for path in orphaned_journals(state):
-        recorded += await gateway.record_early(read_journal(path, gateway.router))
-        path.unlink(missing_ok=True)
+        mine = claim_journal(path)  # another run starting now may have claimed it
+        if mine is not None:
+            recorded += await gateway.record_early(read_journal(mine, gateway.router))
+            with contextlib.suppress(OSError):  # left: read again, recorded nothing twice
+                mine.unlink(missing_ok=True)
     return recorded
 
 

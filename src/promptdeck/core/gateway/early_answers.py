@@ -16,6 +16,7 @@ paid for twice: a rerun is served it from the cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -36,6 +37,7 @@ __all__ = [
     "EarlyAnswer",
     "EarlySource",
     "Journal",
+    "claim_journal",
     "journaled_keys",
     "orphaned_journals",
     "read_journal",
@@ -103,9 +105,14 @@ class Journal:
             self._file = None
 
     def remove(self) -> None:
-        """Close and delete the journal: every answer in it is recorded."""
+        """Close and delete the journal: every answer in it is recorded.
+
+        One that cannot be deleted stays: the next run reads it and records nothing
+        twice (each answer keeps its trace id).
+        """
         self.close()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
 
 def orphaned_journals(state: Path) -> list[Path]:
@@ -130,6 +137,21 @@ def _alive(pid: str) -> bool:
     except OSError:  # it exists, under another user
         return True
     return True
+
+
+def claim_journal(path: Path) -> Path | None:
+    """Take an orphaned journal over (renamed as this process's), or None: another did.
+
+    The rename is atomic, so two runs starting at once never record the same journal;
+    one killed while recording leaves it an orphan again (its answers are recorded
+    once: each keeps its trace id).
+    """
+    mine = path.with_name(f"{os.getpid()}-{secrets.token_hex(4)}.jsonl")
+    try:
+        path.rename(mine)
+    except OSError:
+        return None
+    return mine
 
 
 def journaled_keys(state: Path) -> set[str]:
