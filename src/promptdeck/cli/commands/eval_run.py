@@ -92,8 +92,8 @@ def run_suites(
             if early is not None:
                 early.start()
                 await asyncio.to_thread(open_store)  # while the first answers arrive
-            from promptdeck.core.evals.early_start import record_orphaned
             from promptdeck.core.evals.runner import EvalRunner
+            from promptdeck.core.gateway.early_answers import record_orphaned
             from promptdeck.core.gateway.engine import Gateway
 
             workspace = opened[0]

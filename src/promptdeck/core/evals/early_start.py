@@ -34,7 +34,6 @@ its problems as it always did).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sqlite3
 import sys
@@ -52,10 +51,7 @@ from promptdeck.core.gateway.context_stage import ContextWindows
 from promptdeck.core.gateway.early_answers import (
     EarlyAnswer,
     Journal,
-    claim_journal,
     journaled_keys,
-    orphaned_journals,
-    read_journal,
 )
 from promptdeck.core.gateway.keys import trace_uid
 from promptdeck.core.gateway.request_fit import fit_request
@@ -76,7 +72,7 @@ from promptdeck.timeutil import utcnow
 if TYPE_CHECKING:
     from promptdeck.core.gateway.engine import Gateway
 
-__all__ = ["MAX_CELLS", "EarlyStart", "record_orphaned"]
+__all__ = ["MAX_CELLS", "EarlyStart"]
 
 MAX_CELLS = 5000
 """Bigger runs start as usual: checking their cases twice would cost more than it saves."""
@@ -278,22 +274,6 @@ class EarlyStart:
             return
         await gateway.record_early(answers)
         self._journal.remove()
-
-
-async def record_orphaned(gateway: Gateway, state: Path) -> int:
-    """Record the answers journaled by runs killed before they were stored.
-
-    Returns:
-        How many answers were recorded (0: no journal was left, or each was recorded).
-    """
-    recorded = 0
-    for path in orphaned_journals(state):
-        mine = claim_journal(path)  # another run starting now may have claimed it
-        if mine is not None:
-            recorded += await gateway.record_early(read_journal(mine, gateway.router))
-            with contextlib.suppress(OSError):  # left: read again, recorded nothing twice
-                mine.unlink(missing_ok=True)
-    return recorded
 
 
 # -- planning, step by step ---------------------------------------------------------------

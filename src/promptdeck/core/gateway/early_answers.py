@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from promptdeck.core.gateway.spec import CallSpec
 from promptdeck.core.providers.base import Completion, Usage
@@ -32,6 +32,9 @@ from promptdeck.core.providers.logprobs import Logprobs
 from promptdeck.core.providers.router import ModelRouter
 from promptdeck.core.providers.targets import Attempt
 from promptdeck.secrecy import scrub
+
+if TYPE_CHECKING:
+    from promptdeck.core.gateway.engine import Gateway
 
 __all__ = [
     "EarlyAnswer",
@@ -41,6 +44,7 @@ __all__ = [
     "journaled_keys",
     "orphaned_journals",
     "read_journal",
+    "record_orphaned",
 ]
 
 JOURNALS = "early"
@@ -183,6 +187,22 @@ def read_journal(path: Path, router: ModelRouter) -> list[EarlyAnswer]:
         except (ValueError, KeyError, TypeError):
             continue
     return answers
+
+
+async def record_orphaned(gateway: Gateway, state: Path) -> int:
+    """Record the answers journaled by runs killed before they were stored.
+
+    Returns:
+        How many answers were recorded (0: no journal was left, or each was recorded).
+    """
+    recorded = 0
+    for path in orphaned_journals(state):
+        mine = claim_journal(path)  # another run starting now may have claimed it
+        if mine is not None:
+            recorded += await gateway.record_early(read_journal(mine, gateway.router))
+            with contextlib.suppress(OSError):  # left: read again, recorded nothing twice
+                mine.unlink(missing_ok=True)
+    return recorded
 
 
 # -- the journal's lines ------------------------------------------------------------------
