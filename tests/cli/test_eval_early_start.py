@@ -66,16 +66,19 @@ def _cases(n: int) -> str:
     return "".join(rows)
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[EarlyStart]:
-    started: list[EarlyStart] = []
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[EarlyStart]:
+    """The early starts of the test's runs (the stub's key set)."""
+    monkeypatch.setenv("EARLY_KEY", "sk-early")
+    seen: list[EarlyStart] = []
     original = EarlyStart.start
 
     def start(self: EarlyStart) -> None:
-        started.append(self)
+        seen.append(self)
         original(self)
 
     monkeypatch.setattr(EarlyStart, "start", start)
-    return started
+    return seen
 
 
 def _journals(paths: WorkspacePaths) -> list[Path]:
@@ -107,12 +110,9 @@ def _against_stub(
 def test_the_first_calls_leave_early_and_each_request_is_sent_and_recorded_once(
     demo_paths: WorkspacePaths,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    started: list[EarlyStart],
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("EARLY_KEY", "sk-early-secret-0123456789")
-    started = _spy(monkeypatch)
-
     stub, ((code, _, err), (code2, _, err2)) = _against_stub(
         capsys, demo_paths, _respond, _cases(10),
         ("early", "--json", str(tmp_path / "r1.json")),
@@ -168,13 +168,8 @@ def test_nothing_is_sent_for_a_suite_its_plan_refuses(
 
 
 def test_a_failed_early_call_is_the_cells_failure_not_a_second_call(
-    demo_paths: WorkspacePaths,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    demo_paths: WorkspacePaths, capsys: pytest.CaptureFixture[str], started: list[EarlyStart]
 ) -> None:
-    monkeypatch.setenv("EARLY_KEY", "sk-early")
-    started = _spy(monkeypatch)
-
     refuse = Reply(status=400, body='{"error": {"message": "bad request"}}')
     stub, [(code, _, err)] = _against_stub(
         capsys, demo_paths, lambda body: refuse, _cases(3), ("early",)
@@ -186,12 +181,8 @@ def test_a_failed_early_call_is_the_cells_failure_not_a_second_call(
 
 
 def test_a_journal_that_cannot_be_written_stops_the_early_sending_and_loses_nothing(
-    demo_paths: WorkspacePaths,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    demo_paths: WorkspacePaths, capsys: pytest.CaptureFixture[str], started: list[EarlyStart]
 ) -> None:
-    monkeypatch.setenv("EARLY_KEY", "sk-early")
-    started = _spy(monkeypatch)
     demo_paths.state.mkdir(exist_ok=True)
     (demo_paths.state / "early").write_text("not a folder")  # the journal cannot be made
     stub, [(code, _, err)] = _against_stub(capsys, demo_paths, _respond, _cases(10), ("early",))
