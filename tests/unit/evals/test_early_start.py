@@ -223,7 +223,10 @@ def test_a_journal_reads_back_what_was_written_and_masks_keys(
     journal.append(_answer("k1"))
     journal.append(_answer("k2", "the key is sk-live-0123456789abcdef"))
     journal.close()
+    damaged = json.loads(journal.path.read_text().splitlines()[0])
+    damaged["spec"]["messages"] = ["not a message"]
     with journal.path.open("a") as torn:
+        torn.write(json.dumps(damaged) + "\n")  # a line damaged some other way
         torn.write('{"uid": "cut sh')  # a line a kill cut short
     assert "sk-live-0123456789abcdef" not in journal.path.read_text()
     router = ModelRouter.__new__(ModelRouter)  # resolve() is not needed without attempts

@@ -184,7 +184,7 @@ def read_journal(path: Path, router: ModelRouter) -> list[EarlyAnswer]:
     for line in text.splitlines():
         try:
             answers.append(_answer_from(json.loads(line), router))
-        except (ValueError, KeyError, TypeError):
+        except Exception:  # noqa: S112 (a damaged line, whatever the damage, is skipped)
             continue
     return answers
 
@@ -306,6 +306,10 @@ def _answer_from(data: Mapping[str, Any], router: ModelRouter) -> EarlyAnswer:
         model_name=str(data["model_name"]),
         completion=done,
         attempts=attempts,
-        started=datetime.fromisoformat(str(data["started"])),
+        started=_utc(datetime.fromisoformat(str(data["started"]))),
         seconds=float(data["seconds"]),
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
