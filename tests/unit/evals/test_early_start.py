@@ -253,3 +253,25 @@ def test_only_the_journals_of_processes_that_are_gone_are_orphans(tmp_path: Path
     assert json.loads(gone.read_text())["uid"] == "ugone"
     assert os.getpid() == int(mine.path.name.split("-")[0])
     mine.remove()
+
+
+def test_a_journal_whose_process_id_was_taken_by_another_process_is_an_orphan(
+    tmp_path: Path,
+) -> None:
+    from promptdeck.core.gateway.early_answers import _started
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        folder = tmp_path / "early"
+        folder.mkdir()
+        line = '{"key": "k"}\n'
+        same = folder / f"{other.pid}-{_started(other.pid)}-aaaa0000.jsonl"
+        reused = folder / f"{other.pid}-{int(_started(other.pid)) + 1}-bbbb0000.jsonl"
+        for path in (same, reused):
+            path.write_text(line)
+        assert _started(other.pid) != "0"
+        assert orphaned_journals(tmp_path) == [reused]  # the pid is another process's now
+    finally:
+        other.kill()
+        other.wait()
+    assert sorted(orphaned_journals(tmp_path)) == sorted([same, reused])

@@ -91,7 +91,7 @@ class Journal:
     """
 
     def __init__(self, state: Path) -> None:
-        self.path = state / JOURNALS / f"{os.getpid()}-{secrets.token_hex(4)}.jsonl"
+        self.path = state / JOURNALS / _journal_name()
         self._file: Any = None
 
     def append(self, answer: EarlyAnswer) -> None:
@@ -126,21 +126,38 @@ def orphaned_journals(state: Path) -> list[Path]:
         found = sorted(folder.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
     except OSError:
         return []
-    return [path for path in found if not _alive(path.name.split("-", 1)[0])]
+    return [path for path in found if not _alive(*path.name.split("-")[:2])]
 
 
-def _alive(pid: str) -> bool:
+def _journal_name() -> str:
+    """``<pid>-<start>-<token>.jsonl``: the process, when it started, a random token."""
+    return f"{os.getpid()}-{_started(os.getpid())}-{secrets.token_hex(4)}.jsonl"
+
+
+def _started(pid: int) -> str:
+    """When a process started (clock ticks since boot, from ``/proc``), or ``0``: unknown.
+
+    With it, a journal whose process id now belongs to another process is an orphan.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[1].split()[19]  # field 22, after the command's name
+    except (OSError, IndexError):
+        return "0"
+
+
+def _alive(pid: str, started: str = "0") -> bool:
+    """The journal's process still runs (the same process, when its start is known)."""
     if not pid.isdigit():
         return False
-    if int(pid) == os.getpid():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, under another user
-        return True
-    return True
+    if int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except OSError:  # it exists, under another user
+            pass
+    return not started.isdigit() or started == "0" or _started(int(pid)) in (started, "0")
 
 
 def claim_journal(path: Path) -> Path | None:
@@ -150,7 +167,7 @@ def claim_journal(path: Path) -> Path | None:
     one killed while recording leaves it an orphan again (its answers are recorded
     once: each keeps its trace id).
     """
-    mine = path.with_name(f"{os.getpid()}-{secrets.token_hex(4)}.jsonl")
+    mine = path.with_name(_journal_name())
     try:
         path.rename(mine)
     except OSError:
