@@ -5,13 +5,14 @@ A new eval run sends its first requests while the store is still opening
 answers instead of calling again (:attr:`Gateway.early
 <promptdeck.core.gateway.engine.Gateway.early>`), matched by exact-cache key.
 
-Each answer is appended to a journal, ``.promptdeck/early/<pid>-<token>.jsonl`` (one
-JSON line, secrets masked), the moment it arrives, before anything uses it; the
-journal is removed once every answer in it is recorded as a call. A process killed in
-between leaves its journal behind. The next eval run in the workspace records what an
-orphaned journal holds (its cost, its trace, its exact-cache entry), each answer once
-(it keeps the trace id it was given when it arrived), so an answer that arrived is not
-paid for twice: a rerun is served it from the cache.
+Each answer is appended to a journal,
+``.promptdeck/early/<pid>-<start>-<token>.jsonl`` (one JSON line, secrets masked), the
+moment it arrives, before anything uses it; the journal is removed once every answer
+in it is recorded as a call. A process killed in between leaves its journal behind.
+The next eval run in the workspace records what an orphaned journal holds (its cost,
+its trace, its exact-cache entry), each answer once (it keeps the trace id it was
+given when it arrived), so an answer that arrived is not paid for twice: a rerun is
+served it from the cache.
 """
 
 from __future__ import annotations
