@@ -44,11 +44,12 @@ def test_an_answer_one_worker_wrote_serves_another(demo_paths: WorkspacePaths) -
         assert stub.calls == 3
 
 
+# PostgreSQL only: SQLite has one writer at a time, so a claim waits for the write lock.
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_claims_skip_cells_another_claim_holds_locked(
     engine: EngineChoice, demo_paths: WorkspacePaths
 ) -> None:
-    if not engine.is_postgres:
-        pytest.skip("SQLite has one writer at a time: a claim waits for the write lock")
+    assert engine.is_postgres
     with lab_workspace(demo_paths, "http://127.0.0.1:9/v1", 20) as workspace:
         uid = queue(workspace)
         ids = [r.id for r in cell_rows(workspace, uid)]
